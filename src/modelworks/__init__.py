@@ -1,0 +1,65 @@
+"""modelworks: from a table, a time series or images to a tuned, ensembled, explained,
+versioned, served and monitored model.
+
+The public API is imported lazily so that ``import modelworks`` stays fast and light:
+heavy libraries load only when the function that needs them is called.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_LAZY = {
+    # the main job
+    "run": "modelworks.workflow",
+    "RunResult": "modelworks.workflow",
+    "compare": "modelworks.workflow",
+    "demo": "modelworks.workflow",
+    "predict": "modelworks.predict",
+    "evaluate": "modelworks.predict",
+    # data and models
+    "load_table": "modelworks.data",
+    "prepare": "modelworks.data",
+    "Schema": "modelworks.data",
+    "get_model": "modelworks.models",
+    "list_models": "modelworks.models",
+    # capabilities
+    "tune": "modelworks.tuning",
+    "TuneResult": "modelworks.tuning",
+    "explain": "modelworks.explain",
+    "partial_dependence": "modelworks.explain",
+    "drift": "modelworks.monitor",
+    "compare_models": "modelworks.monitor",
+}
+
+_SUBPACKAGES = {
+    "data", "models", "tuning", "ensemble", "explain", "stats", "forecast", "deep",
+    "features", "package", "registry", "serve", "monitor", "report", "exceptions",
+}
+
+__all__ = sorted(_LAZY) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    if name in _SUBPACKAGES:
+        module = importlib.import_module(f"modelworks.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'modelworks' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY) | _SUBPACKAGES)
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from modelworks.data import Schema, load_table, prepare
+    from modelworks.models import get_model, list_models

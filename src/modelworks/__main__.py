@@ -1,0 +1,5 @@
+import sys
+
+from modelworks.cli import main
+
+sys.exit(main())

@@ -1,0 +1,57 @@
+"""Helpers shared by the command modules: common options and output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+
+def add_out(p: argparse.ArgumentParser, default: str | None = None, what: str = "outputs") -> None:
+    p.add_argument("--out", metavar="DIR", default=default,
+                   help=f"directory for {what}" + (f" (default: {default})" if default else ""))
+
+
+def add_json(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print machine-readable JSON on stdout")
+
+
+def csv_list(value: str) -> list[str]:
+    """Parse ``a,b,c`` into a list (argparse type)."""
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    if not items:
+        raise argparse.ArgumentTypeError("expected a comma-separated list, got an empty value")
+    return items
+
+
+def positive_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if n <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {n}")
+    return n
+
+
+def positive_float(value: str) -> float:
+    try:
+        x = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {value!r}") from None
+    if not x > 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {value}")
+    return x
+
+
+def emit_json(obj: Any) -> None:
+    from modelworks._io import to_jsonable
+
+    json.dump(to_jsonable(obj), sys.stdout, indent=2)
+    sys.stdout.write("\n")
+
+
+def info(message: str) -> None:
+    """Human-readable progress lines go to stderr so stdout stays clean for --json."""
+    print(message, file=sys.stderr)

@@ -1,0 +1,28 @@
+"""The data spine: load, validate, infer the task, split, and build preprocessing."""
+
+from modelworks.data._load import load_table
+from modelworks.data._preprocess import (
+    DatetimeFeatures,
+    build_preprocessor,
+    column_kinds,
+    feature_sources,
+    make_pipeline,
+)
+from modelworks.data._schema import ColumnSpec, Schema
+from modelworks.data._validate import DataWarning, Prepared, infer_task, prepare, train_test_split
+
+__all__ = [
+    "ColumnSpec",
+    "DataWarning",
+    "DatetimeFeatures",
+    "Prepared",
+    "Schema",
+    "build_preprocessor",
+    "column_kinds",
+    "feature_sources",
+    "infer_task",
+    "load_table",
+    "make_pipeline",
+    "prepare",
+    "train_test_split",
+]

@@ -1,0 +1,193 @@
+"""A leakage-safe preprocessing builder that always lives inside the fitted pipeline.
+
+Numeric columns: median impute + standard scale. Categorical columns: constant impute +
+one-hot with unknown categories ignored and rare/high-cardinality levels grouped as
+"infrequent". Datetime columns: calendar parts. Output names stay readable
+(``age``, ``plan_basic``, ``signup_month``) and :func:`feature_sources` maps each back to
+the column it came from.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+MAX_CATEGORIES = 20
+_DATE_PARTS = ("year", "month", "day", "dayofweek", "dayofyear", "hour")
+
+
+class DatetimeFeatures(TransformerMixin, BaseEstimator):
+    """Turn datetime columns into numeric calendar parts (year, month, day, weekday, ...).
+
+    Parameters
+    ----------
+    parts : tuple of str
+        Which parts to extract; ``hour`` is dropped at fit time for columns without times.
+    """
+
+    def __init__(self, parts=_DATE_PARTS):
+        self.parts = parts
+
+    def fit(self, X, y=None):
+        X = pd.DataFrame(X)
+        self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
+        self.n_features_in_ = X.shape[1]
+        parts = {}
+        for col in X.columns:
+            s = pd.to_datetime(X[col], errors="coerce")
+            use = [p for p in self.parts if p != "hour" or (s.dt.hour.fillna(0) != 0).any()]
+            parts[str(col)] = use
+        self.parts_ = parts
+        return self
+
+    def transform(self, X):
+        check_is_fitted(self, "parts_")
+        X = pd.DataFrame(X)
+        out = {}
+        for col in X.columns:
+            s = pd.to_datetime(X[col], errors="coerce")
+            for part in self.parts_[str(col)]:
+                out[f"{col}_{part}"] = getattr(s.dt, part).astype(float)
+        return pd.DataFrame(out, index=X.index).to_numpy(dtype=float)
+
+    def get_feature_names_out(self, input_features=None):
+        check_is_fitted(self, "parts_")
+        return np.asarray([f"{c}_{p}" for c, parts in self.parts_.items() for p in parts], dtype=object)
+
+
+def column_kinds(X: pd.DataFrame) -> dict[str, list[str]]:
+    """Split columns into ``numeric``, ``categorical`` and ``datetime`` lists."""
+    kinds: dict[str, list[str]] = {"numeric": [], "categorical": [], "datetime": []}
+    for col in X.columns:
+        s = X[col]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            kinds["datetime"].append(col)
+        elif pd.api.types.is_bool_dtype(s):
+            kinds["categorical"].append(col)
+        elif pd.api.types.is_numeric_dtype(s):
+            kinds["numeric"].append(col)
+        else:
+            kinds["categorical"].append(col)
+    return kinds
+
+
+def _to_str(X):
+    """Categorical values as strings (missing stays missing), so mixed bool/str levels encode alike."""
+    frame = pd.DataFrame(X).astype(object)
+    return frame.astype(str).where(frame.notna(), np.nan)
+
+
+def build_preprocessor(X: pd.DataFrame, *, max_categories: int = MAX_CATEGORIES, scale: bool = True):
+    """Build (unfitted) preprocessing for the columns of ``X``.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame
+        Training features (used only to decide each column's kind).
+    max_categories : int
+        One-hot columns per categorical feature at most; rarer levels become "infrequent"
+        (the high-cardinality guard).
+    scale : bool
+        Standard-scale numeric columns (harmless for trees, needed for linear/kernel models).
+
+    Returns
+    -------
+    sklearn.compose.ColumnTransformer
+    """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+
+    kinds = column_kinds(X)
+    parts = []
+    if kinds["numeric"]:
+        steps = [("impute", SimpleImputer(strategy="median", keep_empty_features=True))]
+        if scale:
+            steps.append(("scale", StandardScaler()))
+        parts.append(("num", Pipeline(steps), kinds["numeric"]))
+    if kinds["categorical"]:
+        parts.append((
+            "cat",
+            Pipeline([
+                ("as_text", FunctionTransformer(_to_str, feature_names_out="one-to-one")),
+                ("impute", SimpleImputer(strategy="constant", fill_value="missing", keep_empty_features=True)),
+                ("onehot", OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=max_categories,
+                                         sparse_output=False)),
+            ]),
+            kinds["categorical"],
+        ))
+    if kinds["datetime"]:
+        parts.append((
+            "date",
+            Pipeline([
+                ("parts", DatetimeFeatures()),
+                ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+            ]),
+            kinds["datetime"],
+        ))
+    return ColumnTransformer(parts, remainder="drop", verbose_feature_names_out=False)
+
+
+def make_pipeline(X: pd.DataFrame, estimator, **kwargs):
+    """``Pipeline([("prep", build_preprocessor(X)), ("model", estimator)])``.
+
+    Estimator parameters are addressed as ``model__<param>`` (for tuning).
+    """
+    from sklearn.pipeline import Pipeline
+
+    return Pipeline([("prep", build_preprocessor(X, **kwargs)), ("model", estimator)])
+
+
+def _prep_of(obj):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(obj, ColumnTransformer):
+        return obj
+    if isinstance(obj, Pipeline):
+        for _, step in obj.steps:
+            if isinstance(step, ColumnTransformer):
+                return step
+    return None
+
+
+def feature_sources(obj) -> dict[str, str]:
+    """Map every encoded feature name to the source column it came from.
+
+    ``obj`` is a fitted modelworks pipeline or its fitted ``ColumnTransformer``. Estimators
+    without a preprocessor map each input feature to itself.
+    """
+    prep = _prep_of(obj)
+    if prep is None:
+        names = getattr(obj, "feature_names_in_", None)
+        return {str(n): str(n) for n in names} if names is not None else {}
+    check_is_fitted(prep)
+    mapping: dict[str, str] = {}
+    for name, trans, cols in prep.transformers_:
+        if name == "remainder" or trans == "drop" or len(cols) == 0:
+            continue
+        out = list(trans.get_feature_names_out(cols))
+        if name == "cat":
+            enc = trans.named_steps["onehot"]
+            i = 0
+            infreq = getattr(enc, "infrequent_categories_", [None] * len(cols))
+            for col, cats, rare in zip(cols, enc.categories_, infreq):
+                n = len(cats) if rare is None else len(cats) - len(rare) + 1
+                for feat in out[i:i + n]:
+                    mapping[str(feat)] = str(col)
+                i += n
+        elif name == "date":
+            parts = trans.named_steps["parts"].parts_
+            i = 0
+            for col in cols:
+                n = len(parts[str(col)])
+                for feat in out[i:i + n]:
+                    mapping[str(feat)] = str(col)
+                i += n
+        else:
+            for col, feat in zip(cols, out):
+                mapping[str(feat)] = str(col)
+    return mapping

@@ -1,0 +1,182 @@
+"""The input schema of a model: which columns, of which kinds, with which values.
+
+The same :meth:`Schema.validate` runs in ``modelworks.predict``, the HTTP server and model
+packages, so a frame is accepted or refused identically everywhere: columns are matched by
+name (order does not matter), missing ones are named, extra ones are refused unless asked to
+ignore them, and values are converted only when that is safe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from modelworks.exceptions import SchemaError
+
+KINDS = ("numeric", "integer", "boolean", "categorical", "datetime")
+_MAX_LEVELS = 200
+_TRUE = {"true", "1", "yes", "t", "y"}
+_FALSE = {"false", "0", "no", "f", "n"}
+
+
+@dataclass
+class ColumnSpec:
+    """One input column: name, kind, training dtype, and observed values."""
+
+    name: str
+    kind: str
+    dtype: str
+    nullable: bool = True
+    categories: list[Any] | None = None
+    min: float | None = None
+    max: float | None = None
+
+
+def _kind(s: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(s):
+        return "boolean"
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return "datetime"
+    if pd.api.types.is_integer_dtype(s):
+        return "integer"
+    if pd.api.types.is_numeric_dtype(s):
+        return "numeric"
+    return "categorical"
+
+
+@dataclass
+class Schema:
+    """Columns a model expects, in training order."""
+
+    columns: list[ColumnSpec] = field(default_factory=list)
+
+    @classmethod
+    def from_frame(cls, X: pd.DataFrame) -> Schema:
+        """Record the schema of a training frame."""
+        if not isinstance(X, pd.DataFrame):
+            raise SchemaError(f"a schema is built from a pandas DataFrame, got {type(X).__name__}")
+        specs = []
+        for col in X.columns:
+            s = X[col]
+            kind = _kind(s)
+            spec = ColumnSpec(name=str(col), kind=kind, dtype=str(s.dtype), nullable=bool(s.isna().any()))
+            if kind in ("numeric", "integer") and s.notna().any():
+                spec.min, spec.max = float(s.min()), float(s.max())
+            elif kind == "categorical":
+                levels = s.dropna().astype(str).unique().tolist()
+                spec.categories = sorted(levels)[:_MAX_LEVELS] if len(levels) <= _MAX_LEVELS else None
+            specs.append(spec)
+        return cls(specs)
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"columns": [asdict(c) for c in self.columns]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Schema:
+        try:
+            cols = [ColumnSpec(**c) for c in data["columns"]]
+        except (KeyError, TypeError) as e:
+            raise SchemaError(f"invalid schema document: {e}") from e
+        for c in cols:
+            if c.kind not in KINDS:
+                raise SchemaError(f"invalid schema: column '{c.name}' has unknown kind {c.kind!r}")
+        return cls(cols)
+
+    def validate(self, frame, *, ignore_extra: bool = False) -> pd.DataFrame:
+        """Check ``frame`` against the schema; return it with columns in training order.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame, dict of columns, or list of row dicts
+        ignore_extra : bool
+            Drop columns the model was not trained on instead of refusing them.
+
+        Raises
+        ------
+        SchemaError
+            Missing columns (named), unexpected columns (named), or values that cannot be
+            converted safely to the trained kind (column and example value named).
+        """
+        if isinstance(frame, dict | list):
+            try:
+                frame = pd.DataFrame(frame)
+            except ValueError as e:
+                raise SchemaError(f"input cannot be read as a table: {e}") from e
+        if not isinstance(frame, pd.DataFrame):
+            raise SchemaError(f"expected a table (DataFrame, records or columns), got {type(frame).__name__}")
+        present = [str(c) for c in frame.columns]
+        if len(set(present)) != len(present):
+            dups = sorted({c for c in present if present.count(c) > 1})
+            raise SchemaError(f"duplicate input columns: {', '.join(dups)}")
+        frame = frame.copy()
+        frame.columns = present
+        missing = [n for n in self.names if n not in present]
+        if missing:
+            raise SchemaError(
+                f"missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)} "
+                f"(the model expects: {_listing(self.names)})"
+            )
+        extra = [c for c in present if c not in self.names]
+        if extra and not ignore_extra:
+            raise SchemaError(
+                f"unexpected column{'s' if len(extra) > 1 else ''}: {', '.join(extra)} "
+                "(the model was not trained on them; pass ignore_extra=True / --ignore-extra to drop them)"
+            )
+        out = {}
+        for spec in self.columns:
+            out[spec.name] = _coerce(frame[spec.name], spec)
+        return pd.DataFrame(out, index=frame.index)
+
+
+def _listing(names: list[str], limit: int = 20) -> str:
+    more = f", ... ({len(names) - limit} more)" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
+def _bad(spec: ColumnSpec, s: pd.Series, mask, expected: str):
+    idx = np.flatnonzero(np.asarray(mask))
+    example = s.iloc[idx[0]]
+    raise SchemaError(
+        f"column '{spec.name}' expects {expected} but got {example!r} (row {idx[0]}, {len(idx)} such value"
+        f"{'s' if len(idx) > 1 else ''}); it cannot be converted safely"
+    )
+
+
+def _coerce(s: pd.Series, spec: ColumnSpec) -> pd.Series:
+    if spec.kind in ("numeric", "integer"):
+        if pd.api.types.is_bool_dtype(s):
+            _bad(spec, s, np.ones(len(s), bool), "numbers")
+        if pd.api.types.is_numeric_dtype(s):
+            return s.astype(float)
+        as_text = s.where(s.isna(), s.astype(str).str.strip())
+        conv = pd.to_numeric(as_text.replace("", np.nan), errors="coerce")
+        bad = conv.isna() & s.notna() & (as_text != "")
+        if bad.any():
+            _bad(spec, s, bad, "numbers")
+        return conv.astype(float)
+    if spec.kind == "boolean":
+        if pd.api.types.is_bool_dtype(s):
+            return s
+        text = s.astype(str).str.strip().str.lower()
+        conv = pd.Series(np.where(text.isin(_TRUE), True, np.where(text.isin(_FALSE), False, None)),
+                         index=s.index, dtype=object)
+        bad = conv.isna() & s.notna()
+        if bad.any():
+            _bad(spec, s, bad, "true/false")
+        return conv.where(s.notna(), None)
+    if spec.kind == "datetime":
+        conv = pd.to_datetime(s, errors="coerce", format="mixed")
+        bad = conv.isna() & s.notna()
+        if bad.any():
+            _bad(spec, s, bad, "dates")
+        return conv
+    # categorical: text; numbers are written as text
+    s = s.astype(object)
+    return s.where(s.isna(), s.astype(str))

@@ -1,0 +1,263 @@
+"""Validate a training table, infer the task, and split it."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from modelworks.exceptions import ColumnError, ConfigError, DataError, TargetError
+
+TASKS = ("binary", "multiclass", "regression")
+MIN_ROWS = 10
+_ID_NAME = re.compile(r"(^|_)(id|uuid|guid|key|index|row|rownum)$|^id_|^unnamed: ?0$", re.I)
+
+
+class DataWarning(UserWarning):
+    """Something in the data was changed or looks suspicious (dropped rows, ID-like columns...)."""
+
+
+@dataclass
+class Prepared:
+    """A validated training table: features, target, task and what was changed on the way."""
+
+    X: pd.DataFrame
+    y: pd.Series
+    task: str
+    target: str
+    classes: list | None = None
+    dropped_columns: dict[str, str] = field(default_factory=dict)  # column -> why
+    notes: list[str] = field(default_factory=list)
+
+
+def infer_task(y) -> str:
+    """Guess the task from the target: ``"binary"``, ``"multiclass"`` or ``"regression"``.
+
+    Text, boolean and categorical targets are classification; numbers are regression unless
+    they are whole numbers with few distinct values (at most 20, and at most 5% of the rows
+    or at most 2 values).
+    """
+    y = pd.Series(y).dropna()
+    n_unique = y.nunique()
+    if n_unique <= 2:
+        return "binary"
+    if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
+        return "multiclass"
+    values = y.to_numpy(dtype=float)
+    whole = bool(np.all(np.isfinite(values)) and np.all(values == np.round(values)))
+    if whole and n_unique <= 20 and n_unique <= max(2, 0.05 * len(y)):
+        return "multiclass"
+    return "regression"
+
+
+def _mixed_type_columns(frame: pd.DataFrame) -> dict[str, str]:
+    """Object columns holding both numbers and text: {column: example of the odd value}."""
+    bad = {}
+    for col in frame.columns:
+        s = frame[col]
+        if not pd.api.types.is_object_dtype(s):
+            continue
+        s = s.dropna()
+        if s.empty:
+            continue
+        kinds = s.map(lambda v: "num" if isinstance(v, int | float | np.number) and not isinstance(v, bool) else "other")
+        as_num = pd.to_numeric(s.astype(str), errors="coerce")
+        numeric_share = max((kinds == "num").mean(), as_num.notna().mean())
+        if 0.5 <= numeric_share < 1.0:
+            odd = s[as_num.isna() & (kinds != "num")]
+            bad[str(col)] = str(odd.iloc[0]) if len(odd) else "?"
+    return bad
+
+
+def _looks_like_id(s: pd.Series, name: str) -> bool:
+    n = len(s)
+    if n < 20 or s.isna().any():
+        return False
+    unique_ratio = s.nunique() / n
+    if pd.api.types.is_float_dtype(s):
+        return False
+    if pd.api.types.is_integer_dtype(s):
+        if unique_ratio < 1.0:
+            return False
+        if _ID_NAME.search(name):
+            return True
+        diffs = np.diff(np.sort(s.to_numpy()))
+        return bool(np.all(diffs == 1))  # 0..n-1 or 1..n: a row counter
+    if pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s):
+        return unique_ratio > 0.95 or (bool(_ID_NAME.search(name)) and unique_ratio > 0.5)
+    return False
+
+
+def _parse_datetimes(frame: pd.DataFrame) -> list[str]:
+    """Turn text columns that are clearly dates into datetime columns; return their names."""
+    parsed = []
+    for col in frame.columns:
+        s = frame[col]
+        if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
+            continue
+        sample = s.dropna().astype(str).head(200)
+        if sample.empty or not sample.str.contains(r"\d{1,4}[-/]\d{1,2}[-/]\d{1,4}", regex=True).all():
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            converted = pd.to_datetime(s, errors="coerce", format="mixed")
+        if converted.notna().sum() >= 0.95 * s.notna().sum():
+            frame[col] = converted
+            parsed.append(str(col))
+    return parsed
+
+
+def prepare(frame: pd.DataFrame, target: str, *, task: str | None = None, cv: int | None = None,
+            features: list[str] | None = None, drop_missing_target: bool = True,
+            drop_id_columns: bool = True) -> Prepared:
+    """Validate a training table and separate features from the target.
+
+    Policy (documented in the README): rows whose target is missing are dropped with a
+    warning that says how many (``drop_missing_target=False`` refuses instead); constant and
+    ID-like columns are dropped with a warning; infinite values and columns mixing numbers and
+    text are refused.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    target : str
+        Name of the target column.
+    task : {"binary", "multiclass", "regression"}, optional
+        Inferred from the target when not given.
+    cv : int, optional
+        Number of CV folds planned; checked against rows and class sizes.
+    features : list of str, optional
+        Feature columns to use (default: every column except the target).
+
+    Raises
+    ------
+    TargetError, ColumnError, DataError, ConfigError
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(f"expected a pandas DataFrame, got {type(frame).__name__}")
+    frame = frame.copy()
+    frame.columns = [str(c) for c in frame.columns]
+    cols = list(frame.columns)
+    if not isinstance(target, str) or not target:
+        raise ConfigError("a target column name is required (use --target NAME)")
+    if target not in cols:
+        listed = ", ".join(cols[:30]) + (", ..." if len(cols) > 30 else "")
+        raise TargetError(f"target column '{target}' not found; columns are: {listed} (use --target NAME)")
+    if task is not None and task not in TASKS:
+        raise ConfigError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
+    if features is not None:
+        if target in features:
+            raise ConfigError(
+                f"the target '{target}' is also listed as a feature; remove it from the features"
+            )
+        missing = [c for c in features if c not in cols]
+        if missing:
+            raise ColumnError(f"feature columns not found: {', '.join(missing)}; columns are: {', '.join(cols)}")
+    notes: list[str] = []
+    y = frame[target]
+    if y.isna().all():
+        raise TargetError(f"target column '{target}' is entirely missing (all {len(y)} values are NaN)")
+    if pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y):
+        n_inf = int(np.isinf(y.to_numpy(dtype=float)).sum())
+        if n_inf:
+            raise TargetError(f"target column '{target}' has {n_inf} infinite values; remove or fix those rows")
+    n_missing = int(y.isna().sum())
+    if n_missing:
+        if not drop_missing_target:
+            raise TargetError(f"target column '{target}' has {n_missing} missing values; fill or drop those rows")
+        msg = f"dropped {n_missing} of {len(frame)} rows whose target '{target}' is missing"
+        warnings.warn(msg, DataWarning, stacklevel=2)
+        notes.append(msg)
+        frame = frame.loc[y.notna()].reset_index(drop=True)
+        y = frame[target]
+    use = features if features is not None else [c for c in cols if c != target]
+    X = frame[use].copy()
+    if X.shape[1] == 0:
+        raise DataError(f"no feature columns: the table has only the target '{target}'")
+    n_rows = len(frame)
+    min_rows = max(MIN_ROWS, 2 * (cv or 0))
+    if n_rows < min_rows:
+        raise DataError(
+            f"only {n_rows} rows with a target; at least {min_rows} are needed to train and validate a model"
+        )
+    if cv is not None:
+        if not isinstance(cv, int | np.integer) or cv < 2:
+            raise ConfigError(f"cv must be a whole number >= 2, got {cv!r}")
+        if cv > n_rows:
+            raise ConfigError(f"--cv {cv} is larger than the {n_rows} rows; use --cv {max(2, min(5, n_rows // 2))}")
+    task = task or infer_task(y)
+    classes = None
+    if task in ("binary", "multiclass"):
+        counts = y.value_counts()
+        if len(counts) < 2:
+            raise TargetError(
+                f"target column '{target}' has a single class ({counts.index[0]!r}); a classifier needs at least two"
+            )
+        if task == "binary" and len(counts) > 2:
+            raise TargetError(f"task 'binary' but target '{target}' has {len(counts)} classes; use task 'multiclass'")
+        folds = cv or 5
+        rare = counts[counts < folds]
+        if len(rare):
+            ex = ", ".join(f"{k!r} ({v} rows)" for k, v in rare.head(5).items())
+            raise TargetError(
+                f"class {ex} of target '{target}' has fewer members than the {folds} CV folds; "
+                f"use --cv {max(2, int(counts.min()))} or merge/drop rare classes"
+            )
+        classes = sorted(counts.index.tolist(), key=str)
+    else:
+        if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
+            raise TargetError(
+                f"task 'regression' needs a numeric target, but '{target}' holds {y.dtype} values"
+            )
+    # columns
+    mixed = _mixed_type_columns(X)
+    if mixed:
+        col, ex = next(iter(mixed.items()))
+        raise ColumnError(
+            f"column '{col}' mixes numbers and text (e.g. {ex!r}); fix those values or convert the column"
+            + (f" (also: {', '.join(list(mixed)[1:])})" if len(mixed) > 1 else "")
+        )
+    numeric = X.select_dtypes(include=[np.number])
+    if not numeric.empty:
+        inf_counts = np.isinf(numeric.to_numpy(dtype=float)).sum(axis=0)
+        bad = {c: int(n) for c, n in zip(numeric.columns, inf_counts) if n}
+        if bad:
+            desc = ", ".join(f"'{c}' ({n})" for c, n in bad.items())
+            raise DataError(f"infinite values in column {desc}; replace them with NaN or a finite value")
+    _parse_datetimes(X)
+    dropped: dict[str, str] = {}
+    for col in list(X.columns):
+        s = X[col]
+        if s.isna().all():
+            dropped[col] = "all values missing"
+        elif s.nunique(dropna=False) <= 1:
+            dropped[col] = "constant"
+        elif drop_id_columns and _looks_like_id(s, col):
+            dropped[col] = "looks like an ID (unique per row)"
+    for col, why in dropped.items():
+        msg = f"dropped column '{col}': {why}"
+        warnings.warn(msg, DataWarning, stacklevel=2)
+        notes.append(msg)
+    X = X.drop(columns=list(dropped))
+    if X.shape[1] == 0:
+        raise DataError("no usable feature columns remain after dropping constant, empty and ID-like columns")
+    return Prepared(X=X, y=y.reset_index(drop=True), task=task, target=target, classes=classes,
+                    dropped_columns=dropped, notes=notes)
+
+
+def train_test_split(X: pd.DataFrame, y: pd.Series, *, task: str, test_size: float = 0.2,
+                     seed: int = 0):
+    """Split into train and test, stratified for classification; returns X_train, X_test, y_train, y_test."""
+    from sklearn.model_selection import train_test_split as _split
+
+    if not 0 < test_size < 1:
+        raise ConfigError(f"test_size must be between 0 and 1, got {test_size}")
+    stratify = y if task in ("binary", "multiclass") else None
+    try:
+        parts = _split(X, y, test_size=test_size, random_state=seed, stratify=stratify)
+    except ValueError as e:
+        raise DataError(f"cannot split the data into train and test: {e}") from e
+    return [p.reset_index(drop=True) for p in parts]
