@@ -125,7 +125,7 @@ def _hgb_r(seed):
 
 
 def _xgb_c(seed):
-    from xgboost import XGBClassifier
+    from modelworks.models._boosters import XGBClassifier
 
     return XGBClassifier(n_estimators=200, learning_rate=0.1, max_depth=6, random_state=seed,
                          n_jobs=1, tree_method="hist", verbosity=0)

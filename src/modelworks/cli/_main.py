@@ -1,0 +1,156 @@
+"""``modelworks demo | run | compare | doctor``."""
+
+from __future__ import annotations
+
+import argparse
+
+from modelworks.cli._common import add_json, add_out, csv_list, emit_json, info, positive_float, positive_int
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="run the main job on a dataset shipped with scikit-learn (no download)",
+                       description="Profile, compare, tune, ensemble, explain, package, register and monitor a "
+                       "model on an embedded dataset, and write an HTML report.")
+    add_out(p, "modelworks-demo", "the report, plots and model package")
+    p.add_argument("--dataset", default="breast_cancer", choices=["breast_cancer", "wine", "diabetes"],
+                   help="embedded dataset (default: breast_cancer)")
+    p.add_argument("--time-budget", type=positive_float, default=90, metavar="SECONDS",
+                   help="seconds for the whole job (default: 90)")
+    p.add_argument("--seed", type=int, default=0)
+    add_json(p)
+    p.set_defaults(handler=_demo)
+
+    p = sub.add_parser("run", help="the main job: data -> tuned, ensembled, explained, packaged model + report",
+                       description="Validate DATA, compare models by cross-validation, tune the best, try an "
+                       "ensemble, score on a held-out split, explain, package, register, check drift and "
+                       "write DIR/report.html and DIR/result.json.")
+    _data_args(p)
+    add_out(p, "modelworks-out", "the report, plots and model package")
+    p.add_argument("--time-budget", type=positive_float, metavar="SECONDS", help="seconds for the whole job")
+    p.add_argument("--models", type=csv_list, metavar="A,B", help="zoo models to compare (default: a fast, diverse set)")
+    p.add_argument("--cv", type=positive_int, default=5, metavar="K", help="cross-validation folds (default: 5)")
+    p.add_argument("--test-size", type=float, default=0.2, help="held-out share (default: 0.2)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--name", default="modelworks-model", help="registered model name")
+    p.add_argument("--skip", type=csv_list, default=[], metavar="STEP,...",
+                   help="steps to skip: tune, ensemble, explain, package, monitor")
+    add_json(p)
+    p.set_defaults(handler=_run)
+
+    p = sub.add_parser("compare", help="cross-validated leaderboard of models",
+                       description="Cross-validate zoo models on DATA and print a leaderboard (mean ± std of "
+                       "the task's metrics, fit time).")
+    _data_args(p)
+    p.add_argument("--models", type=csv_list, metavar="A,B", help="zoo models (default: a fast, diverse set)")
+    p.add_argument("--cv", type=positive_int, default=5, metavar="K")
+    p.add_argument("--seed", type=int, default=0)
+    add_json(p)
+    p.set_defaults(handler=_compare)
+
+    p = sub.add_parser("models", help="list the model zoo")
+    add_json(p)
+    p.set_defaults(handler=_models)
+
+    p = sub.add_parser("doctor", help="which capabilities work in this environment, and what to install")
+    add_json(p)
+    p.set_defaults(handler=_doctor)
+
+
+def _data_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("data", metavar="DATA", help="CSV or Parquet file")
+    p.add_argument("--target", required=True, metavar="COL", help="target column")
+    p.add_argument("--task", choices=["binary", "multiclass", "regression"], help="override the inferred task")
+    p.add_argument("--features", type=csv_list, metavar="A,B", help="feature columns (default: all but the target)")
+
+
+def _print_run(result, as_json: bool) -> None:
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    print(f"task: {result.task}   final model: {result.model_name}")
+    print(_board_text(result.leaderboard))
+    print("held-out: " + "  ".join(f"{k}={v:.4f}" for k, v in result.test_scores.items()))
+    pkg = result.results.get("package", {})
+    if pkg.get("path"):
+        print(f"package: {pkg['path']}" + (f"   registered: {pkg['model_ref']}" if pkg.get("model_ref") else ""))
+    for w in result.warnings:
+        print(f"warning: {w}")
+    print(f"report: {result.report_path}")
+
+
+def _board_text(board) -> str:
+    cols = ["model"] + [c for c in board.columns if c.endswith("_mean")] + ["fit_time_s"]
+    view = board[cols].copy()
+    view.columns = [c.removesuffix("_mean") for c in cols]
+    return view.to_string(index=False, float_format=lambda v: f"{v:.4f}")
+
+
+def _steps(skip: list[str]) -> dict[str, bool]:
+    from modelworks.exceptions import UnknownNameError
+
+    known = {"tune", "ensemble", "explain", "package", "monitor"}
+    bad = [s for s in skip if s not in known]
+    if bad:
+        raise UnknownNameError(f"unknown step to skip: {', '.join(bad)}; steps are: {', '.join(sorted(known))}")
+    return {s: False for s in skip}
+
+
+def _demo(args) -> int:
+    from modelworks.workflow import demo
+
+    info(f"modelworks demo on '{args.dataset}' (budget {args.time_budget:.0f} s) -> {args.out}/")
+    _print_run(demo(out_dir=args.out, dataset=args.dataset, time_budget=args.time_budget, seed=args.seed), args.json)
+    return 0
+
+
+def _run(args) -> int:
+    from modelworks.workflow import run
+
+    result = run(args.data, args.target, out_dir=args.out, time_budget=args.time_budget, models=args.models,
+                 cv=args.cv, task=args.task, seed=args.seed, test_size=args.test_size, features=args.features,
+                 steps=_steps(args.skip), model_name=args.name)
+    _print_run(result, args.json)
+    return 0
+
+
+def _compare(args) -> int:
+    from modelworks.workflow import compare
+
+    comparison = compare(args.data, args.target, models=args.models, cv=args.cv, task=args.task,
+                         seed=args.seed, features=args.features)
+    if args.json:
+        emit_json(comparison.to_dict())
+        return 0
+    print(f"task: {comparison.task}   ranked by {comparison.metric} "
+          f"({'higher' if comparison.higher_is_better else 'lower'} is better), {args.cv}-fold CV")
+    print(_board_text(comparison.leaderboard))
+    for name, why in comparison.skipped.items():
+        print(f"skipped {name}: {why}")
+    return 0
+
+
+def _models(args) -> int:
+    from modelworks.models import ZOO
+
+    rows = [{"name": e.name, "description": e.description, "family": e.family,
+             "tasks": [t for t in ("binary", "multiclass", "regression") if e.supports(t)]} for e in ZOO.values()]
+    if args.json:
+        emit_json(rows)
+    else:
+        for r in rows:
+            print(f"{r['name']:<12} {r['family']:<10} {'/'.join(r['tasks']):<30} {r['description']}")
+    return 0
+
+
+def _doctor(args) -> int:
+    from modelworks._doctor import check_all
+
+    rows = check_all()
+    if args.json:
+        emit_json(rows)
+    else:
+        for r in rows:
+            mark = "ok " if r["ok"] else "-- "
+            extra = "" if r["ok"] else f"   install: {r['install']}"
+            print(f"{mark}{r['area']:<10} {r['detail']}{extra}")
+    return 0
