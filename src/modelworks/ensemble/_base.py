@@ -8,7 +8,12 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.ensemble._base import _BaseHeterogeneousEnsemble  # sklearn's own base for Voting*
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import (
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
 
 from modelworks.ensemble._members import (
     build_member,

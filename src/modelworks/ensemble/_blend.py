@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from sklearn.base import ClassifierMixin, RegressorMixin
 
-from modelworks.ensemble._base import WeightedClassifierMixin, WeightedEnsemble, WeightedRegressorMixin, check_weights
+from modelworks.ensemble._base import (
+    WeightedClassifierMixin,
+    WeightedEnsemble,
+    WeightedRegressorMixin,
+    check_weights,
+)
 from modelworks.ensemble._weights import learn_blend_weights
 
 _DOC_PARAMS = """

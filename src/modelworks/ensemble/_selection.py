@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from sklearn.base import ClassifierMixin, RegressorMixin
 
-from modelworks.ensemble._base import WeightedClassifierMixin, WeightedEnsemble, WeightedRegressorMixin
+from modelworks.ensemble._base import (
+    WeightedClassifierMixin,
+    WeightedEnsemble,
+    WeightedRegressorMixin,
+)
 from modelworks.ensemble._weights import ensemble_selection_weights
 
 _DOC_PARAMS = """
