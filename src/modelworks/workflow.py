@@ -145,6 +145,19 @@ def _profile_section(ctx: RunContext, prep, frame) -> None:
         sec.text(f"Target '{ctx.target}': mean {y.mean():.4g}, sd {y.std():.4g}, range [{y.min():.4g}, {y.max():.4g}]")
 
 
+def leaderboard_view(board):
+    """The leaderboard with one "mean ± std" column per metric, for people."""
+    import pandas as pd
+
+    view = pd.DataFrame({"model": board["model"]})
+    for col in board.columns:
+        if col.endswith("_mean"):
+            name = col.removesuffix("_mean")
+            view[name] = [f"{m:.4f} ± {s:.4f}" for m, s in zip(board[col], board[f"{name}_std"])]
+    view["fit time (s)"] = board["fit_time_s"].round(3)
+    return view
+
+
 def _leaderboard_section(ctx: RunContext, comparison) -> None:
     from modelworks.metrics import leaderboard_plot
 
@@ -154,7 +167,7 @@ def _leaderboard_section(ctx: RunContext, comparison) -> None:
         f"(the test split is held out); ranked by {comparison.metric} "
         f"({'higher' if comparison.higher_is_better else 'lower'} is better). Best: {comparison.best}."
     )
-    sec.table(comparison.leaderboard)
+    sec.table(leaderboard_view(comparison.leaderboard))
     for name, why in comparison.skipped.items():
         sec.warning(f"{name}: {why}")
     path = leaderboard_plot(comparison.leaderboard, comparison.metric, ctx.report.plots_dir / "leaderboard.png",
