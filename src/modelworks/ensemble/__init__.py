@@ -11,7 +11,6 @@ attributes (``names_``, ``weights_``, ``estimators_``).
 
 from modelworks.ensemble._base import WeightedEnsemble, oof_predictions
 from modelworks.ensemble._blend import BlendClassifier, BlendRegressor
-from modelworks.ensemble._losses import score
 from modelworks.ensemble._selection import EnsembleSelectionClassifier, EnsembleSelectionRegressor
 from modelworks.ensemble._stacking import StackingClassifier, StackingRegressor
 from modelworks.ensemble._weights import (
@@ -47,5 +46,4 @@ __all__ = [
     "ensemble_selection_weights",
     "learn_blend_weights",
     "oof_predictions",
-    "score",
 ]

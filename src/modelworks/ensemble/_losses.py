@@ -2,8 +2,8 @@
 
 Everything here works on *prediction arrays*, never on estimators: classifiers give
 probabilities of shape ``(n_samples, n_classes)`` with ``y`` as class indices, regressors give
-values of shape ``(n_samples,)``. Losses are "lower is better"; scores follow scikit-learn's
-"higher is better" convention.
+values of shape ``(n_samples,)``. Losses are "lower is better". Reports score with
+:mod:`modelworks.metrics`, like the rest of modelworks.
 """
 
 from __future__ import annotations
@@ -83,50 +83,6 @@ def get_loss(metric: str | None, task: str):
         known = [m for m, (_, t) in LOSSES.items() if task in t]
         raise EnsembleError(f"metric {metric!r} does not apply to {task}; use one of: {', '.join(known)}")
     return fn
-
-
-# scoring names (as ``modelworks compare`` reports them, higher is better) -> (loss, sign)
-_SCORING = {
-    "roc_auc": ("roc_auc", lambda loss: 1.0 - loss),
-    "accuracy": ("accuracy", lambda loss: 1.0 - loss),
-    "neg_log_loss": ("log_loss", lambda loss: -loss),
-    "log_loss": ("log_loss", lambda loss: -loss),
-    "neg_brier_score": ("brier", lambda loss: -loss),
-    "neg_rmse": ("rmse", lambda loss: -loss),
-    "neg_root_mean_squared_error": ("rmse", lambda loss: -loss),
-    "rmse": ("rmse", lambda loss: -loss),
-    "neg_mse": ("mse", lambda loss: -loss),
-    "neg_mean_squared_error": ("mse", lambda loss: -loss),
-    "neg_mae": ("mae", lambda loss: -loss),
-    "neg_mean_absolute_error": ("mae", lambda loss: -loss),
-}
-
-
-def _r2(y, p):
-    ss = float(np.sum((y - np.mean(y)) ** 2))
-    return 1.0 - float(np.sum((y - p) ** 2)) / ss if ss > 0 else 0.0
-
-
-def score(scoring: str, y, pred, task: str) -> float:
-    """Score ``pred`` (probabilities or values) against ``y`` (class indices or values).
-
-    Higher is better. Unknown scoring names fall back to ``neg_log_loss`` / ``neg_rmse``.
-    """
-    if scoring == "r2" and task == "regression":
-        return _r2(y, pred)
-    if scoring in ("f1", "balanced_accuracy", "f1_macro", "f1_weighted") and task in CLASSIFICATION:
-        from sklearn.metrics import balanced_accuracy_score, f1_score
-
-        labels = np.argmax(pred, axis=1)
-        if scoring == "balanced_accuracy":
-            return float(balanced_accuracy_score(y, labels))
-        average = "binary" if scoring == "f1" and task == "binary" else (
-            scoring.split("_")[1] if "_" in scoring else "macro")
-        return float(f1_score(y, labels, average=average))
-    metric, sign = _SCORING.get(scoring, (None, None))
-    if metric is None or task not in LOSSES[metric][1]:
-        metric, sign = DEFAULT_METRIC[task], (lambda loss: -loss)
-    return float(sign(LOSSES[metric][0](y, pred)))
 
 
 def encode_target(y, task: str, classes=None):

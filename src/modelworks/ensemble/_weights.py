@@ -217,6 +217,8 @@ def cross_fitted_predictions(oof_list, y, task: str, *, method: str = "blend", f
         splitter = (StratifiedKFold if task in CLASSIFICATION else KFold)(cv, shuffle=True, random_state=seed)
         folds = list(splitter.split(np.zeros(len(y_enc)), y_enc))
     learn = {"blend": learn_blend_weights, "select": ensemble_selection_weights}[method]
+    if method == "select":
+        kwargs.setdefault("seed", seed)
     out = np.zeros_like(P[0])
     for train_idx, valid_idx in folds:
         w = learn([p[train_idx] for p in P], y_arr[train_idx], task, classes=classes, **kwargs)
