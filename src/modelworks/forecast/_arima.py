@@ -1,0 +1,334 @@
+"""ARIMA with given orders (statsmodels) and AutoARIMA with automatic orders.
+
+AutoARIMA runs the Hyndman-Khandakar stepwise search (unit-root tests for ``d`` and ``D``,
+then a walk over neighbouring orders by an information criterion) on one of two engines:
+
+* ``"statsforecast"`` (the default when installed, from the ``forecast`` extra): Nixtla's
+  compiled port of R's ``forecast::auto.arima``; measured here ~10-30x faster than a
+  statsmodels-based search at the same accuracy (see ``benchmarks/bench_forecast.py``).
+* ``"statsmodels"``: the same search written here on statsmodels' state-space ARIMA (slower,
+  but needs nothing beyond the core install).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from modelworks.exceptions import ForecastError
+from modelworks.forecast._base import Forecaster
+
+
+def _check_order(value, name: str, size: int) -> tuple[int, ...]:
+    try:
+        out = tuple(int(v) for v in value)
+        ok = len(out) == size and all(v >= 0 for v in out) and all(float(v) == int(v) for v in value)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ForecastError(f"{name} must be {size} whole numbers >= 0, got {value!r}")
+    return out
+
+
+def _fit_statsmodels_arima(y, X, order, seasonal_order, trend, *, selection: bool = False):
+    """Fit statsmodels' ARIMA; return (result, warnings)."""
+    from statsmodels.tsa.arima.model import ARIMA as _SMARIMA
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = _SMARIMA(y, exog=X, order=order, seasonal_order=seasonal_order, trend=trend)
+        kwargs = {"cov_type": "none", "method_kwargs": {"maxiter": 100}} if selection else {}
+        result = model.fit(**kwargs)
+    notes = sorted({str(w.message).split("\n")[0] for w in caught
+                    if "Convergence" in type(w.message).__name__
+                    or "Non-stationary" in str(w.message) or "Non-invertible" in str(w.message)})
+    return result, notes
+
+
+def _default_trend(d: int, D: int, X) -> str:
+    return "c" if d + D == 0 else "n"
+
+
+class ARIMA(Forecaster):
+    """Seasonal ARIMA(p,d,q)(P,D,Q,m) on statsmodels, with exogenous regressors.
+
+    Parameters
+    ----------
+    order : tuple of int
+        ``(p, d, q)``.
+    seasonal_order : tuple of int
+        ``(P, D, Q, m)``, or ``(P, D, Q)`` to take ``m`` from ``seasonal_period`` / the frequency.
+    trend : {"n", "c", "t", "ct"}, optional
+        Deterministic trend; by default a constant when there is no differencing, else none.
+    seasonal_period : int, optional
+        ``m`` when ``seasonal_order`` leaves it out.
+
+    Attributes
+    ----------
+    result_ : statsmodels ARIMAResults
+    order_, seasonal_order_ : tuple
+    warnings_ : list of str
+        Convergence / stationarity warnings from the fit.
+    """
+
+    supports_exog = True
+    name = "arima"
+
+    def __init__(self, order=(1, 0, 0), seasonal_order=(0, 0, 0, 0), *, trend: str | None = None,
+                 seasonal_period: int | None = None) -> None:
+        self.order = order
+        self.seasonal_order = seasonal_order
+        self.trend = trend
+        self.seasonal_period = seasonal_period
+
+    def _orders(self) -> tuple[tuple, tuple]:
+        order = _check_order(self.order, "order (p, d, q)", 3)
+        so = self.seasonal_order if self.seasonal_order is not None else (0, 0, 0, 0)
+        if len(tuple(so)) == 3:
+            so = (*tuple(so), self.seasonal_period_)
+        so = tuple(v if v is not None else self.seasonal_period_ for v in so)
+        so = _check_order(so, "seasonal_order (P, D, Q, m)", 4)
+        P, D, Q, m = so
+        if P + D + Q == 0:
+            so = (0, 0, 0, 0)
+        elif m < 2:
+            raise ForecastError(
+                f"seasonal_order {tuple(self.seasonal_order)} needs a seasonal period m >= 2 but the "
+                f"period is {m}; give seasonal_order=(P, D, Q, m) or seasonal_period"
+            )
+        return order, so
+
+    def _min_observations(self) -> int:
+        (p, d, q), (P, D, Q, m) = self._orders()
+        need = d + D * m + max(p + P * m, q + Q * m) + 3
+        return max(need, 2 * m) if m else need
+
+    def _why_min(self) -> str:
+        (_, _, _), (_, _, _, m) = self._orders()
+        if m:
+            return (f" for seasonal period {m} (at least two full seasons); give more data, a "
+                    "smaller seasonal period or seasonal_order=(0, 0, 0, 0)")
+        return " for these orders; lower p, d or q"
+
+    def _fit(self, y, X) -> None:
+        order, so = self._orders()
+        trend = self.trend if self.trend is not None else _default_trend(order[1], so[1], X)
+        try:
+            self.result_, self.warnings_ = _fit_statsmodels_arima(y, X, order, so, trend)
+        except (ValueError, np.linalg.LinAlgError) as e:
+            raise ForecastError(
+                f"ARIMA{order}{so} cannot be fitted on series '{y.name}': {e}; try other orders "
+                "or AutoARIMA"
+            ) from e
+        self.order_, self.seasonal_order_, self.trend_ = order, so, trend
+
+    def _predict(self, horizon, X, levels):
+        fc = self.result_.get_forecast(horizon, exog=None if X is None else X.to_numpy())
+        point = np.asarray(fc.predicted_mean, dtype=float)
+        bounds = {}
+        for lv in levels:
+            ci = np.asarray(fc.conf_int(alpha=1 - lv / 100), dtype=float)
+            bounds[lv] = (ci[:, 0], ci[:, 1])
+        return point, bounds
+
+    def summary(self):
+        """statsmodels' summary table of the fitted model (coefficients, tests, criteria)."""
+        self._check_fitted()
+        return self.result_.summary()
+
+    def label(self) -> str:
+        if not hasattr(self, "order_"):
+            return "arima"
+        (p, d, q), (P, D, Q, m) = self.order_, self.seasonal_order_
+        return f"ARIMA({p},{d},{q})" + (f"({P},{D},{Q})[{m}]" if m else "")
+
+
+class _StatsforecastEngine:
+    """Nixtla statsforecast's AutoARIMA (compiled; a port of R forecast::auto.arima)."""
+
+    def fit(self, y: np.ndarray, X, m: int, opts: dict) -> None:
+        from modelworks._imports import require
+
+        models = require("statsforecast.models", purpose="AutoARIMA (engine='statsforecast')")
+        self.model = models.AutoARIMA(
+            d=opts["d"], D=opts["D"], max_p=opts["max_p"], max_q=opts["max_q"],
+            max_P=opts["max_P"], max_Q=opts["max_Q"], max_d=opts["max_d"], max_D=opts["max_D"],
+            seasonal=opts["seasonal"] and m > 1, ic=opts["information_criterion"],
+            stepwise=opts["stepwise"], season_length=m if m > 1 else 1,
+        )
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.model.fit(y, X=X)
+        p, q, P, Q, mm, d, D = (int(v) for v in self.model.model_["arma"])
+        coef = self.model.model_.get("coef", {})
+        self.order, self.seasonal_order = (p, d, q), (P, D, Q, mm if P + D + Q else 0)
+        self.constant = "drift" if "drift" in coef else ("mean" if "intercept" in coef else "none")
+        self.ic = float(self.model.model_.get(opts["information_criterion"], np.nan) or np.nan)
+
+    def predict(self, horizon: int, X, levels):
+        lv = [int(v) if float(v).is_integer() else v for v in levels]
+        with np.errstate(all="ignore"):
+            out = self.model.predict(horizon, X=X, level=lv or None)
+        return out["mean"], {v: (out[f"lo-{k}"], out[f"hi-{k}"]) for v, k in zip(levels, lv)}
+
+
+class _StatsmodelsEngine:
+    """The stepwise search written here on statsmodels (see ``_stepwise.py``)."""
+
+    def fit(self, y, X, m: int, opts: dict) -> None:
+        from modelworks.forecast._stepwise import stepwise_search
+
+        found = stepwise_search(y, X, m=m if opts["seasonal"] else 1, **{
+            k: opts[k] for k in ("d", "D", "max_p", "max_q", "max_P", "max_Q", "max_d",
+                                 "max_D", "information_criterion", "stepwise")})
+        self.result, self.order, self.seasonal_order = found.result, found.order, found.seasonal_order
+        self.constant = found.constant
+        self.ic = found.ic
+        self.n_models = found.n_models
+
+    def predict(self, horizon, X, levels):
+        fc = self.result.get_forecast(horizon, exog=X)
+        bounds = {}
+        for lv in levels:
+            ci = np.asarray(fc.conf_int(alpha=1 - lv / 100), dtype=float)
+            bounds[lv] = (ci[:, 0], ci[:, 1])
+        return np.asarray(fc.predicted_mean, dtype=float), bounds
+
+
+# engine name -> implementation; "auto" picks the first importable one in this order
+ENGINES = {"statsforecast": _StatsforecastEngine, "statsmodels": _StatsmodelsEngine}
+_IC = ("aicc", "aic", "bic")
+
+
+def resolve_engine(engine: str) -> str:
+    if engine == "auto":
+        from modelworks._imports import is_available
+
+        return "statsforecast" if is_available("statsforecast") else "statsmodels"
+    if engine not in ENGINES:
+        raise ForecastError(
+            f"unknown AutoARIMA engine {engine!r}; choose one of: auto, {', '.join(ENGINES)}"
+        )
+    return engine
+
+
+class AutoARIMA(Forecaster):
+    """ARIMA with automatically chosen (p,d,q)(P,D,Q,m).
+
+    ``d`` comes from repeated KPSS tests, ``D`` from the seasonal-strength test, and the
+    orders from a stepwise search minimising ``information_criterion``.
+
+    Parameters
+    ----------
+    seasonal : bool
+        Consider seasonal terms (with period ``seasonal_period``).
+    seasonal_period : int, optional
+        ``m``; inferred from the frequency when omitted (12 for monthly data, 4 quarterly...).
+    d, D : int, optional
+        Fix the differencing orders instead of testing for them.
+    max_p, max_q, max_P, max_Q, max_d, max_D : int
+        Bounds of the search.
+    information_criterion : {"aicc", "aic", "bic"}
+    stepwise : bool
+        Stepwise search (fast) instead of the full grid.
+    engine : {"auto", "statsforecast", "statsmodels"}
+        ``auto`` uses statsforecast when installed (faster), else statsmodels.
+
+    Attributes
+    ----------
+    order_, seasonal_order_ : tuple
+        The chosen orders.
+    constant_ : {"none", "mean", "drift"}
+    engine_ : str
+    """
+
+    supports_exog = True
+    name = "auto-arima"
+
+    def __init__(self, *, seasonal: bool = True, seasonal_period: int | None = None,
+                 d: int | None = None, D: int | None = None, max_p: int = 5, max_q: int = 5,
+                 max_P: int = 2, max_Q: int = 2, max_d: int = 2, max_D: int = 1,
+                 information_criterion: str = "aicc", stepwise: bool = True,
+                 engine: str = "auto") -> None:
+        self.seasonal = seasonal
+        self.seasonal_period = seasonal_period
+        self.d = d
+        self.D = D
+        self.max_p = max_p
+        self.max_q = max_q
+        self.max_P = max_P
+        self.max_Q = max_Q
+        self.max_d = max_d
+        self.max_D = max_D
+        self.information_criterion = information_criterion
+        self.stepwise = stepwise
+        self.engine = engine
+
+    def _seasonal_m(self) -> int:
+        return self.seasonal_period_ if self.seasonal and self.seasonal_period_ > 1 else 1
+
+    def _min_observations(self) -> int:
+        m = self._seasonal_m()
+        return 2 * m if m > 1 else 6
+
+    def _why_min(self) -> str:
+        m = self._seasonal_m()
+        if m > 1:
+            return (f" (two full seasons of period {m}); give more data, seasonal=False or a "
+                    "smaller seasonal_period (--seasonal-period 1)")
+        return ""
+
+    def _fit(self, y, X) -> None:
+        if self.information_criterion not in _IC:
+            raise ForecastError(
+                f"information_criterion must be one of {', '.join(_IC)}, got {self.information_criterion!r}"
+            )
+        engine = resolve_engine(self.engine)
+        impl = ENGINES[engine]()
+        opts = {k: getattr(self, k) for k in ("seasonal", "d", "D", "max_p", "max_q", "max_P",
+                                              "max_Q", "max_d", "max_D",
+                                              "information_criterion", "stepwise")}
+        try:
+            impl.fit(y.to_numpy(dtype=float), None if X is None else X.to_numpy(dtype=float),
+                     self._seasonal_m(), opts)
+        except (ValueError, np.linalg.LinAlgError, ZeroDivisionError) as e:
+            raise ForecastError(
+                f"AutoARIMA could not fit series '{y.name}': {e}; try seasonal=False, fixed d/D, "
+                "or a baseline model"
+            ) from e
+        self.engine_ = engine
+        self.impl_ = impl
+        self.order_ = impl.order
+        self.seasonal_order_ = impl.seasonal_order
+        self.constant_ = impl.constant
+        self.ic_ = impl.ic
+
+    def _predict(self, horizon, X, levels):
+        point, bounds = self.impl_.predict(horizon, None if X is None else X.to_numpy(dtype=float),
+                                           levels)
+        return np.asarray(point, float), {k: (np.asarray(lo, float), np.asarray(hi, float))
+                                          for k, (lo, hi) in bounds.items()}
+
+    def label(self) -> str:
+        if not hasattr(self, "order_"):
+            return "auto-arima"
+        (p, d, q), (P, D, Q, m) = self.order_, self.seasonal_order_
+        extra = {"drift": " with drift", "mean": " with mean"}.get(self.constant_, "")
+        return f"ARIMA({p},{d},{q})" + (f"({P},{D},{Q})[{m}]" if m else "") + extra
+
+    def to_arima(self) -> ARIMA:
+        """An (unfitted) :class:`ARIMA` with the chosen orders and constant."""
+        self._check_fitted()
+        trend = {"drift": "t", "mean": "c"}.get(self.constant_, "n")
+        return ARIMA(self.order_, self.seasonal_order_, trend=trend)
+
+    def summary(self):
+        """statsmodels' summary of the chosen model (refitted by statsmodels when needed)."""
+        self._check_fitted()
+        if self.engine_ == "statsmodels":
+            return self.impl_.result.summary()
+        X = None
+        arima = self.to_arima()
+        arima.fit(self.y_, X)
+        return arima.summary()

@@ -1,0 +1,343 @@
+"""Forecast one series or many: backtest candidates, pick the best, refit, forecast.
+
+A long frame with an id column is split into series that are processed in parallel worker
+processes (joblib's loky backend); the per-series results are gathered into one leaderboard.
+Baselines are always backtested next to the requested model, so every leaderboard shows
+whether the model beats naive, seasonal naive and drift.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from modelworks.exceptions import ColumnError, ForecastError, UnknownNameError
+from modelworks.forecast import _series
+from modelworks.forecast._arima import ARIMA, AutoARIMA
+from modelworks.forecast._backtest import BacktestResult, backtest
+from modelworks.forecast._base import Forecast, Forecaster
+from modelworks.forecast._baselines import Drift, Naive, SeasonalNaive
+from modelworks.forecast._prophet import Prophet
+
+# model name -> forecaster class (the names the CLI and ``forecast`` accept)
+MODELS: dict[str, type[Forecaster]] = {
+    "arima": ARIMA,
+    "auto-arima": AutoARIMA,
+    "prophet": Prophet,
+    "naive": Naive,
+    "seasonal-naive": SeasonalNaive,
+    "drift": Drift,
+}
+BASELINES = ("naive", "seasonal-naive", "drift")
+AUTO_CANDIDATES = ("auto-arima", "prophet", "seasonal-naive", "naive", "drift")
+SELECT_BY = "mase"
+
+
+def make_forecaster(name: str, **options: Any) -> Forecaster:
+    """A new forecaster by name; options it does not take (e.g. ``order`` for naive) are ignored.
+
+    Parameters
+    ----------
+    name : str
+        One of ``arima``, ``auto-arima``, ``prophet``, ``naive``, ``seasonal-naive``, ``drift``.
+    **options
+        Constructor parameters, applied where the model has them (None values are skipped).
+    """
+    if name not in MODELS:
+        raise UnknownNameError(
+            f"unknown forecasting model {name!r}; choose one of: auto, {', '.join(MODELS)}"
+        )
+    est = MODELS[name]()
+    params = est.get_params()
+    est.set_params(**{k: v for k, v in options.items() if v is not None and k in params})
+    return est
+
+
+def _available(name: str) -> bool:
+    if name == "prophet":
+        from modelworks._imports import is_available
+
+        return is_available("prophet")
+    return True
+
+
+@dataclass
+class SeriesResult:
+    """The outcome for one series."""
+
+    id: str
+    model: str = ""  # the chosen model's name ("auto-arima")
+    label: str = ""  # its fitted description ("ARIMA(1,1,1)(0,1,1)[12]")
+    forecast: Forecast | None = None
+    leaderboard: pd.DataFrame | None = None
+    backtests: dict[str, BacktestResult] = field(default_factory=dict)
+    error: str | None = None
+    n_obs: int = 0
+    freq: str = ""
+    seconds: float = 0.0
+
+
+def forecast_series(y, *, horizon: int, model: str = "auto", backtest_folds: int = 3,
+                    levels=(80, 95), freq: str | None = None, fill: str | None = None,
+                    candidates=None, series_id: str = "", options: dict | None = None,
+                    ) -> SeriesResult:
+    """Backtest, choose (for ``model="auto"``), refit on all data and forecast one series."""
+    t_start = time.perf_counter()
+    options = options or {}
+    horizon = _series.check_horizon(horizon)
+    levels = _series.check_levels(levels)
+    series, freq_, _ = _series.regularize(_series.as_series(y), freq=freq, fill=fill)
+    _series.check_not_constant(series)
+    if model != "auto" and model not in MODELS:
+        make_forecaster(model)  # raises the unknown-name error
+    if model == "auto":
+        if not backtest_folds:
+            raise ForecastError(
+                "model 'auto' picks the best candidate by backtest; give --backtest K >= 1 or "
+                "name a model (--model auto-arima)"
+            )
+        names = [n for n in (candidates or AUTO_CANDIDATES) if _available(n)]
+    else:
+        names = [model] + ([b for b in BASELINES if b != model] if backtest_folds else [])
+    results: dict[str, BacktestResult] = {}
+    rows = []
+    for name in names:
+        est = make_forecaster(name, **options)
+        row: dict[str, Any] = {"id": series_id, "model": name}
+        if backtest_folds:
+            try:
+                bt = backtest(est, series, folds=backtest_folds, horizon=horizon, levels=levels,
+                              freq=freq_)
+            except ForecastError as e:
+                if name == model:
+                    raise
+                row["error"] = str(e)
+            else:
+                results[name] = bt
+                row.update(bt.metrics)
+                row["fit_time"] = bt.fit_time
+        rows.append(row)
+    order = list(names)
+    if model == "auto":
+        if not results:
+            reasons = "; ".join(f"{r['model']}: {r.get('error')}" for r in rows)
+            raise ForecastError(f"no candidate model could be backtested ({reasons})")
+        order = sorted(results, key=lambda n: (np.nan_to_num(results[n].metrics[SELECT_BY],
+                                                             nan=np.inf), names.index(n)))
+    chosen, fitted, last_error = None, None, None
+    for name in order if model == "auto" else [model]:
+        try:
+            fitted = make_forecaster(name, **options).fit(series, freq=freq_)
+            chosen = name
+            break
+        except ForecastError as e:
+            last_error = e
+            if model != "auto":
+                raise
+    if fitted is None:
+        raise ForecastError(f"no candidate could be fitted on the whole series: {last_error}")
+    fc = fitted.predict(horizon, levels=levels)
+    board = pd.DataFrame(rows)
+    board["selected"] = board["model"] == chosen
+    labels = {chosen: fitted.label()}
+    board.insert(2, "label", board["model"].map(labels).fillna(board["model"]))
+    if "error" not in board:
+        board["error"] = None
+    if SELECT_BY in board:
+        board = board.sort_values(SELECT_BY, na_position="last", kind="stable")
+    return SeriesResult(id=series_id, model=chosen, label=fitted.label(), forecast=fc,
+                        leaderboard=board.reset_index(drop=True), backtests=results,
+                        n_obs=len(series), freq=freq_, seconds=time.perf_counter() - t_start)
+
+
+def _work(series_id, y, kwargs) -> SeriesResult:
+    """Worker: one series, errors kept in the result so one bad series does not stop the rest."""
+    try:
+        return forecast_series(y, series_id=series_id, **kwargs)
+    except ForecastError as e:
+        return SeriesResult(id=series_id, error=str(e))
+
+
+@dataclass
+class ForecastResult:
+    """Forecasts and backtest leaderboards for one or many series.
+
+    Attributes
+    ----------
+    forecasts : pandas.DataFrame
+        Long: ``id`` (when there is one), ``time``, ``model``, ``forecast``, bounds per level.
+    leaderboard : pandas.DataFrame
+        One row per (series, model) with the backtest metrics, coverage, fit time, ``selected``.
+    summary : pandas.DataFrame
+        One row per model over all series: mean/median MASE, sMAPE, coverage, wins.
+    series : list of SeriesResult
+    errors : dict
+        series id -> why it could not be forecast.
+    """
+
+    forecasts: pd.DataFrame
+    leaderboard: pd.DataFrame
+    summary: pd.DataFrame
+    series: list[SeriesResult]
+    errors: dict[str, str]
+    horizon: int
+    levels: tuple
+    model: str
+    backtest_folds: int
+    id_column: str | None = None
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model, "horizon": self.horizon, "levels": list(self.levels),
+            "backtest_folds": self.backtest_folds, "n_series": len(self.series),
+            "seconds": self.seconds,
+            "selected": {s.id: s.label for s in self.series if not s.error},
+            "summary": self.summary.to_dict(orient="records"),
+            "leaderboard": self.leaderboard.to_dict(orient="records"),
+            "errors": self.errors,
+        }
+
+
+def _summarise(board: pd.DataFrame, levels) -> pd.DataFrame:
+    if board.empty or SELECT_BY not in board:
+        return pd.DataFrame(columns=["model", "n_series"])
+    ok = board[board[SELECT_BY].notna()]
+    best = ok.loc[ok.groupby("id")[SELECT_BY].idxmin(), "model"].value_counts()
+    agg: dict[str, Any] = {"n_series": ("id", "nunique"), "mase_mean": ("mase", "mean"),
+                           "mase_median": ("mase", "median"), "smape_mean": ("smape", "mean")}
+    for lv in levels:
+        col = f"coverage_{lv:g}" if isinstance(lv, float) else f"coverage_{lv}"
+        agg[col] = (col, "mean")
+    agg["fit_time"] = ("fit_time", "mean")
+    summary = ok.groupby("model", sort=False).agg(**agg).reset_index()
+    summary["wins"] = summary["model"].map(best).fillna(0).astype(int)
+    return summary.sort_values("mase_mean", kind="stable").reset_index(drop=True)
+
+
+def forecast(data, *, time: str | None = None, target: str | None = None, id: str | None = None,
+             horizon: int, model: str = "auto", backtest: int = 3, levels=(80, 95),
+             freq: str | None = None, fill: str | None = None, order=None, seasonal_order=None,
+             seasonal_period: int | None = None, candidates=None, n_jobs: int | None = None
+             ) -> ForecastResult:
+    """Forecast one series, or every series of a long frame in parallel.
+
+    Parameters
+    ----------
+    data : pandas.Series, pandas.DataFrame or path
+        A Series with a DatetimeIndex, or a table (CSV/Parquet path or DataFrame) with a time
+        column, a target column and optionally an id column.
+    time, target : str
+        Column names (required for tables).
+    id : str, optional
+        Column identifying the series in a long frame; each series is forecast separately.
+    horizon : int
+        Periods to forecast.
+    model : str
+        ``auto`` (backtest the candidates and keep the lowest MASE), or one of ``arima``,
+        ``auto-arima``, ``prophet``, ``naive``, ``seasonal-naive``, ``drift``.
+    backtest : int
+        Rolling-origin folds (0: no backtest). The baselines are backtested alongside.
+    levels : sequence of float
+        Interval levels in percent.
+    freq, fill : optional
+        Frequency (inferred by default) and fill policy for gaps (gaps are an error by default).
+    order, seasonal_order, seasonal_period : optional
+        Passed to the models that take them.
+    candidates : sequence of str, optional
+        The models ``auto`` chooses from.
+    n_jobs : int, optional
+        Worker processes for many series (default: one per CPU, at most one per series).
+
+    Returns
+    -------
+    ForecastResult
+    """
+    import time as _time
+
+    t0 = _time.perf_counter()
+    horizon = _series.check_horizon(horizon)
+    levels = _series.check_levels(levels)
+    if model != "auto" and model not in MODELS:
+        make_forecaster(model)
+    if isinstance(backtest, bool) or not isinstance(backtest, int | np.integer) or backtest < 0:
+        raise ForecastError(f"backtest must be a whole number of folds >= 0, got {backtest!r}")
+    groups = _split(data, time=time, target=target, id=id)
+    options = {"order": order, "seasonal_order": seasonal_order,
+               "seasonal_period": seasonal_period}
+    kwargs = {"horizon": horizon, "model": model, "backtest_folds": int(backtest),
+              "levels": levels, "freq": freq, "fill": fill, "candidates": candidates,
+              "options": options}
+    if id is None:
+        results = [forecast_series(groups[0][1], series_id=groups[0][0], **kwargs)]
+    else:
+        jobs = n_jobs if n_jobs is not None else min(len(groups), os.cpu_count() or 1)
+        if jobs <= 1 or len(groups) == 1:
+            results = [_work(key, y, kwargs) for key, y in groups]
+        else:
+            from joblib import Parallel, delayed
+
+            results = Parallel(n_jobs=jobs, backend="loky")(
+                delayed(_work)(key, y, kwargs) for key, y in groups)
+    errors = {r.id: r.error for r in results if r.error}
+    if len(errors) == len(results) and id is not None:
+        first = "; ".join(f"{k}: {v}" for k, v in list(errors.items())[:3])
+        raise ForecastError(f"no series could be forecast ({first})")
+    frames, boards = [], []
+    for r in results:
+        if r.error:
+            continue
+        f = r.forecast.to_frame()
+        f.insert(1, "model", r.label)
+        if id is not None:
+            f.insert(0, id, r.id)
+        frames.append(f)
+        if r.leaderboard is not None:
+            boards.append(r.leaderboard)
+    board = pd.concat(boards, ignore_index=True) if boards else pd.DataFrame()
+    if id is None and "id" in board:
+        board = board.drop(columns="id")
+    elif id is not None and "id" in board:
+        board = board.rename(columns={"id": id})
+    summary = _summarise(board.rename(columns={id: "id"}) if id else board.assign(id="series"),
+                         levels)
+    return ForecastResult(forecasts=pd.concat(frames, ignore_index=True), leaderboard=board,
+                          summary=summary, series=results, errors=errors, horizon=horizon,
+                          levels=levels, model=model, backtest_folds=int(backtest),
+                          id_column=id, seconds=_time.perf_counter() - t0)
+
+
+def _split(data, *, time, target, id) -> list[tuple[str, Any]]:
+    """The series to forecast, as (id, Series) pairs."""
+    if isinstance(data, pd.Series):
+        if id is not None:
+            raise ForecastError("id= needs a long table, not a single Series")
+        return [(str(data.name or "series"), data)]
+    from modelworks.data import load_table
+
+    frame = load_table(data)
+    if time is None or target is None:
+        raise ForecastError(
+            "a table needs time= and target= column names (--time COL --target COL); columns "
+            f"are: {', '.join(map(str, frame.columns[:20]))}"
+        )
+    cols = [str(c) for c in frame.columns]
+    for what, col in (("time", time), ("target", target), ("id", id)):
+        if col is not None and col not in cols:
+            flag = {"time": "--time", "target": "--target", "id": "--id"}[what]
+            raise ColumnError(
+                f"{what} column '{col}' not found; columns are: {', '.join(cols[:30])} "
+                f"(use {flag} NAME)"
+            )
+    if id is None:
+        return [(str(target), frame[[time, target]])]
+    groups = []
+    for key, part in frame.groupby(id, sort=True, dropna=False):
+        sub = part[[time, target]].rename(columns={target: str(key)})
+        groups.append((str(key), sub))
+    return groups
