@@ -8,7 +8,7 @@ heavy libraries load only when the function that needs them is called.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 __version__ = "0.1.0"
 
@@ -19,8 +19,8 @@ _LAZY = {
     "RunResult": "modelworks.workflow",
     "compare": "modelworks.workflow",
     "demo": "modelworks.workflow",
-    "predict": "modelworks.predict",
-    "evaluate": "modelworks.predict",
+    "predict": "modelworks.scoring",
+    "evaluate": "modelworks.scoring",
     # data and models
     "load_table": "modelworks.data",
     "prepare": "modelworks.data",
@@ -38,7 +38,8 @@ _LAZY = {
 
 _SUBPACKAGES = {
     "data", "models", "tuning", "ensemble", "explain", "stats", "forecast", "deep",
-    "features", "package", "registry", "serve", "monitor", "report", "exceptions",
+    "features", "package", "registry", "serve", "monitor", "report", "exceptions", "scoring",
+    "metrics",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]
@@ -59,7 +60,3 @@ def __getattr__(name: str) -> Any:
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY) | _SUBPACKAGES)
 
-
-if TYPE_CHECKING:  # pragma: no cover
-    from modelworks.data import Schema, load_table, prepare
-    from modelworks.models import get_model, list_models

@@ -70,8 +70,8 @@ def _load_and_prepare(data, target, *, task=None, cv=5, features=None):
     from modelworks.data import load_table, prepare
 
     frame = load_table(data)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with warnings.catch_warnings():  # what prepare changed is kept in prepared.notes for the report
+        warnings.simplefilter("ignore")
         prepared = prepare(frame, target, task=task, cv=cv, features=features)
     return frame, prepared
 
@@ -179,7 +179,12 @@ def _evaluate_step(ctx: RunContext) -> None:
     """Fit the final model if no step chose one, and score it once on the held-out split."""
     from sklearn.base import clone
 
-    from modelworks.metrics import classification_plots, predict_outputs, regression_plots, score_predictions
+    from modelworks.metrics import (
+        classification_plots,
+        predict_outputs,
+        regression_plots,
+        score_predictions,
+    )
 
     if ctx.final_model is None:
         with warnings.catch_warnings():

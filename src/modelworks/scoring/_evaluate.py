@@ -1,0 +1,144 @@
+"""Score a saved model on labelled data: the task's metrics with bootstrap intervals, and plots."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from modelworks.exceptions import ColumnError, ConfigError, DataError, TargetError
+
+
+@dataclass
+class EvaluationResult:
+    """Metrics (point, CI low, CI high) of a model on labelled data."""
+
+    task: str
+    metrics: dict[str, float]
+    intervals: dict[str, tuple[float, float]]
+    rows: int
+    level: float
+    plots: dict[str, Path] = field(default_factory=dict)
+    out_dir: Path | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def table(self) -> pd.DataFrame:
+        return pd.DataFrame([
+            {"metric": k, "value": v, "ci_low": self.intervals.get(k, (np.nan, np.nan))[0],
+             "ci_high": self.intervals.get(k, (np.nan, np.nan))[1]}
+            for k, v in self.metrics.items()
+        ])
+
+    def to_dict(self) -> dict:
+        return {"task": self.task, "rows": self.rows, "level": self.level,
+                "metrics": {k: {"value": v, "ci": list(self.intervals.get(k, (None, None)))}
+                            for k, v in self.metrics.items()},
+                "plots": {k: str(v) for k, v in self.plots.items()}, **self.extra}
+
+    def add_to_report(self, report, *, title: str = "Evaluation") -> None:
+        sec = report.section(title, order=46)
+        sec.text(f"{self.rows} labelled rows; {int(self.level * 100)} % bootstrap confidence intervals.")
+        sec.table(self.table())
+        for name, path in self.plots.items():
+            sec.image(path, name.replace("_", " "))
+
+
+def evaluate(model, data, target: str, *, out_dir: str | os.PathLike | None = None, n_boot: int = 500,
+             level: float = 0.95, seed: int = 0, ignore_extra: bool = False, trust_pickle: bool = False,
+             tracking_uri: str | None = None) -> EvaluationResult:
+    """Evaluate a saved model on labelled data.
+
+    Classification: accuracy, balanced accuracy, F1, ROC AUC (one-vs-rest for multiclass),
+    log-loss, Brier score, with a confusion matrix, ROC/PR and calibration plots. Regression:
+    RMSE, MAE, R² with predicted-vs-actual and residual plots. Every metric gets a percentile
+    bootstrap interval.
+
+    Parameters
+    ----------
+    model : path, ``models:/NAME@ALIAS``, Package or fitted estimator
+    data : path or pandas.DataFrame
+        Must contain ``target`` and the model's input columns.
+    target : str
+    out_dir : path, optional
+        Where ``evaluation.json``, plots and ``report.html`` go.
+
+    Raises
+    ------
+    TargetError
+        ``target`` is not in the data, or it holds labels the model never saw (named).
+    """
+    from modelworks.data import load_table
+    from modelworks.metrics import (
+        bootstrap_ci,
+        classification_plots,
+        predict_outputs,
+        regression_plots,
+        score_predictions,
+    )
+    from modelworks.scoring._resolve import resolve_model
+
+    if not 0 < level < 1:
+        raise ConfigError(f"level must be between 0 and 1, got {level}")
+    pkg = resolve_model(model, trust_pickle=trust_pickle, tracking_uri=tracking_uri)
+    frame = load_table(data)
+    if target not in frame.columns:
+        raise TargetError(
+            f"target column '{target}' not found in the data; columns are: {', '.join(map(str, frame.columns[:30]))}"
+            " (evaluate needs labelled data: use --target NAME)"
+        )
+    frame = frame.loc[frame[target].notna()]
+    if frame.empty:
+        raise DataError(f"no rows with a value in the target column '{target}'")
+    y = frame[target]
+    X = frame.drop(columns=[target])
+    manifest = pkg.manifest or {}
+    if pkg.schema is not None:
+        X = pkg.schema.validate(X, ignore_extra=ignore_extra)
+    task = manifest.get("task") or ("regression" if not hasattr(pkg.model, "classes_") else
+                                    ("binary" if len(pkg.model.classes_) == 2 else "multiclass"))
+    trained_target = manifest.get("target")
+    if trained_target and trained_target != target:
+        raise ColumnError(f"the model was trained to predict '{trained_target}', not '{target}' (use --target {trained_target})")
+    pred, proba, classes = predict_outputs(pkg.model, X, task)
+    if task != "regression":
+        known = {str(c) for c in classes}
+        unseen = sorted({str(v) for v in pd.unique(y)} - known)
+        if unseen:
+            raise TargetError(
+                f"labels in '{target}' the model never saw: {', '.join(unseen[:10])}; it knows: {', '.join(sorted(known))}"
+            )
+        # labels may come back from CSV as text while the model learned numbers (or the reverse)
+        lookup = {str(c): c for c in classes}
+        y = y.map(lambda v: lookup[str(v)])
+    metrics = score_predictions(task, y, pred, proba, classes)
+    intervals = bootstrap_ci(task, y, pred, proba, classes, n_boot=n_boot, level=level, seed=seed)
+    result = EvaluationResult(task=task, metrics=metrics, intervals=intervals, rows=len(y), level=level)
+    if task != "regression":
+        from sklearn.metrics import confusion_matrix
+
+        result.extra["confusion_matrix"] = {"labels": [str(c) for c in classes],
+                                            "matrix": confusion_matrix(y, pred, labels=classes).tolist()}
+        if proba is not None and len(classes) == 2:
+            from sklearn.calibration import calibration_curve
+
+            frac, mean_pred = calibration_curve(np.asarray(y) == classes[1], proba[:, 1], n_bins=10)
+            result.extra["calibration"] = {"mean_predicted": mean_pred.tolist(), "fraction_positive": frac.tolist()}
+    if out_dir is not None:
+        from modelworks._io import write_json
+        from modelworks.report import Report
+
+        out_dir = Path(out_dir)
+        report = Report(out_dir, title="modelworks evaluate", subtitle=f"target '{target}' · {task}")
+        if task == "regression":
+            result.plots = regression_plots(y, pred, report.plots_dir)
+        else:
+            result.plots = classification_plots(y, pred, proba, list(classes), report.plots_dir)
+        result.out_dir = out_dir
+        result.add_to_report(report)
+        report.write()
+        write_json(out_dir / "evaluation.json", result.to_dict())
+    return result

@@ -1,0 +1,193 @@
+"""Score files with a saved model: in bounded-memory chunks, written atomically."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from modelworks.exceptions import ConfigError, DataFileError, SchemaError
+
+DEFAULT_CHUNK = 50_000
+_ID_NAME = re.compile(r"^(id|.*_id|uuid|key)$", re.I)
+
+
+@dataclass
+class PredictResult:
+    """What ``predict`` did: the predictions (when kept in memory) and where they were written."""
+
+    predictions: pd.DataFrame | None
+    rows: int
+    out: Path | None
+    seconds: float
+    chunks: int
+
+    def to_dict(self) -> dict:
+        return {"rows": self.rows, "out": str(self.out) if self.out else None, "seconds": round(self.seconds, 3),
+                "chunks": self.chunks}
+
+
+def _iter_chunks(data, chunk_size: int) -> Iterator[pd.DataFrame]:
+    """Yield DataFrames of at most ``chunk_size`` rows from a CSV/Parquet path or a DataFrame."""
+    if isinstance(data, pd.DataFrame):
+        for start in range(0, max(len(data), 1), chunk_size):
+            yield data.iloc[start:start + chunk_size]
+        return
+    from modelworks.data._load import _PARQUET, _suffix, load_table
+
+    path = Path(data)
+    if not path.exists() or path.is_dir() or path.stat().st_size == 0:
+        load_table(path)  # raises the same clear errors as everywhere else
+    kind = _suffix(path)
+    if kind in _PARQUET:
+        import pyarrow.parquet as pq
+
+        try:
+            handle = pq.ParquetFile(path)
+        except Exception as e:
+            raise DataFileError(f"data file {path} is not a readable Parquet file: {e}") from e
+        for batch in handle.iter_batches(batch_size=chunk_size):
+            yield batch.to_pandas()
+        return
+    if kind not in (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ""):
+        raise DataFileError(f"data file {path} has unknown extension '{path.suffix}'; use .csv, .tsv or .parquet")
+    sep = "\t" if ".tsv" in kind else ","
+    try:
+        reader = pd.read_csv(path, sep=sep, chunksize=chunk_size, encoding="utf-8", low_memory=False)
+        yield from reader
+    except UnicodeDecodeError as e:
+        raise DataFileError(f"data file {path} is not UTF-8 text; re-save it as UTF-8") from e
+    except pd.errors.EmptyDataError as e:
+        raise DataFileError(f"data file {path} has no columns (is it empty?)") from e
+
+
+def _id_column(columns, schema_names, id_column):
+    if id_column is not None:
+        if id_column not in columns:
+            raise SchemaError(f"id column '{id_column}' not found; columns are: {', '.join(map(str, columns))}")
+        return id_column
+    for col in columns:
+        if col not in schema_names and _ID_NAME.match(str(col)):
+            return col
+    return None
+
+
+def _score_chunk(pkg, chunk: pd.DataFrame, *, proba: bool, ignore_extra: bool, id_col, task) -> pd.DataFrame:
+    chunk = chunk.copy()
+    chunk.columns = [str(c) for c in chunk.columns]
+    ids = chunk.pop(id_col) if id_col is not None else None
+    if pkg.schema is not None:
+        X = pkg.schema.validate(chunk, ignore_extra=ignore_extra)
+    else:
+        X = chunk
+    model = pkg.model
+    out = pd.DataFrame(index=chunk.index)
+    if ids is not None:
+        out[id_col] = ids
+    out["prediction"] = model.predict(X)
+    if proba:
+        if not hasattr(model, "predict_proba") or task == "regression":
+            raise ConfigError("--proba needs a classifier with predict_proba; this model predicts values")
+        p = np.asarray(model.predict_proba(X))
+        for j, cls in enumerate(getattr(model, "classes_", range(p.shape[1]))):
+            out[f"proba_{cls}"] = p[:, j]
+    return out
+
+
+def predict(model, data, *, out: str | os.PathLike | None = None, proba: bool = False,
+            chunk_size: int = DEFAULT_CHUNK, ignore_extra: bool = False, id_column: str | None = None,
+            keep: bool | None = None, trust_pickle: bool = False, tracking_uri: str | None = None) -> PredictResult:
+    """Predict with a saved model on a CSV/Parquet file or a DataFrame.
+
+    Input is validated against the model's schema exactly as the server does (columns by
+    name, missing ones named, extra ones refused unless ``ignore_extra``). Files are read in
+    chunks of ``chunk_size`` rows, so memory stays bounded; ``out`` (``.csv`` or ``.parquet``)
+    appears only once complete.
+
+    Parameters
+    ----------
+    model : path, ``models:/NAME@ALIAS``, Package or fitted estimator
+    data : path or pandas.DataFrame
+    out : path, optional
+        Output file; its extension picks CSV or Parquet. Without it predictions are returned.
+    proba : bool
+        Add one ``proba_<class>`` column per class.
+    id_column : str, optional
+        Column copied next to the predictions (default: an ``id``-like column not used by the model).
+    keep : bool, optional
+        Keep predictions in memory (default: when ``out`` is not given).
+
+    Returns
+    -------
+    PredictResult
+    """
+    from modelworks._io import atomic_path
+    from modelworks._progress import progress
+    from modelworks.scoring._resolve import resolve_model
+
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ConfigError(f"chunk_size must be a whole number >= 1, got {chunk_size!r}")
+    started = time.perf_counter()
+    pkg = resolve_model(model, trust_pickle=trust_pickle, tracking_uri=tracking_uri)
+    task = (pkg.manifest or {}).get("task")
+    schema_names = pkg.schema.names if pkg.schema is not None else []
+    keep = out is None if keep is None else keep
+    out_path = Path(out) if out is not None else None
+    fmt = None
+    if out_path is not None:
+        fmt = "parquet" if out_path.suffix.lower() in (".parquet", ".pq") else "csv"
+        if out_path.suffix.lower() not in (".csv", ".parquet", ".pq", ".tsv", ".txt"):
+            raise ConfigError(f"output file {out_path} must end in .csv or .parquet")
+    kept, rows, n_chunks, id_col = [], 0, 0, None
+    bar = progress(desc="predict", unit="rows")
+
+    def chunks_scored():
+        nonlocal rows, n_chunks, id_col
+        for chunk in _iter_chunks(data, chunk_size):
+            if n_chunks == 0:
+                id_col = _id_column([str(c) for c in chunk.columns], schema_names, id_column)
+            scored = _score_chunk(pkg, chunk, proba=proba, ignore_extra=ignore_extra, id_col=id_col, task=task)
+            rows += len(scored)
+            n_chunks += 1
+            bar.update(len(scored))
+            if keep:
+                kept.append(scored)
+            yield scored
+
+    try:
+        if out_path is None:
+            for _ in chunks_scored():
+                pass
+        else:
+            with atomic_path(out_path, suffix=".partial") as tmp:
+                writer = None
+                try:
+                    for scored in chunks_scored():
+                        if fmt == "parquet":
+                            import pyarrow as pa
+                            import pyarrow.parquet as pq
+
+                            table = pa.Table.from_pandas(scored, preserve_index=False)
+                            if writer is None:
+                                writer = pq.ParquetWriter(tmp, table.schema)
+                            writer.write_table(table.cast(writer.schema))
+                        else:
+                            scored.to_csv(tmp, mode="a", header=not tmp.exists(), index=False)
+                    if rows == 0:
+                        raise DataFileError("the data has no rows to predict")
+                finally:
+                    if writer is not None:
+                        writer.close()
+    finally:
+        bar.close()
+    predictions = pd.concat(kept, ignore_index=True) if keep and kept else None
+    if predictions is None and keep:
+        raise DataFileError("the data has no rows to predict")
+    return PredictResult(predictions=predictions, rows=rows, out=out_path, seconds=time.perf_counter() - started,
+                         chunks=n_chunks)
