@@ -1,0 +1,114 @@
+"""Validation helpers and warning classes shared by the mixed-effects and GAM estimators."""
+
+from __future__ import annotations
+
+import io
+import keyword
+import tokenize
+
+import numpy as np
+import pandas as pd
+
+from modelworks.exceptions import ColumnError, StatsError
+
+
+class StatsWarning(UserWarning):
+    """Something about a statistical fit the user should look at (it still returned a model)."""
+
+
+class FitConvergenceWarning(StatsWarning):
+    """The optimiser did not converge, needed a retry, or stopped on the boundary (singular fit)."""
+
+
+# names that may appear in a patsy formula without being columns of the data
+_FORMULA_FUNCTIONS = {
+    "np", "numpy", "C", "I", "Q", "Treatment", "Sum", "Poly", "Diff", "Helmert", "center",
+    "standardize", "scale", "bs", "cr", "cc", "te", "log", "exp", "sqrt", "abs", "True",
+    "False", "None",
+}
+
+
+def formula_columns(formula: str) -> list[str]:
+    """Column names a patsy formula refers to (bare names and ``Q("odd name")``), in order."""
+    names: list[str] = []
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(formula).readline))
+    except (tokenize.TokenError, IndentationError) as e:
+        raise StatsError(f"cannot read the formula {formula!r}: {e}") from e
+    for i, tok in enumerate(tokens):
+        prev = tokens[i - 1] if i else None
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        if tok.type == tokenize.NAME:
+            if keyword.iskeyword(tok.string) or tok.string in _FORMULA_FUNCTIONS:
+                continue
+            if nxt is not None and nxt.string == "(":
+                continue  # a function call
+            if prev is not None and prev.string == ".":
+                continue  # an attribute (np.log)
+            if tok.string not in names:
+                names.append(tok.string)
+        elif tok.type == tokenize.STRING and prev is not None and prev.string == "(":
+            before = tokens[i - 2] if i >= 2 else None
+            if before is not None and before.string == "Q":
+                name = tok.string.strip("'\"")
+                if name not in names:
+                    names.append(name)
+    return names
+
+
+def check_columns(data: pd.DataFrame, names: list[str], *, what: str, hint: str) -> None:
+    """Raise ColumnError listing every name that is not a column of ``data``."""
+    missing = [n for n in names if n not in data.columns]
+    if missing:
+        cols = ", ".join(map(str, data.columns[:30])) + (" ..." if data.shape[1] > 30 else "")
+        raise ColumnError(
+            f"{what} names columns that are not in the data: {', '.join(missing)} "
+            f"(columns are: {cols}; {hint})"
+        )
+
+
+def check_no_nan(data: pd.DataFrame, columns: list[str], *, role: str = "predictor") -> None:
+    """Raise StatsError naming the column(s) and the first rows holding NaN."""
+    for col in columns:
+        isna = data[col].isna().to_numpy()
+        if isna.any():
+            rows = list(data.index[isna][:5])
+            more = f" and {int(isna.sum()) - 5} more" if isna.sum() > 5 else ""
+            raise StatsError(
+                f"{role} column {col!r} has {int(isna.sum())} missing value(s) (NaN) at rows "
+                f"{', '.join(map(str, rows))}{more}; drop those rows "
+                f"(df.dropna(subset=[{col!r}])) or impute them before fitting"
+            )
+
+
+def check_numeric_response(values: pd.Series, name: str) -> np.ndarray:
+    """The response as float, or StatsError if it is not numeric."""
+    if values.dtype == bool:
+        return values.to_numpy(dtype=float)
+    if not pd.api.types.is_numeric_dtype(values):
+        example = values.dropna().iloc[0] if values.notna().any() else None
+        raise StatsError(
+            f"response {name!r} must be numeric, got dtype {values.dtype} (e.g. {example!r}); "
+            "encode it as numbers, or use GAMClassifier for a binary target"
+        )
+    return values.to_numpy(dtype=float)
+
+
+def to_frame(X, *, feature_names: list[str] | None = None) -> pd.DataFrame:
+    """A DataFrame from a DataFrame or a 2-D array (columns x0, x1, ... unless named)."""
+    if isinstance(X, pd.DataFrame):
+        return X
+    if isinstance(X, pd.Series):
+        return X.to_frame()
+    arr = np.asarray(X)
+    if arr.ndim != 2:
+        raise StatsError(f"expected a 2-D table of predictors, got an array of shape {arr.shape}")
+    cols = feature_names if feature_names is not None else [f"x{i}" for i in range(arr.shape[1])]
+    if len(cols) != arr.shape[1]:
+        raise StatsError(f"expected {len(cols)} columns ({', '.join(cols)}), got {arr.shape[1]}")
+    return pd.DataFrame(arr, columns=cols)
+
+
+def python_scalar(value):
+    """numpy scalars -> plain Python (for skops-safe persisted state)."""
+    return value.item() if isinstance(value, np.generic) else value
