@@ -66,7 +66,7 @@ def check_weights(weights, names, owner: str) -> np.ndarray:
     if len(w) != len(names):
         raise EnsembleError(
             f"{owner}: got {len(w)} weights for {len(names)} members ({', '.join(names)}); "
-            "give one weight per member, or weights=None to learn them"
+            "give one weight per member, or none to learn them on out-of-fold predictions"
         )
     if not np.all(np.isfinite(w)):
         raise EnsembleError(f"{owner}: weights must be finite, got {w.tolist()}")

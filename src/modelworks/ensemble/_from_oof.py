@@ -38,7 +38,7 @@ def score_oof(task: str, y, pred, classes=None) -> dict[str, float]:
     from modelworks.metrics import score_predictions
 
     if task in CLASSIFICATION:
-        labels = np.asarray(classes, dtype=object)[np.argmax(pred, axis=1)]
+        labels = np.asarray(classes)[np.argmax(pred, axis=1)]
         return score_predictions(task, np.asarray(y), labels, np.asarray(pred), list(classes))
     return score_predictions(task, np.asarray(y), np.asarray(pred))
 

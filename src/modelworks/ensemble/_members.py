@@ -109,8 +109,9 @@ def build_member(spec, *, task: str, X, seed: int = 0):
 def check_proba(name: str, estimator, owner: str) -> None:
     """Blending classifiers averages probabilities: refuse members that cannot give them."""
     if not hasattr(estimator, "predict_proba"):
+        inner = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
         raise EnsembleError(
-            f"{owner}: member '{name}' ({type(estimator).__name__}) cannot predict probabilities, "
+            f"{owner}: member '{name}' ({type(inner).__name__}) cannot predict probabilities, "
             "which blending needs; use a model with predict_proba (e.g. 'logreg', 'rf', "
             "SVC(probability=True)) or wrap it in sklearn.calibration.CalibratedClassifierCV"
         )

@@ -1,0 +1,62 @@
+"""``modelworks ensemble``: stack, blend or select zoo models and compare with each member."""
+
+from __future__ import annotations
+
+import argparse
+
+from modelworks.cli._common import add_json, add_out, csv_list, emit_json, info, positive_int
+
+
+def _weights(value: str) -> list[float]:
+    try:
+        return [float(v) for v in csv_list(value)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers like 0.4,0.4,0.2, got {value!r}") from None
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "ensemble", help="stack, blend or select models; scores next to each member's",
+        description="Cross-validate the member models on the training split, combine them "
+        "(stack: a meta-learner on out-of-fold predictions; blend: weights learned on out-of-fold "
+        "predictions, or given with --weights; select: greedy ensemble selection), and print "
+        "members, weights, CV and held-out scores. The held-out split never sets weights. Writes "
+        "DIR/ensemble.json and the fitted ensemble DIR/model.skops.")
+    p.add_argument("data", metavar="DATA", help="CSV or Parquet file")
+    p.add_argument("--target", required=True, metavar="COL", help="target column")
+    p.add_argument("--method", choices=["stack", "blend", "select"], default="blend",
+                   help="how to combine the members (default: blend)")
+    p.add_argument("--models", type=csv_list, required=True, metavar="A,B,C",
+                   help="zoo models to combine, at least 2 (see `modelworks models`)")
+    p.add_argument("--weights", type=_weights, metavar="W1,W2,...",
+                   help="fixed blend weights, one per model (default: learned on out-of-fold predictions)")
+    p.add_argument("--cv", type=positive_int, default=5, metavar="K", help="cross-validation folds (default: 5)")
+    p.add_argument("--test-size", type=float, default=0.2, help="held-out share (default: 0.2)")
+    p.add_argument("--task", choices=["binary", "multiclass", "regression"], help="override the inferred task")
+    p.add_argument("--seed", type=int, default=0)
+    add_out(p, "modelworks-ensemble", "ensemble.json and model.skops")
+    add_json(p)
+    p.set_defaults(handler=_ensemble)
+
+
+def _ensemble(args) -> int:
+    from modelworks.ensemble._job import format_table, run_ensemble
+
+    info(f"{args.method} of {', '.join(args.models)} on {args.data} ({args.cv}-fold CV) -> {args.out}/")
+    result = run_ensemble(args.data, args.target, method=args.method, models=args.models, weights=args.weights,
+                          cv=args.cv, seed=args.seed, test_size=args.test_size, task=args.task,
+                          out_dir=args.out)
+    result.pop("model")
+    if args.json:
+        emit_json(result)
+        return 0
+    print(f"task: {result['task']}   {result['method']} of {len(result['members'])} models   "
+          f"{result['cv']}-fold CV on {result['n_train']} training rows, held-out {result['n_test']} rows")
+    print(format_table(result))
+    best = max(result["members"], key=lambda m: (1 if result["higher_is_better"] else -1) * m["cv"][result["metric"]])
+    e = result["ensemble"]
+    sign = 1 if result["higher_is_better"] else -1
+    verdict = "beats" if sign * (e["cv"][result["metric"]] - best["cv"][result["metric"]]) > 0 else "does not beat"
+    print(f"{e['name']} {verdict} the best member {best['name']} on CV {result['metric']}")
+    print(f"model: {result['files']['model']}")
+    return 0
