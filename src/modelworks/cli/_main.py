@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from modelworks.cli._common import add_json, add_out, csv_list, emit_json, info, positive_float, positive_int
+from modelworks.cli._common import (
+    add_json,
+    add_out,
+    csv_list,
+    emit_json,
+    info,
+    positive_float,
+    positive_int,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
