@@ -1,0 +1,204 @@
+"""``modelworks stats mixed`` and ``modelworks stats gam``: statistical models with a report."""
+
+from __future__ import annotations
+
+import argparse
+
+from modelworks.cli._common import add_json, add_out, csv_list, emit_json, info, positive_int
+
+_MIXED_EPILOG = """examples:
+  modelworks stats mixed sleepstudy.csv --formula "Reaction ~ Days" --groups Subject --re-formula "~Days"
+  modelworks stats mixed pastes.csv --formula "strength ~ 1" --groups batch --vc-formula "cask=0 + cask"
+  modelworks stats mixed data.csv --formula "y ~ x1 + x2" --groups school --ml --json
+
+writes report.html (fixed effects, variance components, caterpillar and residual plots),
+summary.txt, results.json and model.skops (load with skops.io.load(path,
+trusted=modelworks.stats.SKOPS_TRUSTED)) under --out.
+"""
+
+_GAM_EPILOG = """examples:
+  modelworks stats gam data.csv --target y
+  modelworks stats gam data.csv --target churned --features age,plan,usage --tensor age,usage
+  modelworks stats gam data.csv --target y --lam-search grid --json
+
+numeric columns get a smooth s(x), categorical ones a factor term f(x); a binary target fits a
+logistic GAM. Writes report.html (terms table, partial effects with 95% bands, residuals),
+results.json and model.skops under --out.
+"""
+
+
+def _pair(value: str) -> list[str]:
+    items = csv_list(value)
+    if len(items) != 2:
+        raise argparse.ArgumentTypeError(f"expected two column names like a,b, got {value!r}")
+    return items
+
+
+def _vc(value: str) -> tuple[str, str]:
+    name, sep, formula = value.partition("=")
+    if not sep or not name.strip() or not formula.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=FORMULA like 'cask=0 + cask', got {value!r}")
+    return name.strip(), formula.strip()
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("stats", help="mixed-effects models and GAMs with summary and plots",
+                       description="Statistical models: linear mixed-effects models (statsmodels) and "
+                       "generalized additive models (pygam), each with a report.")
+    stats_sub = p.add_subparsers(dest="stats_command", metavar="MODEL", parser_class=type(p))
+    p.set_defaults(handler=lambda args: (p.print_help(), 0)[1])
+
+    m = stats_sub.add_parser("mixed", help="linear mixed-effects model from a formula and groups",
+                             description="Fit a linear mixed-effects model (REML by default) and write a "
+                             "report with fixed effects, variance components, BLUPs and diagnostics.",
+                             epilog=_MIXED_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    m.add_argument("data", metavar="DATA", help="CSV or Parquet file")
+    m.add_argument("--formula", required=True, help='fixed effects, e.g. "y ~ x1 + x2"')
+    m.add_argument("--groups", required=True, metavar="COL", help="grouping column")
+    m.add_argument("--re-formula", metavar="F", help='random effects within a group, e.g. "~x1" '
+                   "(default: random intercept)")
+    m.add_argument("--vc-formula", type=_vc, action="append", metavar="NAME=F",
+                   help='variance component nested in the groups, e.g. "cask=0 + cask" (repeatable)')
+    m.add_argument("--ml", action="store_true", help="maximum likelihood instead of REML (for AIC/BIC and LR tests)")
+    add_out(m, default="modelworks-stats", what="the report, summary and model")
+    add_json(m)
+    m.set_defaults(handler=_mixed)
+
+    g = stats_sub.add_parser("gam", help="generalized additive model with automatic smoothing",
+                             description="Fit a GAM (smooths for numeric columns, factor terms for "
+                             "categorical ones) with automatically chosen smoothing and write a report "
+                             "of the partial effects.",
+                             epilog=_GAM_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    g.add_argument("data", metavar="DATA", help="CSV or Parquet file")
+    g.add_argument("--target", required=True, metavar="COL", help="column to predict")
+    g.add_argument("--features", type=csv_list, metavar="A,B", help="feature columns (default: all others)")
+    g.add_argument("--factors", type=csv_list, metavar="A,B", help="numeric columns to treat as categorical")
+    g.add_argument("--tensor", type=_pair, metavar="A,B", help="model two numeric columns jointly (tensor smooth)")
+    g.add_argument("--task", choices=["auto", "regression", "binary"], default="auto",
+                   help="regression (LinearGAM) or binary (LogisticGAM); auto: binary when the target has two values")
+    g.add_argument("--n-splines", type=positive_int, default=20, help="basis size per smooth (default: 20)")
+    g.add_argument("--lam-search", choices=["fast", "grid"], default="fast",
+                   help="fast: one lam per term by GCV/UBRE (default); grid: pygam's gridsearch")
+    add_out(g, default="modelworks-stats", what="the report and model")
+    add_json(g)
+    g.set_defaults(handler=_gam)
+
+
+def _capture():
+    import warnings
+
+    ctx = warnings.catch_warnings(record=True)
+    caught = ctx.__enter__()
+    warnings.simplefilter("always")
+    return ctx, caught
+
+
+def _finish_warnings(ctx, caught) -> list[str]:
+    ctx.__exit__(None, None, None)
+    messages = []
+    for w in caught:
+        if issubclass(w.category, DeprecationWarning | FutureWarning):
+            continue
+        text = f"{w.category.__name__}: {w.message}"
+        if text not in messages:
+            messages.append(text)
+            info(f"warning: {text}")
+    return messages
+
+
+def _write_outputs(out, model, results: dict, report) -> dict:
+    from pathlib import Path
+
+    import skops.io as sio
+
+    from modelworks._io import write_bytes, write_json
+
+    out = Path(out)
+    results["report"] = str(report.write())
+    results["model_file"] = str(write_bytes(out / "model.skops", sio.dumps(model)))
+    write_json(out / "results.json", results)
+    results["results"] = str(out / "results.json")
+    return results
+
+
+def _mixed(args) -> int:
+    from pathlib import Path
+
+    from modelworks._io import write_text
+    from modelworks.data import load_table
+    from modelworks.report import Report
+    from modelworks.stats import MixedModel, report_section
+
+    data = load_table(args.data)
+    vc = dict(args.vc_formula) if args.vc_formula else None
+    model = MixedModel(args.formula, args.groups, re_formula=args.re_formula, vc_formula=vc, reml=not args.ml)
+    info(f"fitting {args.formula} with groups {args.groups!r} ({len(data)} rows, {'ML' if args.ml else 'REML'})")
+    ctx, caught = _capture()
+    try:
+        model.fit(data)
+        report = Report(args.out, "Mixed-effects model", f"{Path(args.data).name} · {args.formula} | {args.groups}")
+        report_section(report, model, data)
+    finally:
+        messages = _finish_warnings(ctx, caught)
+    summary_text = str(model.summary())
+    write_text(Path(args.out) / "summary.txt", summary_text + "\n")
+    fe = model.fixed_effects().reset_index()
+    results = {
+        "kind": "mixed", "formula": args.formula, "groups": args.groups, "re_formula": args.re_formula,
+        "vc_formula": vc, **model.summary_dict(),
+        "fixed_effects": fe.to_dict(orient="records"),
+        "variance_components": model.variance_components().to_dict(orient="records"),
+        "optimizers": model.fit_history_, "warnings": messages,
+    }
+    results = _write_outputs(args.out, model, results, report)
+    if args.json:
+        emit_json(results)
+    else:
+        print(summary_text)
+        print(f"report: {results['report']}")
+    return 0
+
+
+def _gam(args) -> int:
+    from pathlib import Path
+
+    from modelworks.data import load_table
+    from modelworks.exceptions import ColumnError, StatsError
+    from modelworks.report import Report
+    from modelworks.stats import GAMClassifier, GAMRegressor, report_section
+
+    data = load_table(args.data)
+    if args.target not in data.columns:
+        raise ColumnError(f"target column {args.target!r} not found; columns are: "
+                          f"{', '.join(map(str, data.columns[:30]))} (use --target NAME)")
+    features = args.features or [c for c in data.columns if c != args.target]
+    if args.target in features:
+        raise StatsError(f"the target {args.target!r} is also listed in --features; remove it")
+    y = data[args.target]
+    if y.isna().any():
+        raise StatsError(f"target {args.target!r} has {int(y.isna().sum())} missing value(s); drop those rows first")
+    task = args.task
+    if task == "auto":
+        task = "binary" if y.nunique() == 2 else "regression"
+    cls = GAMClassifier if task == "binary" else GAMRegressor
+    model = cls(features=features, factors=args.factors, tensor=args.tensor, n_splines=args.n_splines,
+                lam_search=args.lam_search)
+    info(f"fitting a {'logistic' if task == 'binary' else 'linear'} GAM of {args.target!r} on "
+         f"{len(features)} feature(s), {len(data)} rows")
+    ctx, caught = _capture()
+    try:
+        model.fit(data[features], y)
+        report = Report(args.out, "Generalized additive model", f"{Path(args.data).name} · target {args.target}")
+        report_section(report, model, data[features], y if task == "regression" else None)
+    finally:
+        messages = _finish_warnings(ctx, caught)
+    table = model.summary()
+    results = {"kind": "gam", "task": task, "target": args.target, **model.summary_dict(),
+               "term_table": table.to_dict(orient="records"), "warnings": messages}
+    results = _write_outputs(args.out, model, results, report)
+    if args.json:
+        emit_json(results)
+    else:
+        print(table.to_string(index=False))
+        print(f"report: {results['report']}")
+    return 0
