@@ -568,8 +568,8 @@ class SelfTestResult:
             f"raised a false alarm {rate:.1%} of the time (± {self.se:.1%})"
         )
         if rate > self.rule.alpha + 2 * self.se:
-            text += (f"; above alpha {self.rule.alpha:g}, most often on '{worst[0]}' — rows may not be "
-                     "independent (time order, duplicates)")
+            text += (f"; above alpha {self.rule.alpha:g}: the tests are over-sensitive on this data (rare "
+                     f"levels, few rows), most often on '{worst[0]}'; raise min_effect or lower alpha")
         return text + "."
 
     def to_dict(self) -> dict:

@@ -117,6 +117,9 @@ def timeline(table: pd.DataFrame, summary: pd.DataFrame, path: Path) -> Path:
     ax2.bar(range(len(order)), summary["n_drifted"], color="#b42318")
     ax2.set_xticks(range(len(order)), order, rotation=45, ha="right", fontsize=7)
     ax2.set_ylabel("drifted columns")
+    from matplotlib.ticker import MaxNLocator
+
+    ax2.yaxis.set_major_locator(MaxNLocator(integer=True))
     fig.tight_layout()
     return _save(fig, path)
 

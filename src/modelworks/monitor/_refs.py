@@ -54,8 +54,10 @@ def reference_sample(ref: str | os.PathLike) -> pd.DataFrame:
                 break
     if isinstance(sample, dict) and "records" in sample:
         sample = sample["records"]
+    elif isinstance(sample, dict) and "file" in sample:  # {"file": "reference.parquet", "format": ...}
+        sample = sample["file"]
     if isinstance(sample, str | os.PathLike):
-        root = getattr(loaded, "path", None)
+        root = getattr(loaded, "path", None) or (ref if os.path.isdir(str(ref)) else None)
         from modelworks.data import load_table
 
         sample = load_table(os.path.join(root, sample) if root else sample, name="reference sample")
