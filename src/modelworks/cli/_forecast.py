@@ -1,0 +1,131 @@
+"""``modelworks forecast``: forecast one series or many, with backtests and a report."""
+
+from __future__ import annotations
+
+import argparse
+
+from modelworks.cli._common import add_json, add_out, emit_json, info
+
+_MODELS = ["auto", "arima", "auto-arima", "prophet", "naive", "seasonal-naive", "drift"]
+_FILLS = ["interpolate", "ffill", "zero"]
+
+
+def _int_tuple(sizes: tuple[int, ...], what: str):
+    def parse(value: str) -> tuple[int, ...]:
+        parts = [p.strip() for p in value.split(",") if p.strip()]
+        try:
+            nums = tuple(int(p) for p in parts)
+        except ValueError:
+            nums = ()
+        if len(nums) not in sizes or any(n < 0 for n in nums):
+            raise argparse.ArgumentTypeError(
+                f"{what} must be {' or '.join(map(str, sizes))} whole numbers >= 0 separated by "
+                f"commas, got {value!r}"
+            )
+        return nums
+
+    return parse
+
+
+def _levels(value: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(v) for v in value.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"levels must be numbers like 80,95, got {value!r}") from None
+
+
+def _nonneg_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {n}")
+    return n
+
+
+def _int(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "forecast", help="forecast a time series (or many) with ARIMA, AutoARIMA, Prophet or baselines",
+        description="Forecast the TARGET column of DATA over TIME, H periods ahead, with intervals. "
+        "With --id, every series of the long table is forecast in parallel processes. A "
+        "rolling-origin backtest (--backtest K folds) measures MAE, RMSE, MAPE, sMAPE, MASE and "
+        "the empirical coverage of each interval level, next to the naive, seasonal naive and drift "
+        "baselines; --model auto keeps the candidate with the lowest backtest MASE. Writes "
+        "forecasts.csv, leaderboard.csv, plots/forecast-<id>.png and report.html under --out.")
+    p.add_argument("data", metavar="DATA", help="CSV or Parquet file (long format: time, target[, id])")
+    p.add_argument("--time", required=True, metavar="COL", help="time column (dates)")
+    p.add_argument("--target", required=True, metavar="COL", help="column to forecast")
+    p.add_argument("--id", metavar="COL", help="series id column of a long table (one forecast per id)")
+    p.add_argument("--horizon", required=True, type=_int, metavar="H", help="periods to forecast")
+    p.add_argument("--model", default="auto", choices=_MODELS,
+                   help="model (default: auto = backtest the candidates, keep the best MASE)")
+    p.add_argument("--order", type=_int_tuple((3,), "--order"), metavar="p,d,q",
+                   help="ARIMA order for --model arima (default 1,0,0)")
+    p.add_argument("--seasonal-order", type=_int_tuple((3, 4), "--seasonal-order"),
+                   metavar="P,D,Q[,m]", help="seasonal ARIMA order for --model arima")
+    p.add_argument("--seasonal-period", type=_int, metavar="M",
+                   help="observations per season (default: from the frequency, e.g. 12 monthly)")
+    p.add_argument("--backtest", type=_nonneg_int, default=3, metavar="K",
+                   help="rolling-origin folds for evaluation (default: 3; 0 = none)")
+    p.add_argument("--levels", type=_levels, default=(80, 95), metavar="L1,L2",
+                   help="interval levels in percent (default: 80,95)")
+    p.add_argument("--freq", metavar="F", help="frequency as a pandas alias (D, W, MS, QS...; default: inferred)")
+    p.add_argument("--fill", choices=_FILLS,
+                   help="fill missing timestamps/values this way (default: gaps are an error)")
+    p.add_argument("--jobs", type=_int, metavar="N",
+                   help="worker processes for many series (default: one per CPU)")
+    add_out(p, "modelworks-forecast", "forecasts.csv, plots and report.html")
+    add_json(p)
+    p.set_defaults(handler=_forecast)
+
+
+def _forecast(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from modelworks.forecast import forecast
+    from modelworks.forecast._report import write_outputs
+
+    seasonal_order = args.seasonal_order
+    if args.model != "arima" and (args.order or seasonal_order):
+        info(f"note: --order/--seasonal-order only apply to --model arima (ignored for {args.model})")
+    order = args.order
+    if args.model == "arima" and order is None:
+        order = (1, 0, 0)
+    info(f"forecasting {args.target} over {args.time}"
+         + (f" per {args.id}" if args.id else "") + f", horizon {args.horizon}, model {args.model}")
+    result = forecast(
+        args.data, time=args.time, target=args.target, id=args.id, horizon=args.horizon,
+        model=args.model, backtest=args.backtest, levels=args.levels, freq=args.freq,
+        fill=args.fill, order=order if args.model == "arima" else None,
+        seasonal_order=seasonal_order if args.model == "arima" else None,
+        seasonal_period=args.seasonal_period, n_jobs=args.jobs,
+    )
+    out = Path(args.out or "modelworks-forecast")
+    paths = write_outputs(result, out, title="modelworks forecast",
+                          subtitle=f"{Path(str(args.data)).name if not hasattr(args.data, 'shape') else 'data'}"
+                          f" · target {args.target} · horizon {args.horizon}")
+    if args.json:
+        payload = result.to_dict()
+        payload["files"] = {k: (str(v) if v is not None and not isinstance(v, list | int) else v)
+                            for k, v in paths.items()}
+        emit_json(payload)
+        return 0
+    print(f"{len(result.series) - len(result.errors)} series forecast "
+          f"{args.horizon} period(s) ahead in {result.seconds:.1f}s")
+    for s in result.series[:20]:
+        print(f"  {s.id}: {s.label}" if not s.error else f"  {s.id}: not forecast ({s.error})")
+    if len(result.series) > 20:
+        print(f"  ... {len(result.series) - 20} more")
+    if not result.summary.empty and "mase_mean" in result.summary:
+        cols = [c for c in result.summary.columns if c != "n_series"]
+        print(result.summary[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(f"forecasts: {paths['forecasts']}\nreport:    {paths['report']}")
+    return 0
