@@ -229,7 +229,7 @@ def test_streaming_a_parquet_file_agrees_with_the_in_memory_result(rng, tmp_path
     path = tmp_path / "big.parquet"
     writer = None
     parts = []
-    for i in range(5):  # written in row groups, read back in record batches
+    for _ in range(5):  # written in row groups, read back in record batches
         part = pd.DataFrame({"x": rng.normal(0.3, 1, 20_000), "y": rng.exponential(size=20_000),
                              "c": rng.choice(list("abcd"), 20_000, p=[0.33, 0.33, 0.33, 0.01])})
         parts.append(part)

@@ -567,7 +567,10 @@ class SelfTestResult:
             f"Reference split against itself {self.repeats} times: the rule ({self.rule.label}) "
             f"raised a false alarm {rate:.1%} of the time (± {self.se:.1%})"
         )
-        if rate > self.rule.alpha + 2 * self.se:
+        if rate > self.rule.alpha + 2 * self.se and self.rule.correction == "none":
+            text += (f"; above alpha {self.rule.alpha:g} because nothing corrects for testing every column "
+                     "(use correction='bh')")
+        elif rate > self.rule.alpha + 2 * self.se:
             text += (f"; above alpha {self.rule.alpha:g}: the tests are over-sensitive on this data (rare "
                      f"levels, few rows), most often on '{worst[0]}'; raise min_effect or lower alpha")
         return text + "."
