@@ -463,7 +463,6 @@ class _GAMBase(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
-        tags.input_tags.dataframe = True
         tags.input_tags.categorical = True
         tags.input_tags.string = True
         return tags
@@ -522,7 +521,8 @@ class GAMRegressor(RegressorMixin, _GAMBase):
 
     def predict(self, X) -> np.ndarray:
         """Predicted mean of the target."""
-        return np.asarray(self.gam_.predict(self._transform(X)), dtype=float)
+        Xn = self._transform(X)
+        return np.asarray(self.gam_.predict(Xn), dtype=float)
 
 
 class GAMClassifier(ClassifierMixin, _GAMBase):
@@ -552,7 +552,8 @@ class GAMClassifier(ClassifierMixin, _GAMBase):
 
     def predict_proba(self, X) -> np.ndarray:
         """Probabilities of ``classes_[0]`` and ``classes_[1]``."""
-        p = np.asarray(self.gam_.predict_mu(self._transform(X)), dtype=float)
+        Xn = self._transform(X)
+        p = np.asarray(self.gam_.predict_mu(Xn), dtype=float)
         return np.column_stack([1 - p, p])
 
     def predict(self, X) -> np.ndarray:

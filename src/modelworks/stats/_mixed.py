@@ -722,7 +722,7 @@ class MixedModel(RegressorMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.dataframe = True
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
         tags.target_tags.required = False
         return tags
