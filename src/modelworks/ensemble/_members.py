@@ -112,8 +112,8 @@ def check_proba(name: str, estimator, owner: str) -> None:
         inner = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
         raise EnsembleError(
             f"{owner}: member '{name}' ({type(inner).__name__}) cannot predict probabilities, "
-            "which blending needs; use a model with predict_proba (e.g. 'logreg', 'rf', "
-            "SVC(probability=True)) or wrap it in sklearn.calibration.CalibratedClassifierCV"
+            "which blending needs; use a model with predict_proba (e.g. 'logreg', 'rf') or wrap it "
+            "in sklearn.calibration.CalibratedClassifierCV(model, ensemble=False)"
         )
 
 
