@@ -31,6 +31,10 @@ def require(module: str, *, purpose: str | None = None) -> ModuleType:
     purpose : str, optional
         What the caller wanted to do, for the message ("deep feature synthesis").
     """
+    if module.split(".")[0] == "keras":  # modelworks runs Keras 3 on PyTorch
+        import os
+
+        os.environ.setdefault("KERAS_BACKEND", "torch")
     try:
         return importlib.import_module(module)
     except ImportError as e:

@@ -186,6 +186,18 @@ def _mlp_r(seed):
     return MLPRegressor(hidden_layer_sizes=(64,), max_iter=500, early_stopping=True, random_state=seed)
 
 
+def _keras_c(seed):
+    from modelworks.deep import KerasMLPClassifier
+
+    return KerasMLPClassifier(hidden_units=(64,), epochs=50, seed=seed)
+
+
+def _keras_r(seed):
+    from modelworks.deep import KerasMLPRegressor
+
+    return KerasMLPRegressor(hidden_units=(64,), epochs=50, seed=seed)
+
+
 _BOOST_SPACE = {
     "n_estimators": (50, 400, "int"),
     "learning_rate": (0.01, 0.3, "log"),
@@ -229,6 +241,9 @@ ZOO: dict[str, ZooEntry] = {
         ZooEntry("mlp", "multi-layer perceptron (scikit-learn)", _mlp_c, _mlp_r,
                  {"alpha": (1e-6, 1e-1, "log"), "learning_rate_init": (1e-4, 1e-1, "log")},
                  family="neural"),
+        ZooEntry("keras_mlp", "Keras multi-layer perceptron (PyTorch backend)", _keras_c, _keras_r,
+                 {"hidden_units": [32, 64, 128], "dropout": (0.0, 0.5, "linear"),
+                  "learning_rate": (1e-4, 1e-2, "log")}, family="neural", needs_extra="deep"),
     ]
 }
 
