@@ -1,0 +1,41 @@
+"""Model packages: a fitted model and everything about it, saved without pickle.
+
+A package is a directory (or one ``.mwpkg`` zip file) holding the model in a pickle-free
+format (skops with an explicit allow-list; native ``.keras`` / ``save_native`` for Keras), a
+``manifest.json`` that can be read without loading anything (format version, library versions,
+task, target, input schema, metrics, training-data fingerprint, seed, creation time, a SHA-256
+of every file, and a self-checksum), a small Parquet reference sample of the training data for
+drift checks, and a markdown model card.
+
+:func:`load` verifies the manifest checksum, the file list and every hash before parsing, audits
+the model's types against the allow-list before building anything, and never falls back to
+pickle: a pickled model loads only with ``trust_pickle=True`` for that one call.
+"""
+
+from modelworks.package._audit import BOOSTER_TYPES, is_trusted, trusted_types
+from modelworks.package._manifest import FORMAT_VERSION
+from modelworks.package._package import (
+    ARCHIVE_SUFFIX,
+    Package,
+    PackageWarning,
+    inspect,
+    load,
+    load_ref,
+    model_card,
+    save,
+)
+
+__all__ = [
+    "ARCHIVE_SUFFIX",
+    "BOOSTER_TYPES",
+    "FORMAT_VERSION",
+    "Package",
+    "PackageWarning",
+    "inspect",
+    "is_trusted",
+    "load",
+    "load_ref",
+    "model_card",
+    "save",
+    "trusted_types",
+]

@@ -1,0 +1,100 @@
+"""Run the prediction server on uvicorn: one process, or several workers sharing one socket.
+
+SIGTERM / SIGINT stop accepting connections and let in-flight requests finish (uvicorn's
+graceful shutdown, bounded by ``graceful_timeout``) before the process exits.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+
+from modelworks.exceptions import ServeError
+
+_ENV = "MODELWORKS_SERVE_CONFIG"
+
+
+def _app_factory():
+    """Build the app inside a uvicorn worker process from the settings the parent left in the environment."""
+    from modelworks.serve._app import create_app
+
+    cfg = json.loads(os.environ[_ENV])
+    return create_app(cfg.pop("ref"), **cfg)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as e:
+        sock.close()
+        raise ServeError(f"cannot listen on {host}:{port}: {e.strerror or e} (choose another --port)") from e
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(ref, host: str = "127.0.0.1", port: int = 8080, workers: int = 1, *, ignore_extra: bool = False,
+          max_body_bytes: int = 16 * 1024**2, max_rows: int = 100_000, max_in_flight: int = 32,
+          log_requests: str | None = None, tracking_uri: str | None = None, graceful_timeout: float = 30.0,
+          log_level: str = "warning") -> None:
+    """Serve a package or registry reference over HTTP until SIGTERM / SIGINT.
+
+    Parameters
+    ----------
+    ref : str or path
+        Package path, ``models:/NAME@ALIAS`` or ``models:/NAME/VERSION``.
+    host, port : str, int
+        Where to listen (port 0 picks a free port; the address is printed on stderr).
+    workers : int
+        Processes; each loads the model and shares the listening socket.
+    graceful_timeout : float
+        Seconds in-flight requests get to finish after SIGTERM.
+
+    Other parameters are those of :func:`modelworks.serve.create_app`.
+    """
+    import uvicorn
+
+    from modelworks.package import load_ref
+    from modelworks.serve._app import create_app
+
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise ServeError(f"workers must be a whole number >= 1, got {workers!r}")
+    if not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ServeError(f"port must be between 0 and 65535, got {port!r}")
+    ref = str(ref)
+    if ref.startswith("models:/"):  # resolve once so every worker serves the same version
+        from modelworks.registry import get_version, package_path
+
+        version = get_version(ref, tracking_uri=tracking_uri)
+        path = str(package_path(version.ref, tracking_uri=version.tracking_uri))
+        label = f"{ref} (version {version.version})"
+    else:
+        path, label = ref, ref
+    package = load_ref(path)  # fail here, once, with a clear error, before any worker starts
+    settings = dict(ignore_extra=ignore_extra, max_body_bytes=max_body_bytes, max_rows=max_rows,
+                    max_in_flight=max_in_flight, log_requests=log_requests, model_ref=label)
+    sock = _bind(host, port)
+    actual = sock.getsockname()[1]
+    print(f"modelworks serve: {label} on http://{host}:{actual} ({workers} worker{'s' if workers > 1 else ''}; "
+          "POST /predict, GET /health /schema /metrics /openapi.json)", file=sys.stderr, flush=True)
+    common = dict(log_level=log_level, timeout_graceful_shutdown=graceful_timeout, access_log=False,
+                  lifespan="off", server_header=False)
+    try:
+        if workers == 1:
+            app = create_app(package, **settings)
+            server = uvicorn.Server(uvicorn.Config(app, **common))
+            server.run(sockets=[sock])
+        else:
+            from uvicorn.supervisors import Multiprocess
+
+            os.environ[_ENV] = json.dumps({"ref": path, **settings})
+            config = uvicorn.Config("modelworks.serve._server:_app_factory", factory=True, workers=workers, **common)
+            server = uvicorn.Server(config)
+            Multiprocess(config, target=server.run, sockets=[sock]).run()
+    finally:
+        sock.close()
