@@ -636,6 +636,10 @@ def tune(model, X, y, *, strategy: str = "bayes", space=None, trials: int | None
             shutil.rmtree(tmp_dir, ignore_errors=True)
 
 
+_CONFIG_NAMES = {"folds": "cross-validation folds (cv, seed)", "space": "search space", "estimator": "model",
+                 "data": "data"}
+
+
 def _check_resume(study, config: dict, spec) -> None:
     stored = study.user_attrs.get("modelworks")
     if stored is None:
@@ -644,7 +648,7 @@ def _check_resume(study, config: dict, spec) -> None:
                               "modelworks; use another --study NAME")
         study.set_user_attr("modelworks", config)
         return
-    differ = [k for k in config if stored.get(k) != config[k]]
+    differ = [_CONFIG_NAMES.get(k, k) for k in config if stored.get(k) != config[k]]
     if differ:
         raise TuningError(
             f"study '{study.study_name}' in {_storage.describe_storage(spec)} was made with a different "

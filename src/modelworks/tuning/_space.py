@@ -195,7 +195,8 @@ def resolve_names(distributions: dict[str, Any], estimator, *, prefix: str | Non
         if key not in valid:
             close = difflib.get_close_matches(name, sorted(valid), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
-            tunable = sorted(k for k in valid if not k.endswith(("_steps", "memory", "verbose")))
+            tunable = sorted((k for k in valid if "__" in k or not prefix),
+                             key=lambda k: (not (prefix and k.startswith(f"{prefix}__")), k))
             listed = ", ".join(tunable[:25]) + (", ..." if len(tunable) > 25 else "")
             raise SpaceError(
                 f"unknown parameter '{name}' for {type(estimator).__name__}{hint}; "
