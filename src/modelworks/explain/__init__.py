@@ -1,0 +1,27 @@
+"""Explanations: SHAP values and partial dependence for every model modelworks makes.
+
+* :func:`explain` - SHAP values in the user's column names (one-hot parts summed back), for
+  binary, multiclass and regression; the explainer is chosen by model type and ensembles are
+  explained exactly by linearity; :func:`estimate_cost` says how long it will take first.
+* :func:`partial_dependence` - PD and ICE curves, 1-D and 2-D, ``recursion`` where scikit-learn
+  supports it, an exact fast brute force otherwise; a blend's is the weighted sum of its members'.
+"""
+
+from modelworks.explain._explanation import CostEstimate, Explanation, estimate_cost, explain
+from modelworks.explain._pdp import (
+    PartialDependence,
+    PartialDependenceItem,
+    partial_dependence,
+    plot_partial_dependence,
+)
+
+__all__ = [
+    "CostEstimate",
+    "Explanation",
+    "PartialDependence",
+    "PartialDependenceItem",
+    "estimate_cost",
+    "explain",
+    "partial_dependence",
+    "plot_partial_dependence",
+]
