@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from modelworks.deep._keras import keras_module, load_keras_model, seeded
 from modelworks.exceptions import DeepError
@@ -74,6 +74,8 @@ class _KerasMLP(BaseEstimator):
     def _fit_keras(self, X, y_encoded, n_outputs, output_activation, sample_weight):
         keras = keras_module()
         self._check_params()
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float32)
         with seeded(self.seed):
             self.model_ = self._build(X, n_outputs, output_activation)
             callbacks, validation = [], 0.0
@@ -86,7 +88,7 @@ class _KerasMLP(BaseEstimator):
                 order = np.random.default_rng(self.seed).permutation(len(X))
                 X, y_encoded = X[order], y_encoded[order]
                 if sample_weight is not None:
-                    sample_weight = np.asarray(sample_weight)[order]
+                    sample_weight = sample_weight[order]
             history = self.model_.fit(
                 X, y_encoded, epochs=int(self.epochs), batch_size=int(self.batch_size),
                 validation_split=validation, callbacks=callbacks, sample_weight=sample_weight,
@@ -240,7 +242,8 @@ class KerasMLPClassifier(ClassifierMixin, _KerasMLP):
 
     def predict(self, X) -> np.ndarray:
         """Most probable class label per row."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def _state(self) -> dict[str, Any]:
         from modelworks._io import to_jsonable
@@ -271,6 +274,11 @@ class KerasMLPRegressor(RegressorMixin, _KerasMLP):
     """
 
     _loss = "mean_squared_error"
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
 
     def fit(self, X, y, sample_weight=None):
         """Fit the network; returns ``self``."""
