@@ -8,8 +8,13 @@ import tokenize
 
 import numpy as np
 import pandas as pd
+from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 
-from modelworks.exceptions import ColumnError, StatsError
+from modelworks.exceptions import ColumnError, NotFittedError, StatsError
+
+
+class UnfittedError(NotFittedError, _SklearnNotFittedError):
+    """Used before fit: a modelworks error that scikit-learn also recognises as its own."""
 
 
 class StatsWarning(UserWarning):
@@ -85,6 +90,10 @@ def check_numeric_response(values: pd.Series, name: str) -> np.ndarray:
     """The response as float, or StatsError if it is not numeric."""
     if values.dtype == bool:
         return values.to_numpy(dtype=float)
+    if values.dtype == object:  # numbers stored as objects are fine; words are not
+        converted = pd.to_numeric(values, errors="coerce")
+        if converted.notna().sum() == values.notna().sum():
+            return converted.to_numpy(dtype=float)
     if not pd.api.types.is_numeric_dtype(values):
         example = values.dropna().iloc[0] if values.notna().any() else None
         raise StatsError(

@@ -21,9 +21,10 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
-from modelworks.exceptions import NotFittedError, StatsError
+from modelworks.exceptions import StatsError
 from modelworks.stats._common import (
     StatsWarning,
+    UnfittedError,
     check_columns,
     check_no_nan,
     check_numeric_response,
@@ -36,6 +37,16 @@ _LAM_SEARCHES = ("fast", "grid")
 _LOG_LAM_BOUNDS = (np.log(1e-5), np.log(1e7))
 _GRID = np.logspace(-3, 3, 11)  # pygam's default gridsearch grid, used as the starting scan
 _FACTOR_MAX_UNIQUE_NUMERIC = 4  # numeric columns with this few distinct values become factors
+
+
+def _target(y, who: str) -> np.ndarray:
+    """y as a 1-D array (a column vector is accepted with scikit-learn's DataConversionWarning)."""
+    from sklearn.utils.validation import column_or_1d
+
+    if y is None:
+        raise StatsError(f"{who} requires y to be passed, but the target y is None")
+    values = y.to_numpy() if isinstance(y, pd.Series | pd.DataFrame) else np.asarray(y)
+    return column_or_1d(values, warn=True)
 
 
 def _pygam():
@@ -301,7 +312,9 @@ class _GAMBase(BaseEstimator):
     # ------------------------------------------------------------------ fit
     def _fit(self, X, y):
         self._check_params()
-        frame = to_frame(X)
+        frame = self._input_frame(X, fitting=True)
+        if len(frame) != len(y):
+            raise StatsError(f"X has {len(frame)} rows but y has {len(y)}")
         self.feature_names_in_ = np.asarray([str(c) for c in frame.columns], dtype=object)
         self.n_features_in_ = frame.shape[1]
         self._plan(frame)
@@ -324,27 +337,40 @@ class _GAMBase(BaseEstimator):
             self._pygam_fit(gam, Xn, y)
         elif self.lam_search == "grid":
             gam = self._make_pygam(self._term_lams(np.full(len(comps), 0.6)))
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                gam.gridsearch(Xn, y, lam=_GRID, progress=False)
+            self._pygam_fit(gam, Xn, y, lam=_GRID)
             lam_c = np.concatenate([np.ravel(np.asarray(lam, dtype=float)) for lam in gam.lam])[: len(comps)]
         else:
             lam_c = self._fast_lams(Xm, y, comps)
             gam = self._make_pygam(self._term_lams(lam_c))
             self._pygam_fit(gam, Xn, y)
         self.gam_ = gam
+        self.n_iter_ = len(getattr(gam, "logs_", {}).get("deviance", [])) or 1
         self.lam_ = self._term_lams(lam_c)
         self._posterior(Xn, lam_c, comps)
         self.x_ref_ = np.array([self.ref_codes_[c] if self.kinds_[c] == "factor" else float(np.median(Xn[:, j]))
                                 for j, c in enumerate(self.columns_)])
         return self
 
-    def _pygam_fit(self, gam, Xn, y):
-        with warnings.catch_warnings(record=True) as caught:
+    def _pygam_fit(self, gam, Xn, y, **grid):
+        """Run pygam's fit (or gridsearch), turning its printed and raised warnings into ours."""
+        import contextlib
+        import io
+
+        printed = io.StringIO()
+        with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(printed):
             warnings.simplefilter("always")
-            gam.fit(Xn, y)
+            if grid:
+                gam.gridsearch(Xn, y, progress=False, **grid)
+            else:
+                gam.fit(Xn, y)
+        if "did not converge" in printed.getvalue():
+            warnings.warn(
+                f"pygam's PIRLS did not converge in max_iter={self.max_iter} iterations; the fit may "
+                "be off: raise max_iter, smooth more (a larger lam), or use fewer splines",
+                StatsWarning, stacklevel=4,
+            )
         for w in caught:
-            if not issubclass(w.category, DeprecationWarning):
+            if not issubclass(w.category, DeprecationWarning | RuntimeWarning):
                 warnings.warn(f"pygam: {w.message}", StatsWarning, stacklevel=4)
 
     def _posterior(self, Xn, lam_c, comps) -> None:
@@ -367,13 +393,34 @@ class _GAMBase(BaseEstimator):
     # ------------------------------------------------------------------ use
     def _check_fitted(self) -> None:
         if not hasattr(self, "gam_"):
-            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(X, y) first")
+            raise UnfittedError(f"this {type(self).__name__} is not fitted yet; call fit(X, y) first")
+
+    def _input_frame(self, X, *, fitting: bool) -> pd.DataFrame:
+        """A DataFrame as given, or a checked numeric array (scikit-learn's messages) as one."""
+        if isinstance(X, pd.DataFrame):
+            numeric = X.select_dtypes("number")
+            if numeric.shape[1] and np.isinf(numeric.to_numpy(dtype=float)).any():
+                bad = [c for c in numeric.columns if np.isinf(numeric[c].to_numpy(dtype=float)).any()]
+                raise StatsError(f"column(s) {', '.join(map(str, bad))} hold infinite values; replace them")
+            frame = X
+        else:
+            from sklearn.utils import check_array
+
+            arr = check_array(X, dtype="numeric", ensure_min_samples=2 if fitting else 1)
+            if not fitting and arr.shape[1] != self.n_features_in_:
+                raise StatsError(
+                    f"X has {arr.shape[1]} features, but {type(self).__name__} is expecting "
+                    f"{self.n_features_in_} features as input"
+                )
+            names = None if fitting else [str(c) for c in self.feature_names_in_]
+            frame = to_frame(arr, feature_names=names)
+        if fitting and frame.shape[1] == 0:
+            raise StatsError(f"0 feature(s) (shape={frame.shape}) while a minimum of 1 is required")
+        return frame
 
     def _transform(self, X) -> np.ndarray:
         self._check_fitted()
-        frame = to_frame(X, feature_names=[str(c) for c in self.feature_names_in_]
-                         if not isinstance(X, pd.DataFrame) else None)
-        return self._encode(frame)
+        return self._encode(self._input_frame(X, fitting=False))
 
     def partial_effects(self, *, width: float = 0.95, n: int = 100) -> dict[str, pd.DataFrame]:
         """Each term's centred partial effect on a grid, with a ``width`` credible band.
@@ -463,9 +510,13 @@ class _GAMBase(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
-        tags.input_tags.categorical = True
-        tags.input_tags.string = True
+        tags.input_tags.categorical = True  # in DataFrames; arrays must be numeric
         return tags
+
+
+def _classifier_tags(tags):
+    tags.classifier_tags.multi_class = False
+    return tags
 
 
 class GAMRegressor(RegressorMixin, _GAMBase):
@@ -512,9 +563,7 @@ class GAMRegressor(RegressorMixin, _GAMBase):
 
     def fit(self, X, y):
         """Fit on a DataFrame (or 2-D array) ``X`` and numeric ``y``; returns self."""
-        yv = check_numeric_response(pd.Series(np.asarray(y).ravel() if not isinstance(y, pd.Series) else y), "y")
-        if len(yv) != len(X):
-            raise StatsError(f"X has {len(X)} rows but y has {len(yv)}")
+        yv = check_numeric_response(pd.Series(_target(y, type(self).__name__)), "y")
         if np.isnan(yv).any():
             raise StatsError(f"the target has {int(np.isnan(yv).sum())} missing value(s); drop those rows first")
         return self._fit(X, yv)
@@ -534,18 +583,24 @@ class GAMClassifier(ClassifierMixin, _GAMBase):
 
     _family = "binomial"
 
+    def __sklearn_tags__(self):
+        return _classifier_tags(super().__sklearn_tags__())
+
     def fit(self, X, y):
         """Fit on a DataFrame (or 2-D array) ``X`` and a two-class ``y``; returns self."""
-        ys = pd.Series(np.asarray(y).ravel() if not isinstance(y, pd.Series) else y.to_numpy())
+        from sklearn.utils.multiclass import check_classification_targets, type_of_target
+
+        ys = pd.Series(_target(y, type(self).__name__))
         if ys.isna().any():
             raise StatsError(f"the target has {int(ys.isna().sum())} missing value(s); drop those rows first")
-        if len(ys) != len(X):
-            raise StatsError(f"X has {len(X)} rows but y has {len(ys)}")
+        check_classification_targets(ys.to_numpy())
         classes = np.unique(ys.to_numpy())
         if len(classes) != 2:
             raise StatsError(
-                f"GAMClassifier needs a binary target, got {len(classes)} class(es): "
-                f"{', '.join(map(str, classes[:10]))} (use GAMRegressor for a numeric target)"
+                f"Only binary classification is supported. The type of the target is "
+                f"{type_of_target(ys.to_numpy(), raise_unknown=True)}: GAMClassifier needs a binary "
+                f"target, got {len(classes)} class(es): {', '.join(map(str, classes[:10]))} "
+                "(use GAMRegressor for a numeric target)"
             )
         self.classes_ = classes
         return self._fit(X, (ys.to_numpy() == classes[1]).astype(float))
@@ -558,7 +613,8 @@ class GAMClassifier(ClassifierMixin, _GAMBase):
 
     def predict(self, X) -> np.ndarray:
         """The more probable class."""
-        return self.classes_[(self.predict_proba(X)[:, 1] > 0.5).astype(int)]
+        proba = self.predict_proba(X)
+        return self.classes_[(proba[:, 1] > 0.5).astype(int)]
 
 
 GAM = GAMRegressor

@@ -17,10 +17,11 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
 
-from modelworks.exceptions import ColumnError, NotFittedError, StatsError
+from modelworks.exceptions import ColumnError, StatsError
 from modelworks.stats._common import (
     FitConvergenceWarning,
     StatsWarning,
+    UnfittedError,
     check_columns,
     check_no_nan,
     check_numeric_response,
@@ -473,7 +474,7 @@ class MixedModel(RegressorMixin, BaseEstimator):
     # ------------------------------------------------------------------ prediction
     def _check_fitted(self) -> None:
         if not hasattr(self, "fe_params_"):
-            raise NotFittedError("this MixedModel is not fitted yet; call fit(data) first")
+            raise UnfittedError("this MixedModel is not fitted yet; call fit(data) first")
 
     def _pin(self, data: pd.DataFrame) -> pd.DataFrame:
         out = data.copy()
