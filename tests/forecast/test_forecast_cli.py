@@ -105,3 +105,16 @@ def test_subprocess_help_lists_the_options():
     for flag in ("--time", "--target", "--id", "--horizon", "--model", "--order", "--seasonal-period",
                  "--backtest", "--out", "--json", "--fill"):
         assert flag in proc.stdout
+
+
+def test_calibrate_flag_calibrates_the_chosen_model(csv_files, tmp_path, capsys):
+    out = tmp_path / "cal"
+    code = main(["forecast", str(csv_files / "one.csv"), "--time", "date", "--target", "sales",
+                 "--horizon", "3", "--model", "seasonal-naive", "--backtest", "4", "--calibrate",
+                 "--out", str(out), "--json"])
+    assert code == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["calibrated"] is True
+    assert payload["selected"] == {"sales": "seasonal-naive (calibrated)"}
+    html = (out / "report.html").read_text()
+    assert "calibrated (cross-fold)" in html

@@ -77,6 +77,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="rolling-origin folds for evaluation (default: 3; 0 = none)")
     p.add_argument("--levels", type=_levels, default=(80, 95), metavar="L1,L2",
                    help="interval levels in percent (default: 80,95)")
+    p.add_argument("--calibrate", action="store_true",
+                   help="rescale the chosen model's intervals with its backtest errors (conformal) so "
+                   "they cover what they claim")
     p.add_argument("--freq", metavar="F", help="frequency as a pandas alias (D, W, MS, QS...; default: inferred)")
     p.add_argument("--fill", choices=_FILLS,
                    help="fill missing timestamps/values this way (default: gaps are an error)")
@@ -106,7 +109,7 @@ def _forecast(args: argparse.Namespace) -> int:
         model=args.model, backtest=args.backtest, levels=args.levels, freq=args.freq,
         fill=args.fill, order=order if args.model == "arima" else None,
         seasonal_order=seasonal_order if args.model == "arima" else None,
-        seasonal_period=args.seasonal_period, n_jobs=args.jobs,
+        seasonal_period=args.seasonal_period, n_jobs=args.jobs, calibrate=args.calibrate,
     )
     out = Path(args.out or "modelworks-forecast")
     paths = write_outputs(result, out, title="modelworks forecast",

@@ -13,6 +13,7 @@ from modelworks.forecast._arima import ARIMA, AutoARIMA
 from modelworks.forecast._backtest import BacktestResult, accuracy, backtest
 from modelworks.forecast._base import Forecast, Forecaster
 from modelworks.forecast._baselines import Drift, Naive, SeasonalNaive
+from modelworks.forecast._calibrate import Calibrated
 from modelworks.forecast._panel import (
     MODELS,
     ForecastResult,
@@ -28,6 +29,7 @@ __all__ = [
     "ARIMA",
     "AutoARIMA",
     "BacktestResult",
+    "Calibrated",
     "Drift",
     "FILL_POLICIES",
     "Forecast",

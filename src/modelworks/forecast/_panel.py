@@ -85,14 +85,18 @@ class SeriesResult:
 def forecast_series(y, *, horizon: int, model: str = "auto", backtest_folds: int = 3,
                     levels=(80, 95), freq: str | None = None, fill: str | None = None,
                     candidates=None, series_id: str = "", options: dict | None = None,
-                    ) -> SeriesResult:
+                    calibrate: bool = False) -> SeriesResult:
     """Backtest, choose (for ``model="auto"``), refit on all data and forecast one series."""
     t_start = time.perf_counter()
     options = options or {}
     horizon = _series.check_horizon(horizon)
     levels = _series.check_levels(levels)
+    bt_levels = tuple(sorted(set(levels) | {80})) if calibrate else levels
     series, freq_, _ = _series.regularize(_series.as_series(y), freq=freq, fill=fill)
     _series.check_not_constant(series)
+    if calibrate and not backtest_folds:
+        raise ForecastError("calibrated intervals are learned from the backtest errors; give "
+                            "--backtest K >= 1 (or drop --calibrate)")
     if model != "auto" and model not in MODELS:
         make_forecaster(model)  # raises the unknown-name error
     if model == "auto":
@@ -111,8 +115,8 @@ def forecast_series(y, *, horizon: int, model: str = "auto", backtest_folds: int
         row: dict[str, Any] = {"id": series_id, "model": name}
         if backtest_folds:
             try:
-                bt = backtest(est, series, folds=backtest_folds, horizon=horizon, levels=levels,
-                              freq=freq_)
+                bt = backtest(est, series, folds=backtest_folds, horizon=horizon,
+                              levels=bt_levels, freq=freq_)
             except ForecastError as e:
                 if name == model:
                     raise
@@ -141,9 +145,17 @@ def forecast_series(y, *, horizon: int, model: str = "auto", backtest_folds: int
                 raise
     if fitted is None:
         raise ForecastError(f"no candidate could be fitted on the whole series: {last_error}")
-    fc = fitted.predict(horizon, levels=levels)
     board = pd.DataFrame(rows)
     board["selected"] = board["model"] == chosen
+    if calibrate and chosen in results:
+        from modelworks.forecast._calibrate import Calibrated, cross_fold_coverage
+
+        preds = results[chosen].predictions
+        fitted = Calibrated.from_backtest(fitted, preds)
+        for lv, cov in cross_fold_coverage(preds, levels).items():
+            col = f"calibrated_coverage_{lv:g}" if isinstance(lv, float) else f"calibrated_coverage_{lv}"
+            board[col] = np.where(board["selected"], cov, np.nan)
+    fc = fitted.predict(horizon, levels=levels)
     labels = {chosen: fitted.label()}
     board.insert(2, "label", board["model"].map(labels).fillna(board["model"]))
     if "error" not in board:
@@ -191,11 +203,13 @@ class ForecastResult:
     backtest_folds: int
     id_column: str | None = None
     seconds: float = 0.0
+    calibrated: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "model": self.model, "horizon": self.horizon, "levels": list(self.levels),
             "backtest_folds": self.backtest_folds, "n_series": len(self.series),
+            "calibrated": self.calibrated,
             "seconds": self.seconds,
             "selected": {s.id: s.label for s in self.series if not s.error},
             "summary": self.summary.to_dict(orient="records"),
@@ -214,6 +228,8 @@ def _summarise(board: pd.DataFrame, levels) -> pd.DataFrame:
     for lv in levels:
         col = f"coverage_{lv:g}" if isinstance(lv, float) else f"coverage_{lv}"
         agg[col] = (col, "mean")
+        if f"calibrated_{col}" in ok:
+            agg[f"calibrated_{col}"] = (f"calibrated_{col}", "mean")
     agg["fit_time"] = ("fit_time", "mean")
     summary = ok.groupby("model", sort=False).agg(**agg).reset_index()
     summary["wins"] = summary["model"].map(best).fillna(0).astype(int)
@@ -223,8 +239,8 @@ def _summarise(board: pd.DataFrame, levels) -> pd.DataFrame:
 def forecast(data, *, time: str | None = None, target: str | None = None, id: str | None = None,
              horizon: int, model: str = "auto", backtest: int = 3, levels=(80, 95),
              freq: str | None = None, fill: str | None = None, order=None, seasonal_order=None,
-             seasonal_period: int | None = None, candidates=None, n_jobs: int | None = None
-             ) -> ForecastResult:
+             seasonal_period: int | None = None, candidates=None, n_jobs: int | None = None,
+             calibrate: bool = False) -> ForecastResult:
     """Forecast one series, or every series of a long frame in parallel.
 
     Parameters
@@ -253,6 +269,10 @@ def forecast(data, *, time: str | None = None, target: str | None = None, id: st
         The models ``auto`` chooses from.
     n_jobs : int, optional
         Worker processes for many series (default: one per CPU, at most one per series).
+    calibrate : bool
+        Rescale the chosen model's intervals with its backtest errors (conformal), so they
+        cover what they claim; the leaderboard then shows ``calibrated_coverage_<L>``,
+        estimated fold by fold on folds not used for the calibration.
 
     Returns
     -------
@@ -272,7 +292,7 @@ def forecast(data, *, time: str | None = None, target: str | None = None, id: st
                "seasonal_period": seasonal_period}
     kwargs = {"horizon": horizon, "model": model, "backtest_folds": int(backtest),
               "levels": levels, "freq": freq, "fill": fill, "candidates": candidates,
-              "options": options}
+              "options": options, "calibrate": bool(calibrate)}
     if id is None:
         results = [forecast_series(groups[0][1], series_id=groups[0][0], **kwargs)]
     else:
@@ -309,7 +329,8 @@ def forecast(data, *, time: str | None = None, target: str | None = None, id: st
     return ForecastResult(forecasts=pd.concat(frames, ignore_index=True), leaderboard=board,
                           summary=summary, series=results, errors=errors, horizon=horizon,
                           levels=levels, model=model, backtest_folds=int(backtest),
-                          id_column=id, seconds=_time.perf_counter() - t0)
+                          id_column=id, seconds=_time.perf_counter() - t0,
+                          calibrated=bool(calibrate))
 
 
 def _split(data, *, time, target, id) -> list[tuple[str, Any]]:

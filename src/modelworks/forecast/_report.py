@@ -44,6 +44,9 @@ def coverage_warnings(result: ForecastResult) -> list[str]:
     board = result.leaderboard
     if board.empty or "selected" not in board:
         return []
+    if result.calibrated:
+        board = board.drop(columns=[c for c in board if c.startswith("coverage_")]).rename(
+            columns=lambda c: c.replace("calibrated_", "") if c.startswith("calibrated_coverage_") else c)
     out = []
     chosen = board[board["selected"]]
     for lv in result.levels:
@@ -53,9 +56,12 @@ def coverage_warnings(result: ForecastResult) -> list[str]:
         emp = float(chosen[col].mean()) * 100
         if abs(emp - lv) > COVERAGE_TOLERANCE:
             side = "too narrow" if emp < lv else "too wide"
+            hint = ("" if result.calibrated else
+                    " or calibrate them on the backtest errors (--calibrate)")
             out.append(
-                f"{lv}% intervals of the selected models covered {emp:.0f}% of the backtest values: "
-                f"they are {side}; read them with care (more folds give a firmer estimate)"
+                f"{lv}% intervals of the selected models covered {emp:.0f}% of the backtest values"
+                f"{' after calibration' if result.calibrated else ''}: they are {side}; read them "
+                f"with care (more folds give a firmer estimate{hint})"
             )
     return out
 
@@ -89,8 +95,11 @@ def add_section(report, result: ForecastResult, plots: dict[str, Path] | None = 
     how = (f"rolling-origin backtest with {result.backtest_folds} fold(s) of {result.horizon} "
            "period(s); lower MASE is better (1 = as good as the seasonal naive forecast in-sample)"
            if result.backtest_folds else "no backtest (pass --backtest K to measure accuracy)")
+    cal = (" Intervals of the chosen model are calibrated on its backtest errors (conformal "
+           "rescaling); their coverage is estimated on folds left out of the calibration."
+           if result.calibrated else "")
     sec.text(f"Model: {result.model}. Horizon: {result.horizon} period(s). Intervals: "
-             f"{', '.join(f'{lv}%' for lv in result.levels)}. Evaluation: {how}.")
+             f"{', '.join(f'{lv}%' for lv in result.levels)}. Evaluation: {how}.{cal}")
     tiles = {"series forecast": f"{n_ok} / {len(result.series)}", "seconds": result.seconds}
     board = result.leaderboard
     if not board.empty and "selected" in board and "mase" in board:
@@ -100,6 +109,9 @@ def add_section(report, result: ForecastResult, plots: dict[str, Path] | None = 
             col = f"coverage_{_level_key(lv)}"
             if col in chosen:
                 tiles[f"{lv}% coverage"] = f"{100 * float(chosen[col].mean()):.0f}%"
+            if f"calibrated_{col}" in chosen and chosen[f"calibrated_{col}"].notna().any():
+                tiles[f"{lv}% coverage, calibrated"] = (
+                    f"{100 * float(chosen[f'calibrated_{col}'].mean()):.0f}%")
     sec.metrics(tiles)
     for text in coverage_warnings(result) + baseline_warnings(result)[:10]:
         sec.warning(text)
@@ -120,9 +132,14 @@ def add_section(report, result: ForecastResult, plots: dict[str, Path] | None = 
             for lv in result.levels:
                 col = f"coverage_{_level_key(lv)}"
                 if col in r and pd.notna(r[col]):
-                    rows.append({"model": r["model"], "level": f"{lv}%",
-                                 "empirical": f"{100 * r[col]:.1f}%",
-                                 "gap (points)": round(100 * r[col] - lv, 1)})
+                    row = {"model": r["model"], "level": f"{lv}%",
+                           "empirical": f"{100 * r[col]:.1f}%",
+                           "gap (points)": round(100 * r[col] - lv, 1)}
+                    cal = r.get(f"calibrated_{col}")
+                    if result.calibrated:
+                        row["calibrated (cross-fold)"] = (f"{100 * cal:.1f}%" if pd.notna(cal)
+                                                          else "—")
+                    rows.append(row)
         if rows:
             sec.table(pd.DataFrame(rows))
     if not board.empty:
