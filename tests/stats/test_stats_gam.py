@@ -152,6 +152,8 @@ def test_skops_round_trip(mixed_frame, cls):
         (None, {"tensor": ("a", "region")}, StatsError, "tensor column 'region' is categorical"),
         (None, {"lam_search": "bayes"}, StatsError, "lam_search must be one of fast, grid"),
         (None, {"n_splines": 3}, StatsError, "n_splines must be a whole number >= 4"),
+        (lambda X: X.assign(id=[f"row{i}" for i in range(len(X))]), {}, StatsError,
+         "'id' .* 500 distinct values, too many for a factor term"),
     ],
 )
 def test_bad_input_gets_a_clear_error(mixed_frame, edit, kwargs, error, match):

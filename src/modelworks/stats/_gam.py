@@ -37,6 +37,7 @@ _LAM_SEARCHES = ("fast", "grid")
 _LOG_LAM_BOUNDS = (np.log(1e-5), np.log(1e7))
 _GRID = np.logspace(-3, 3, 11)  # pygam's default gridsearch grid, used as the starting scan
 _FACTOR_MAX_UNIQUE_NUMERIC = 4  # numeric columns with this few distinct values become factors
+_FACTOR_MAX_LEVELS = 100  # more levels than this is an identifier or a date, not a factor
 
 
 def _target(y, who: str) -> np.ndarray:
@@ -127,6 +128,12 @@ class _GAMBase(BaseEstimator):
                 self.ranges_[c] = [0.0, float(len(self.levels_[c]) - 1)]
                 if len(self.levels_[c]) < 2:
                     raise StatsError(f"column {c!r} has a single value ({self.levels_[c][0]!r}); drop it")
+                if len(self.levels_[c]) > _FACTOR_MAX_LEVELS:
+                    raise StatsError(
+                        f"column {c!r} ({col.dtype}) has {len(self.levels_[c])} distinct values, too many "
+                        f"for a factor term (at most {_FACTOR_MAX_LEVELS}): drop it (an identifier?), "
+                        "convert it to numbers (dates: days since the start), or group rare levels"
+                    )
             else:
                 self.kinds_[c] = "numeric"
                 lo, hi = float(col.min()), float(col.max())
