@@ -26,6 +26,7 @@ STRATEGIES = ("grid", "random", "bayes", "tpe")
 # trials when neither trials nor timeout is given (grid: the whole grid)
 DEFAULT_TRIALS = {"random": 50, "tpe": 50, "bayes": 30}
 PRUNERS = ("median", "halving", "none")
+DASK_CONNECT_TIMEOUT = "10s"
 TASKS = ("binary", "multiclass", "regression")
 
 
@@ -300,7 +301,7 @@ def _run_dask(payload, remaining, n_jobs, deadline, watcher, dask) -> tuple[bool
     own = not isinstance(dask, distributed.Client)
     if own:
         try:
-            client = distributed.Client(dask, timeout="10s")
+            client = distributed.Client(dask, timeout=DASK_CONNECT_TIMEOUT)
         except (OSError, TimeoutError) as e:
             raise TuningError(f"cannot reach the Dask scheduler at {dask!r} ({e}); start one with "
                               "`dask scheduler` and workers with `dask worker ADDRESS`, or check the address") from e
