@@ -108,3 +108,31 @@ def test_run_reports_the_ensemble_section(tmp_path):
     assert "Ensemble" in html
     if result.results["ensemble"]["adopted"]:
         assert result.model_name == result.results["ensemble"]["final_name"]
+
+
+def test_a_tuned_model_from_an_earlier_step_joins_the_pool_without_refit(tmp_path):
+    from sklearn.base import clone
+
+    ctx = _context(tmp_path, "diabetes", ["ridge", "rf", "knn"])
+    tuned = clone(ctx.candidates["ridge"]).set_params(model__alpha=0.3).fit(ctx.X_train, ctx.y_train)
+    ctx.final_model, ctx.final_name = tuned, "ridge (tuned)"
+    before = set(ctx.oof)
+    step(ctx)
+    res = ctx.results["ensemble"]
+    assert "ridge (tuned)" in res["members"]
+    assert set(ctx.oof) == before  # the shared context is not modified
+    if res["adopted"] and "ridge (tuned)" in ctx.final_model.names_:
+        i = ctx.final_model.names_.index("ridge (tuned)")
+        assert ctx.final_model.estimators_[i] is tuned  # already fitted on the training split
+    else:
+        assert ctx.final_model is tuned
+
+
+def test_a_tuned_model_that_cannot_be_compared_is_kept(tmp_path):
+    ctx = _context(tmp_path, "diabetes", ["ridge", "rf", "knn"], time_budget=1.0)
+    ctx.started = time.monotonic() - 10
+    sentinel = object()
+    ctx.final_model, ctx.final_name = sentinel, "rf (tuned)"
+    step(ctx)
+    assert ctx.final_model is sentinel
+    assert "could not be compared" in ctx.results["ensemble"]["reason"]

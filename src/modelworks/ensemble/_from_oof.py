@@ -43,6 +43,15 @@ def score_oof(task: str, y, pred, classes=None) -> dict[str, float]:
     return score_predictions(task, np.asarray(y), np.asarray(pred))
 
 
+def score_folds(task: str, y, pred, classes=None, folds=None) -> dict[str, float]:
+    """:func:`score_oof` averaged over the validation folds (as the leaderboard averages them)."""
+    if not folds:
+        return score_oof(task, y, pred, classes)
+    y, pred = np.asarray(y), np.asarray(pred)
+    per_fold = [score_oof(task, y[v], pred[v], classes) for _, v in folds]
+    return {k: float(np.nanmean([s[k] for s in per_fold])) for k in per_fold[0]}
+
+
 def weights_from_oof(method: str, names, oof, y, task: str, *, classes=None, seed: int = 0,
                      weights=None, folds=None, cv: int = 5) -> dict:
     """Weights on all OOF rows, the in-sample and cross-fitted ensemble OOF predictions.
@@ -63,18 +72,24 @@ def weights_from_oof(method: str, names, oof, y, task: str, *, classes=None, see
     return {"weights": w, "oof": blend(P, w), "oof_cv": pred_cv}
 
 
-def fit_weighted(method: str, names, unfitted, weights, X, y, task: str, *, classes=None, seed: int = 0):
+def fit_weighted(method: str, names, unfitted, weights, X, y, task: str, *, classes=None, seed: int = 0,
+                 prefitted=None):
     """Fit the members with a non-zero weight on ``X, y`` and assemble the fitted ensemble.
 
-    ``unfitted`` maps each name to an unfitted estimator (cloned before fitting). Returns the
-    ensemble (``from_fitted``: its output is the weighted sum of the kept members).
+    ``unfitted`` maps each name to an unfitted estimator (cloned before fitting); ``prefitted``
+    maps names to estimators already fitted on ``X, y`` (used as they are). Returns the ensemble
+    (``from_fitted``: its output is the weighted sum of the kept members).
     """
+    prefitted = prefitted or {}
     keep = [i for i, w in enumerate(weights) if w > 0]
     if len(keep) < 2:  # an ensemble of one is not an ensemble: keep every member (weight 0 costs nothing)
         keep = list(range(len(weights)))
     kept = [list(names)[i] for i in keep]
     fitted = []
     for name in kept:
+        if name in prefitted:
+            fitted.append(prefitted[name])
+            continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fitted.append(clone(unfitted[name]).fit(X, y))

@@ -13,7 +13,12 @@ from pathlib import Path
 import numpy as np
 
 from modelworks.ensemble._base import check_weights
-from modelworks.ensemble._from_oof import ESTIMATORS, ensemble_label, score_oof, weights_from_oof
+from modelworks.ensemble._from_oof import (
+    ESTIMATORS,
+    ensemble_label,
+    score_folds,
+    weights_from_oof,
+)
 from modelworks.ensemble._losses import CLASSIFICATION
 from modelworks.ensemble._members import check_proba
 from modelworks.exceptions import ConfigError, EnsembleError, UnknownNameError
@@ -109,7 +114,9 @@ def run_ensemble(data, target: str, *, method: str = "blend", models=None, weigh
     y_tr = np.asarray(y_train)
     classes = comparison.classes
     P = np.stack([np.asarray(comparison.oof[n], dtype=float) for n in names])
-    members = [{"name": n, "weight": None, "cv": score_oof(task, y_tr, P[i], classes)} for i, n in enumerate(names)]
+    folds = comparison.folds
+    members = [{"name": n, "weight": None, "cv": score_folds(task, y_tr, P[i], classes, folds)}
+               for i, n in enumerate(names)]
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -122,7 +129,7 @@ def run_ensemble(data, target: str, *, method: str = "blend", models=None, weigh
             out = weights_from_oof(method, names, list(P), y_tr, task, classes=classes, seed=seed,
                                    weights=weights, folds=comparison.folds)
             w = out["weights"]
-            ens_cv = score_oof(task, y_tr, out["oof_cv"], classes)
+            ens_cv = score_folds(task, y_tr, out["oof_cv"], classes, folds)
             fitted = {n: clone(pipes[n]).fit(X_train, y_train) for n in names}
             keep = [i for i, x in enumerate(w) if x > 0]
             if len(keep) < 2:
@@ -179,7 +186,7 @@ def _stack(names, pipes, P, X_train, y_train, task, folds, classes, cv, seed):
 
         final = LogisticRegression() if classifier else RidgeCV()
     meta_pred = cross_val_predict(final, meta, y_tr, cv=folds, method="predict_proba" if classifier else "predict")
-    ens_cv = score_oof(task, y_tr, meta_pred, classes)
+    ens_cv = score_folds(task, y_tr, meta_pred, classes, folds)
     stack.fit(X_train, y_train)
     coef = np.atleast_2d(getattr(stack.final_estimator_, "coef_", np.full((1, meta.shape[1]), np.nan)))
     per = meta.shape[1] // len(names)
