@@ -74,17 +74,17 @@ def verify_files(root: Path, files: dict, *, max_bytes: int) -> None:
     missing = sorted(set(files) - set(present))
     if missing:
         raise IntegrityError(f"{root} is missing files listed in its manifest: {', '.join(missing[:10])}")
-    total = sum(present.values())
-    if total > max_bytes:
-        raise UnsafePackageError(
-            f"{root} holds {total:,} bytes, over the limit of {max_bytes:,} (pass max_bytes= to raise it)"
-        )
     for name, entry in files.items():
         if present[name] != entry["bytes"]:
             raise IntegrityError(
                 f"'{name}' in {root} has {present[name]:,} bytes but the manifest says {entry['bytes']:,}: "
                 "the package was modified or is incomplete"
             )
+    total = sum(present.values())
+    if total > max_bytes:
+        raise UnsafePackageError(
+            f"{root} holds {total:,} bytes, over the limit of {max_bytes:,} (pass max_bytes= to raise it)"
+        )
     for name, entry in files.items():
         if sha256_file(root / name) != entry["sha256"]:
             raise IntegrityError(
@@ -149,8 +149,8 @@ def read_archive_manifest(path: Path) -> bytes:
         raise
     except KeyError:
         raise PackageError(f"{path} has no {MANIFEST}; it is not a modelworks package archive") from None
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as e:
-        raise PackageError(f"{path} is not a readable package archive: {e}") from e
+    except Exception as e:  # zlib.error, struct.error, BadZipFile, EOFError...: all mean a damaged file
+        raise PackageError(f"{path} is not a readable package archive: {type(e).__name__}: {e}") from e
 
 
 def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: Path) -> bytes:
@@ -172,15 +172,67 @@ def extract_archive(path: Path, dest: Path, *, max_bytes: int) -> None:
                 target.write_bytes(_read_member(zf, info, path))
     except PackageError:
         raise
-    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError, zipfile.LargeZipFile) as e:
-        raise PackageError(f"{path} is not a readable package archive: {e}") from e
-    except OSError as e:
-        raise PackageError(f"{path} is not a readable package archive: {e}") from e
+    except Exception as e:  # zlib.error, struct.error, BadZipFile, EOFError...: all mean a damaged file
+        raise PackageError(f"{path} is not a readable package archive: {type(e).__name__}: {e}") from e
+
+
+_DIGEST_LEN = 64
+_EOCD_LEN = 22
 
 
 def write_archive(src: Path, dest: Path) -> None:
-    """Zip the package directory ``src`` into the single file ``dest`` (manifest first)."""
+    """Zip the package directory ``src`` into the single file ``dest`` (manifest first).
+
+    The zip comment is the SHA-256 of every byte before it, so any change to the archive —
+    including zip headers that do not affect the members' content — is detected before parsing.
+    """
     names = sorted(list_files(src), key=lambda n: (n != MANIFEST, n))
     with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name in names:
             zf.write(src / name, name)
+        zf.comment = b"0" * _DIGEST_LEN
+    sign_archive(dest)
+
+
+def sign_archive(dest: Path) -> None:
+    """Overwrite the 64-byte zip comment of ``dest`` with the SHA-256 of every byte before it."""
+    with open(dest, "r+b") as f:
+        h = hashlib.sha256()
+        size = f.seek(0, os.SEEK_END)
+        f.seek(0)
+        remaining = size - _DIGEST_LEN
+        while remaining > 0:
+            chunk = f.read(min(_CHUNK, remaining))
+            h.update(chunk)
+            remaining -= len(chunk)
+        f.write(h.hexdigest().encode())
+
+
+def verify_archive(path: Path, *, max_bytes: int) -> None:
+    """Check the archive's trailing SHA-256 (see :func:`write_archive`) before any zip parsing."""
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise UnsafePackageError(f"{path} has {size:,} bytes, over the limit of {max_bytes:,} (pass max_bytes=)")
+    if size < _EOCD_LEN + _DIGEST_LEN + 4:
+        raise PackageError(f"{path} is too small to be a package archive")
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        if f.read(4) != b"PK\x03\x04":
+            raise PackageError(f"{path} does not start like a package archive; it is damaged or not a package")
+        f.seek(0)
+        remaining = size - _DIGEST_LEN
+        while remaining > 0:
+            chunk = f.read(min(_CHUNK, remaining))
+            if not chunk:
+                break
+            h.update(chunk)
+            remaining -= len(chunk)
+        f.seek(size - _DIGEST_LEN - _EOCD_LEN)
+        eocd = f.read(_EOCD_LEN)
+        digest = f.read(_DIGEST_LEN)
+    if eocd[:4] != b"PK\x05\x06" or int.from_bytes(eocd[20:22], "little") != _DIGEST_LEN:
+        raise IntegrityError(f"{path} does not end with the archive checksum; it was modified or truncated")
+    if digest != h.hexdigest().encode():
+        raise IntegrityError(
+            f"{path} does not match its SHA-256: the archive was modified or corrupted; re-export it"
+        )

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from modelworks.exceptions import ConfigError, PackageError
+from modelworks.exceptions import ConfigError, PackageError, UnsafePackageError
 from modelworks.package import _files, _formats, _manifest
 
 REFERENCE_ROWS = 500
 ARCHIVE_SUFFIX = ".mwpkg"
+CARD = "MODEL_CARD.md"
 
 
 class PackageWarning(UserWarning):
@@ -83,11 +84,14 @@ class Package:
         import pandas as pd
 
         ref = self.manifest.get("reference_sample") or {}
-        if ref.get("format") == "csv":
-            return pd.read_csv(io.BytesIO(self._reference))
-        import pyarrow.parquet as pq
+        try:
+            if ref.get("format") == "csv":
+                return pd.read_csv(io.BytesIO(self._reference))
+            import pyarrow.parquet as pq
 
-        return pq.read_table(io.BytesIO(self._reference)).to_pandas()
+            return pq.read_table(io.BytesIO(self._reference)).to_pandas()
+        except Exception as e:
+            raise PackageError(f"the reference sample in {self.path} cannot be read: {e}") from e
 
     def model_card(self) -> str:
         from modelworks.package._card import render_card
@@ -231,7 +235,7 @@ def save(model, path: str | os.PathLike, *, metadata: dict | None = None, X_samp
         }
         from modelworks.package._card import render_card
 
-        (root / "MODEL_CARD.md").write_text(render_card(manifest), encoding="utf-8")
+        (root / CARD).write_text(render_card(manifest), encoding="utf-8")
         manifest["files"] = {
             name: {"sha256": _files.sha256_file(root / name), "bytes": size}
             for name, size in sorted(_files.list_files(root).items())
@@ -269,6 +273,7 @@ def _opened(path: Path, max_bytes: int):
         return
     if not _files.is_archive(path):
         raise PackageError(f"{path} is neither a package directory nor a {ARCHIVE_SUFFIX} archive")
+    _files.verify_archive(path, max_bytes=max_bytes)
     with tempfile.TemporaryDirectory(prefix="mwpkg-") as tmp:
         _files.extract_archive(path, Path(tmp), max_bytes=max_bytes)
         yield Path(tmp)
@@ -293,6 +298,51 @@ def _check_versions(manifest: dict, where: Path) -> None:
                 "but check its predictions (python -m modelworks package inspect shows all versions)",
                 PackageWarning, stacklevel=3,
             )
+
+
+def _check_roles(manifest: dict, where: Path) -> None:
+    """Every listed file must be the model, the reference sample or the card: nothing rides along."""
+    model = manifest["model"]
+    ref = (manifest.get("reference_sample") or {}).get("file")
+    prefixes = [model["file"] + "/"]
+    final = model.get("final")
+    if isinstance(final, dict) and isinstance(final.get("file"), str):
+        prefixes.append(final["file"].split("/")[0] + "/")
+    for name in manifest["files"]:
+        if name in (model["file"], ref, CARD) or any(name.startswith(pre) for pre in prefixes):
+            continue
+        raise UnsafePackageError(
+            f"{where} lists a file the package format has no place for: '{name}'; refusing to load"
+        )
+
+
+def _check_side_files(root: Path, manifest: dict, where: Path) -> bytes | None:
+    """The reference sample must really be Parquet (or CSV text in format 1), the card UTF-8 text."""
+    if CARD in manifest["files"]:
+        try:
+            (root / CARD).read_bytes().decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise UnsafePackageError(f"{CARD} in {where} is not UTF-8 text; refusing to load") from e
+    ref = manifest.get("reference_sample") or {}
+    if ref.get("file") not in manifest["files"]:
+        return None
+    data = (root / ref["file"]).read_bytes()
+    kind = ref.get("format", "parquet")
+    if kind == "parquet":
+        ok = len(data) >= 12 and data[:4] == b"PAR1" and data[-4:] == b"PAR1"
+    elif kind == "csv":
+        try:
+            data.decode("utf-8")
+            ok = True
+        except UnicodeDecodeError:
+            ok = False
+    else:
+        ok = False
+    if not ok:
+        raise UnsafePackageError(
+            f"the reference sample {ref['file']} in {where} is not a {kind} file; refusing to load"
+        )
+    return data
 
 
 def load(path: str | os.PathLike, *, trust_pickle: bool = False, max_bytes: int = _files.MAX_PACKAGE_BYTES) -> Package:
@@ -336,9 +386,9 @@ def load(path: str | os.PathLike, *, trust_pickle: bool = False, max_bytes: int 
             schema = Schema.from_dict(manifest["schema"])
         except SchemaError as e:
             raise PackageError(f"the input schema in {p} is invalid: {e}") from e
+        _check_roles(manifest, p)
+        reference = _check_side_files(root, manifest, p)
         model = _formats.load_model(root, manifest["model"], trust_pickle=trust_pickle)
-        ref_entry = manifest.get("reference_sample") or {}
-        reference = (root / ref_entry["file"]).read_bytes() if ref_entry.get("file") in manifest["files"] else None
     _check_versions(manifest, p)
     return Package(model=model, manifest=manifest, schema=schema, path=p, _reference=reference)
 
@@ -362,6 +412,8 @@ def inspect(path: str | os.PathLike, *, verify: bool = True) -> dict:
     if p.is_dir() and not verify:
         manifest = _read_manifest(p, p)
     elif not verify:
+        if not _files.is_archive(p):
+            raise PackageError(f"{p} is neither a package directory nor a {ARCHIVE_SUFFIX} archive")
         manifest = _manifest.loads(_files.read_archive_manifest(p), str(p))
     else:
         with _opened(p, _files.MAX_PACKAGE_BYTES) as root:

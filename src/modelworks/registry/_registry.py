@@ -110,6 +110,40 @@ def _store_lock(uri: str):
 _CLIENTS: dict[str, Any] = {}
 
 
+def _cache_dir() -> Path:
+    return Path(os.environ.get("MODELWORKS_CACHE_DIR") or Path.home() / ".cache" / "modelworks")
+
+
+def _seed_sqlite(db: Path) -> None:
+    """Start a new local store from a cached, already-migrated empty database.
+
+    Creating an MLflow sqlite store runs every schema migration (10-15 s on a busy laptop);
+    that happens once per MLflow version, then new stores are a file copy.
+    """
+    import mlflow
+
+    template = _cache_dir() / f"mlflow-{mlflow.__version__}-empty.db"
+    try:
+        if not template.exists():
+            template.parent.mkdir(parents=True, exist_ok=True)
+            with _store_lock(f"sqlite:///{template}"):
+                if not template.exists():
+                    import sqlalchemy
+                    from mlflow.store.db.utils import _initialize_tables
+
+                    tmp = template.with_name(f".{template.name}.{os.getpid()}")
+                    engine = sqlalchemy.create_engine(f"sqlite:///{tmp}")
+                    _initialize_tables(engine)
+                    engine.dispose()
+                    os.replace(tmp, template)
+        if not db.exists():
+            tmp = db.with_name(f".{db.name}.{os.getpid()}")
+            shutil.copyfile(template, tmp)
+            os.replace(tmp, db)
+    except Exception:  # the cache is an optimisation only: MLflow creates the store itself otherwise
+        return
+
+
 def _client(tracking_uri: str | None):
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     uri = tracking_uri or default_tracking_uri()
@@ -126,6 +160,9 @@ def _client(tracking_uri: str | None):
         logging.getLogger(name).setLevel(logging.WARNING)
     try:
         with _store_lock(uri):
+            db = _sqlite_path(uri)
+            if db is not None and not db.exists():
+                _seed_sqlite(db)
             client = MlflowClient(tracking_uri=uri, registry_uri=uri)
             client.search_registered_models(max_results=1)  # creates / migrates a new store now
     except Exception as e:
