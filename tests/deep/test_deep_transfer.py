@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 keras = pytest.importorskip("keras")
-from conftest import save_tiny_base, write_digit_folder  # noqa: E402
+from deep_helpers import save_tiny_base, write_digit_folder  # noqa: E402
 
 from modelworks.deep import load_images, load_model, transfer  # noqa: E402
 from modelworks.exceptions import (  # noqa: E402

@@ -366,6 +366,7 @@ class TransferResult:
 
     def add_to_report(self, report, *, evaluation=None, order: int = 60):
         """Add a "Transfer learning" section: key figures, curves, confusion matrix, history."""
+        label = "held-out" if evaluation is not None else "validation"
         import pandas as pd
 
         sec = report.section("Transfer learning", order=order)
@@ -383,8 +384,8 @@ class TransferResult:
         if evaluation is None and self._validation is not None:
             evaluation = self.evaluate()
         if evaluation is not None:
-            sec.metrics({"validation accuracy": evaluation["accuracy"],
-                         "validation log loss": evaluation["loss"], "images": evaluation["n"]})
+            sec.metrics({f"{label} accuracy": evaluation["accuracy"],
+                         f"{label} log loss": evaluation["loss"], "images": evaluation["n"]})
         sec.image(self.plot_history(report.plots_dir / "training_curves.png"),
                   "Loss and accuracy per epoch; the dashed line starts the next phase.")
         if evaluation is not None:
@@ -395,15 +396,20 @@ class TransferResult:
         sec.table(self.history)
         return sec
 
-    def write(self, out_dir: str | os.PathLike) -> dict[str, Path]:
-        """Write ``model.keras``, ``plots/*.png``, ``result.json`` and ``report.html``."""
+    def write(self, out_dir: str | os.PathLike, *, evaluation: dict | None = None
+              ) -> dict[str, Path]:
+        """Write ``model.keras``, ``plots/*.png``, ``result.json`` and ``report.html``.
+
+        ``evaluation`` (from :meth:`evaluate` on test images) defaults to the validation split.
+        """
         from modelworks._io import write_json
         from modelworks.report import Report
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         report = Report(out, "Transfer learning", f"base {self.base}")
-        evaluation = self.evaluate() if self._validation is not None else None
+        if evaluation is None and self._validation is not None:
+            evaluation = self.evaluate()
         self.add_to_report(report, evaluation=evaluation)
         paths = {"model": self.save(out / "model.keras"),
                  "training_curves": report.plots_dir / "training_curves.png"}
