@@ -244,7 +244,7 @@ class _GAMBase(BaseEstimator):
         except np.linalg.LinAlgError:
             return (np.inf, None, np.zeros(len(rho))) if grad else (np.inf, None)
         Ainv = cho_solve(c, np.eye(len(b)), check_finite=False)
-        beta = Ainv @ b
+        beta = cho_solve(c, b, check_finite=False)  # more accurate than Ainv @ b (A is ill-conditioned)
         H = Ainv @ G
         edf = float(np.trace(H))
         Gb = G @ beta
@@ -292,13 +292,13 @@ class _GAMBase(BaseEstimator):
         if self._family == "normal":
             G = (Xm.T @ Xm).toarray()
             b = Xm.T @ y
-            rho, _ = self._search(G, b, float(y @ y), comps, n, known_scale=False)
-            return np.exp(rho)
+            rho, beta = self._search(G, b, float(y @ y), comps, n, known_scale=False)
+            return np.exp(rho), beta
         # binomial: Gu's performance iteration, a smoothing search on each PIRLS working model
         from scipy.special import expit, logit
 
         eta = logit(np.clip((y + 0.5) / 2, 1e-3, 1 - 1e-3))
-        rho = None
+        rho = beta = None
         for _ in range(self.max_iter):
             mu = expit(eta)
             w = np.clip(mu * (1 - mu), 1e-10, None)
@@ -306,15 +306,16 @@ class _GAMBase(BaseEstimator):
             Xw = Xm.multiply(w[:, None]).tocsc()
             G = (Xw.T @ Xm).toarray()
             b = Xw.T @ z
-            rho, beta = self._search(G, b, float(z @ (w * z)), comps, n, known_scale=True, start=rho)
-            if beta is None:
+            rho, step = self._search(G, b, float(z @ (w * z)), comps, n, known_scale=True, start=rho)
+            if step is None:
                 break
+            beta = step
             new = Xm @ beta
             done = np.max(np.abs(new - eta)) < self.tol * (1 + np.max(np.abs(eta)))
             eta = new
             if done:
                 break
-        return np.exp(rho)
+        return np.exp(rho), beta
 
     # ------------------------------------------------------------------ fit
     def _fit(self, X, y):
@@ -347,13 +348,15 @@ class _GAMBase(BaseEstimator):
             self._pygam_fit(gam, Xn, y, lam=_GRID)
             lam_c = np.concatenate([np.ravel(np.asarray(lam, dtype=float)) for lam in gam.lam])[: len(comps)]
         else:
-            lam_c = self._fast_lams(Xm, y, comps)
+            lam_c, beta = self._fast_lams(Xm, y, comps)
             gam = self._make_pygam(self._term_lams(lam_c))
+            if beta is not None and np.all(np.isfinite(beta)):
+                gam.coef_ = beta  # pygam warm-starts PIRLS from a fitted coef_: one pass confirms it
             self._pygam_fit(gam, Xn, y)
         self.gam_ = gam
-        self.n_iter_ = len(getattr(gam, "logs_", {}).get("deviance", [])) or 1
+        self.n_iter_ = len(getattr(gam, "logs_", {}).get("diffs", [])) or 1
         self.lam_ = self._term_lams(lam_c)
-        self._posterior(Xn, lam_c, comps)
+        self._posterior(Xm, lam_c, comps)
         self.x_ref_ = np.array([self.ref_codes_[c] if self.kinds_[c] == "factor" else float(np.median(Xn[:, j]))
                                 for j, c in enumerate(self.columns_)])
         return self
@@ -380,16 +383,19 @@ class _GAMBase(BaseEstimator):
             if not issubclass(w.category, DeprecationWarning | RuntimeWarning):
                 warnings.warn(f"pygam: {w.message}", StatsWarning, stacklevel=4)
 
-    def _posterior(self, Xn, lam_c, comps) -> None:
-        """Bayesian covariance of the coefficients and each term's basis means (for centring)."""
-        from scipy.linalg import cho_factor, cho_solve
+    def _posterior(self, Xm, lam_c, comps) -> None:
+        """Bayesian covariance of the coefficients and each term's basis means (for centring).
 
-        Xm = self.gam_._modelmat(Xn)
+        ``Xm`` is the training model matrix (the same bases pygam compiled on the same data).
+        """
+        from scipy.linalg import cho_factor, cho_solve
+        from scipy.special import expit
+
         if self._family == "normal":
             XtWX = (Xm.T @ Xm).toarray()
             phi = float(self.gam_.statistics_["scale"]) ** 2
         else:
-            mu = self.gam_.predict_mu(Xn)
+            mu = expit(Xm @ self.gam_.coef_)
             w = np.clip(mu * (1 - mu), 1e-10, None)
             XtWX = (Xm.multiply(w[:, None]).T @ Xm).toarray()
             phi = 1.0
