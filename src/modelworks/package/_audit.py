@@ -8,7 +8,8 @@ skops lists the types a file would build that are not in its own default trust s
 * the booster types listed in :data:`BOOSTER_TYPES` (XGBoost, LightGBM, HistGradientBoosting);
 * modelworks' own types, when the area that defines them declares them in its
   ``SKOPS_TRUSTED`` list (``modelworks.ensemble.SKOPS_TRUSTED``, ...), plus the few data-spine
-  helpers in :data:`MODELWORKS_TYPES`.
+  helpers in :data:`MODELWORKS_TYPES`; other types in an area's list (pygam terms for the
+  stats GAMs) are trusted when a type of that area is in the file.
 
 Everything else is refused with :class:`~modelworks.exceptions.UnsafePackageError` naming the
 types; the file is never handed to a loader.
@@ -140,7 +141,11 @@ def audit_skops(path: Path) -> list[str]:
         needed = sio.get_untrusted_types(file=path)
     except Exception as e:
         raise PackageError(f"{path.name} is not a valid skops file: {type(e).__name__}: {e}") from e
-    refused = [t for t in needed if not is_trusted(t)]
+    # types an area declares beyond its own (e.g. pygam terms for modelworks.stats GAMs) count
+    # when a type of that area is in the file
+    areas = {t.split(".")[1] for t in needed if t.startswith("modelworks.") and t.count(".") >= 2}
+    declared = frozenset().union(*(_area_trusted(a) for a in areas)) if areas else frozenset()
+    refused = [t for t in needed if t not in declared and not is_trusted(t)]
     if refused:
         raise UnsafePackageError(
             f"{path.name} would build types that are not on modelworks' allow-list: {', '.join(refused[:10])}"

@@ -80,13 +80,17 @@ class SkopsFormat:
                 "pass allow_pickle=True to save(...) to store it as a pickle that only "
                 "load(..., trust_pickle=True) will open"
             ) from e
-        from modelworks.package._audit import is_trusted
+        from modelworks.package._audit import audit_skops
 
-        untrusted = [t for t in types if not is_trusted(t)]
+        try:
+            audit_skops(root / "model.skops")
+        except PackageError as e:
+            untrusted = str(e)
+        else:
+            untrusted = None
         if untrusted:
             raise PackageError(
-                f"{type(model).__name__} needs types that modelworks would refuse to load: "
-                f"{', '.join(untrusted)}; declare them in the defining area's SKOPS_TRUSTED list, or "
+                f"{type(model).__name__} needs types that modelworks would refuse to load ({untrusted}); declare them in the defining area's SKOPS_TRUSTED list, or "
                 "save with allow_pickle=True (loading then needs trust_pickle=True)"
             )
         return {"file": "model.skops", "trusted_types": types}
