@@ -6,7 +6,9 @@ What this adds to :func:`sklearn.inspection.partial_dependence`:
   level (one-hot parts are set together);
 * ``brute`` computed on the model's *encoded* rows: the preprocessing runs once instead of once
   per grid value, and all grid values are predicted in one batched call (same numbers as
-  scikit-learn's brute force, which re-runs the whole pipeline for every grid value);
+  scikit-learn's brute force, which re-runs the whole pipeline for every grid value); for tree
+  models (``brute-tree``) each row goes down each tree once, splitting the grid points where the
+  tree splits on the feature (exactly the brute-force values, without G predictions per row);
 * ``recursion`` (scikit-learn's tree traversal, far faster) where the estimator supports it and
   the output is the one asked for (regressors), ``brute`` otherwise;
 * a blend's partial dependence is the weighted sum of its members' (exact: PD is linear in the
@@ -199,6 +201,9 @@ def _brute_unit(unit, X, feats, grids, method, column, need_ice):
     else:
         Z = unit.transform(X)
         enc = [_encoded_values(unit, X, c, g) for c, g in zip(feats, grids)]
+        trees = _trees_for(unit.final, Z, method)
+        if trees is not None:
+            return (*_tree_brute(trees, Z, enc, grids, column, need_ice), "brute-tree")
         fn = getattr(unit.final, method)
         per_batch = max(1, _BATCH_CELLS // max(1, Z.size))
         P = None
@@ -216,6 +221,33 @@ def _brute_unit(unit, X, feats, grids, method, column, need_ice):
     shape = [len(g) for g in grids]
     avg = P.mean(axis=1).T.reshape([K, *shape])
     ice = P.transpose(2, 1, 0).reshape([K, n, *shape]) if need_ice else None
+    return avg, ice, "brute"
+
+
+def _trees_for(final, Z, method):
+    from modelworks.explain._model import family_of
+    from modelworks.explain._trees import checked
+
+    if family_of(final) != "tree":
+        return None
+    return checked(final, Z, method)
+
+
+def _tree_brute(trees, Z, enc, grids, column, need_ice):
+    """Exact brute-force PD/ICE with one tree pass per row (see ``_trees.tree_ice``)."""
+    from modelworks.explain._trees import link, tree_ice
+
+    cols = [i for idx, _ in enc for i in idx]
+    positions = list(np.ndindex(*[len(g) for g in grids]))
+    points = np.array([np.concatenate([vals[p] for (_, vals), p in zip(enc, pos)]) for pos in positions])
+    raw = tree_ice(trees, Z, cols, points)  # (n, G, K)
+    out = link(trees, raw)
+    if column is not None:
+        out = out[:, :, column:column + 1]
+    n, K = out.shape[0], out.shape[2]
+    shape = [len(g) for g in grids]
+    avg = out.mean(axis=0).T.reshape([K, *shape])
+    ice = out.transpose(2, 0, 1).reshape([K, n, *shape]) if need_ice else None
     return avg, ice
 
 
@@ -273,8 +305,7 @@ def _unit_pd(est, X, feats, grids, method, column, kind, choice):
                            "use method='brute' or 'auto'")
     if choice in ("auto", "recursion") and why is None and not need_ice:
         return _recursion_unit(unit, X, feats, grids), None, "recursion"
-    avg, ice = _brute_unit(unit, X, feats, grids, method, column, need_ice)
-    return avg, ice, "brute"
+    return _brute_unit(unit, X, feats, grids, method, column, need_ice)
 
 
 def partial_dependence(model, X, features, *, kind: str = "average", grid_resolution: int = 20,

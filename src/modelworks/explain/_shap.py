@@ -43,7 +43,7 @@ DEFAULT_BACKGROUND = 100
 AGNOSTIC_BACKGROUND = 50  # model-agnostic cost is linear in it: keep it small for single models
 PERMUTATIONS = 5  # antithetic permutations per row (shap's default budget is ~10x more)
 EXACT_MAX_FEATURES = 10  # 2**10 coalitions x background rows per explained row: the exact limit
-_CHUNK = {"tree": 20_000, "linear": 50_000, "exact": 50, "permutation": 50}
+_CHUNK = {"tree": 20_000, "exact-tree": 500, "linear": 50_000, "exact": 50, "permutation": 50}
 
 
 @dataclass
@@ -122,6 +122,21 @@ def _chunks(total: int, size: int, progress_desc: str | None):
     it = progress(starts, total=len(starts), desc=progress_desc or "", unit="chunk") if len(starts) > 1 else starts
     for lo in it:
         yield lo, min(total, lo + size)
+
+
+def _exact_trees(final, Z, method: str):
+    """Parsed trees when our exact kernel explains ``method`` (the output is linear in the leaves)."""
+    from modelworks.explain._trees import checked
+
+    clf = is_classifier(final)
+    trees = checked(final, Z, "predict_proba" if clf else "predict")
+    if trees is None:
+        return None
+    if method == "predict_proba" and trees.tree_output != "probability":
+        return None  # a link between leaves and probability: not linear, not this kernel
+    if method == "decision_function" and trees.tree_output != "log_odds":
+        return None
+    return trees
 
 
 def _tree_values(final, Z, bg, method, *, interventional: bool, chunk_progress):
@@ -203,7 +218,19 @@ def explain_unit(unit: Unit, X: pd.DataFrame, bg: pd.DataFrame | None, columns: 
     def chunk_progress(total, size):
         return _chunks(total, size, progress_desc)
 
-    if name == "tree":
+    exact_trees = None
+    if name == "tree" and interventional:
+        exact_trees = _exact_trees(final, Z, method)
+    if exact_trees is not None:  # our exact interventional TreeSHAP (shap's is wrong for deep trees)
+        from modelworks.explain._trees import interventional_shap
+
+        vals = []
+        for lo, hi in chunk_progress(len(Z), _CHUNK["exact-tree"]):
+            phi, base = interventional_shap(exact_trees, Z[lo:hi], B)
+            vals.append(phi)
+        values = np.concatenate(vals)
+        evals = len(Z) * len(B)
+    elif name == "tree":
         tree_method = method if method != "decision_function" else "raw"
         values, base, evals = _tree_values(final, Z, B, tree_method, interventional=interventional,
                                            chunk_progress=chunk_progress)
