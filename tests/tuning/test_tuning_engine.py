@@ -77,13 +77,25 @@ def test_same_seed_gives_the_same_trial_sequence(clf_data):
 
 def test_pruned_trials_are_kept_with_their_state(clf_data):
     X, y = clf_data
-    space = {"max_depth": [1, 2, 6], "min_samples_leaf": [1, 50]}
+    space = {"max_depth": (1, 8, "int"), "min_samples_leaf": (1, 60, "int")}
     r = tune(DecisionTreeClassifier(random_state=0), X, y, strategy="random", space=space, trials=25, cv=5,
              pruning="median", seed=1)
     pruned = r.trials[r.trials["state"] == "PRUNED"]
     assert r.n_trials_pruned == len(pruned) >= 1
     assert (pruned["folds"] < 5).all() and pruned["value"].notna().all()
     assert r.n_trials_completed + r.n_trials_pruned == 25
+
+
+def test_a_revisited_point_reuses_its_score_instead_of_refitting(clf_data):
+    X, y = clf_data
+    r = tune(DecisionTreeClassifier(random_state=0), X, y, strategy="random", space={"max_depth": [1, 3]},
+             trials=6, cv=3, pruning=False)
+    fresh = r.trials[r.trials["cached_from"].isna()]
+    cached = r.trials[r.trials["cached_from"].notna()]
+    assert len(fresh) == 2 and len(cached) == 4
+    for _, row in cached.iterrows():
+        src = r.trials.set_index("number").loc[int(row["cached_from"])]
+        assert (row["value"], row["max_depth"]) == (src["value"], src["max_depth"])
 
 
 def test_resuming_keeps_finished_trials_and_runs_only_the_rest(clf_data, tmp_path):

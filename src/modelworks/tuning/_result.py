@@ -121,12 +121,14 @@ def trials_frame(study) -> pd.DataFrame:
             "duration_s": duration,
             "worker": t.user_attrs.get("worker"),
             "baseline": bool(t.user_attrs.get("baseline", False)),
+            "cached_from": t.user_attrs.get("cached_from"),
             "retry_of": t.system_attrs.get("failed_trial"),
             "error": t.user_attrs.get("error"),
         }
         row.update({p: t.params.get(p) for p in params})
         rows.append(row)
-    cols = ["number", "state", "value", "std", "folds", "duration_s", "worker", "baseline", "retry_of", "error", *params]
+    cols = ["number", "state", "value", "std", "folds", "duration_s", "worker", "baseline", "cached_from", "retry_of",
+            "error", *params]
     return pd.DataFrame(rows, columns=cols)
 
 
