@@ -172,6 +172,15 @@ def test_categorical_fixed_effect_and_unknown_level_at_predict():
         m.predict(df.head(2).assign(c="z"))
 
 
+def test_stateful_transform_predicts_in_memory_but_not_after_loading():
+    df = _simulated()
+    m = MixedModel("y ~ center(x)", "g").fit(df)
+    np.testing.assert_allclose(m.predict(df.head(7)), m.result_.fittedvalues[:7])  # training mean of x
+    loaded = sio.loads(sio.dumps(m), trusted=SKOPS_TRUSTED)
+    with pytest.raises(StatsError, match="data-dependent transform.*precompute"):
+        loaded.predict(df.head(7))
+
+
 def test_sklearn_contract_fit_xy_clone_and_cross_validation():
     df = _simulated()
     X, y = df.drop(columns="y"), df["y"]

@@ -36,6 +36,8 @@ _ON_SINGULAR = ("warn", "raise")
 _SINGULAR_REL_SD = 1e-3
 _SINGULAR_CORR = 0.999
 _HEAVY = ("result_", "_fe_design_info")
+# patsy transforms that learn from the training data (their state is not saved with the model)
+_STATEFUL = {"center", "standardize", "scale", "bs", "cr", "cc", "te", "Poly"}
 
 
 @dataclass(frozen=True)
@@ -301,11 +303,13 @@ class MixedModel(RegressorMixin, BaseEstimator):
         history: list[dict] = []
         result, caught, tried = self._attempt(model, tuple(self.optimizers))
         if result is not None:
-            history.append({"methods": tried, "converged": bool(result.converged), "loglik": float(result.llf)})
+            history.append({"methods": tried, "converged": bool(result.converged)})
         else:
             history.append({"methods": list(self.optimizers), "converged": False, "error": tried})
         best = (result, caught)
         if result is None or not result.converged:
+            if result is not None:
+                history[-1]["loglik"] = float(result.llf)
             for method in self.fallback_optimizers:
                 res2, caught2, tried2 = self._attempt(model, (method,))
                 if res2 is None:
@@ -339,9 +343,7 @@ class MixedModel(RegressorMixin, BaseEstimator):
         self.vcomp_ = np.asarray(result.vcomp, dtype=float)
         self.vc_names_ = list(model.exog_vc.names) if model.k_vc else []
         self.scale_ = float(result.scale)
-        self.llf_ = float(result.llf)
-        self.aic_ = float(result.aic)
-        self.bic_ = float(result.bic)
+        self.likelihood_ = None  # log-likelihood, AIC, BIC: computed on first use (a full pass)
         self.n_params_ = int(k_fe + model.k_re2 + model.k_vc)
         self.method_ = "REML" if self.reml else "ML"
         self.group_labels_ = [python_scalar(g) for g in model.group_labels]
@@ -353,12 +355,8 @@ class MixedModel(RegressorMixin, BaseEstimator):
         }
         self._compute_blups(model, result)
         # patsy's design info is not safe to persist; keep it in memory only when a stateful
-        # transform (center(), standardize()) makes the portable rebuild differ from the fit
-        head = data.iloc[: min(len(data), 200)]
-        portable = self._rebuild(self.fe_rhs_, head)
-        same = portable.shape == model.exog[: len(head)].shape and np.allclose(
-            portable.to_numpy(), model.exog[: len(head)]
-        )
+        # transform (center(), standardize(), spline bases) learned something from this data
+        same = not (_STATEFUL & set(re.findall(r"([A-Za-z_]\w*)\s*\(", self.fe_rhs_)))
         self.portable_design_ = bool(same)
         self._fe_design_info = None if same else getattr(model.data, "model_spec", None) or model.data.design_info
         self.singular_ = self._singular_message() is not None
@@ -400,6 +398,27 @@ class MixedModel(RegressorMixin, BaseEstimator):
                 vals.append(series.iloc[k + j])
                 sds.append(sd[k + j])
         self.vc_keys_, self.vc_blup_, self.vc_blup_sd_ = keys, np.asarray(vals), np.asarray(sds)
+
+    def _likelihood(self) -> dict:
+        if self.__dict__.get("likelihood_") is None:
+            r = self.result_
+            self.likelihood_ = {"llf": float(r.llf), "aic": float(r.aic), "bic": float(r.bic)}
+        return self.likelihood_
+
+    @property
+    def llf_(self) -> float:
+        """Log-likelihood (restricted log-likelihood under REML)."""
+        return self._likelihood()["llf"]
+
+    @property
+    def aic_(self) -> float:
+        """AIC (NaN under REML, as in statsmodels: compare models by ML)."""
+        return self._likelihood()["aic"]
+
+    @property
+    def bic_(self) -> float:
+        """BIC (NaN under REML)."""
+        return self._likelihood()["bic"]
 
     # ------------------------------------------------------------------ warnings
     def _singular_message(self) -> str | None:
@@ -714,6 +733,8 @@ class MixedModel(RegressorMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ persistence
     def __getstate__(self):
+        if getattr(self, "result_", None) is not None:
+            self._likelihood()
         state = super().__getstate__()
         if state.get("result_") is not None:
             state["summary_text_"] = str(state["result_"].summary())
