@@ -87,7 +87,7 @@ def test_a_0_01_sd_shift_at_a_million_rows_is_significant_but_not_flagged():
 
 @pytest.mark.parametrize("n1,n2,ties", [(40, 60, False), (300, 300, True), (2_000, 1_500, False),
                                         (12_000, 20_000, False), (30_000, 25_000, True)])
-@pytest.mark.parametrize("shift", [0.0, 0.05, 0.1])
+@pytest.mark.parametrize("shift", [0.0, 0.05, 0.1, 0.3])
 def test_ks_statistic_and_p_value_equal_scipy(n1, n2, ties, shift):
     rng = np.random.default_rng(n1 + n2)
     a, b = rng.normal(size=n1), rng.normal(shift, 1, size=n2)
@@ -97,7 +97,11 @@ def test_ks_statistic_and_p_value_equal_scipy(n1, n2, ties, shift):
     d, w = ecdf_distances(sa, sb)
     expected = stats.ks_2samp(a, b)
     assert d == pytest.approx(expected.statistic, abs=1e-12)
-    assert ks_pvalue(d, n1, n2, sa, sb) == pytest.approx(expected.pvalue, rel=1e-9, abs=1e-7)
+    p = ks_pvalue(d, n1, n2, sa, sb)
+    if expected.pvalue >= 1e-5:
+        assert p == pytest.approx(expected.pvalue, rel=1e-9)
+    else:  # the far tail at large n: the limiting distribution (documented shortcut)
+        assert p == pytest.approx(expected.pvalue, rel=0.05) and p < 1e-5
     assert w == pytest.approx(stats.wasserstein_distance(a, b), rel=1e-9, abs=1e-12)
 
 

@@ -207,7 +207,11 @@ def _abtest(args: argparse.Namespace) -> int:
     if test == "cv":
         from sklearn.base import clone
 
-        result = compare_cv(clone(a.model), clone(b.model), X, y, scoring=args.metric, names=names,
+        features = list(dict.fromkeys([*getattr(a, "features", []), *getattr(b, "features", [])])) or list(X.columns)
+        missing = [c for c in features if c not in X.columns]
+        if missing:
+            raise ColumnError(f"DATA lacks feature column(s) the models need: {', '.join(missing[:10])}")
+        result = compare_cv(clone(a.model), clone(b.model), X[features], y, scoring=args.metric, names=names,
                             alpha=args.alpha, seed=args.seed)
     else:
         metric = args.metric
@@ -215,12 +219,12 @@ def _abtest(args: argparse.Namespace) -> int:
             raise ConfigError(f"unknown metric {metric!r}; choose one of: {', '.join(METRICS)}")
         kind = METRICS[metric].kind if metric else "label"
         if kind in ("proba", "score"):
-            pa, pb = a.predict_proba(X), b.predict_proba(X)
+            pa, pb = a.predict_proba(X, ignore_extra=True), b.predict_proba(X, ignore_extra=True)
             pa, pb = np.asarray(pa), np.asarray(pb)
             if np.asarray(b.model.classes_).tolist() != np.asarray(a.model.classes_).tolist():
                 raise MonitorError("the two models order their classes differently; probabilities cannot be compared")
         else:
-            pa, pb = np.asarray(a.predict(X)), np.asarray(b.predict(X))
+            pa, pb = np.asarray(a.predict(X, ignore_extra=True)), np.asarray(b.predict(X, ignore_extra=True))
         result = compare_models(y.to_numpy(), pa, pb, test=test, metric=metric, names=names, alpha=args.alpha,
                                 labels=classes, seed=args.seed)
     if args.out:

@@ -110,6 +110,8 @@ def _as_float(series: pd.Series, kind: str) -> np.ndarray:
         out = values.astype("int64").to_numpy(dtype=float) / 1e9
         out[values.isna().to_numpy()] = np.nan
         return out
+    if series.dtype.kind == "f" and isinstance(series.dtype, np.dtype):
+        return series.to_numpy()  # no copy; NaN stays NaN
     return series.to_numpy(dtype=float, na_value=np.nan)
 
 
@@ -123,8 +125,11 @@ def _check_kinds(ref: pd.DataFrame, cur: pd.DataFrame, columns: list[str]) -> di
     for col in columns:
         k_ref, k_cur = _kind(ref[col]), _kind(cur[col])
         num_ref, num_cur = k_ref != "categorical", k_cur != "categorical"
+        if num_ref == num_cur:
+            kinds[col] = k_ref
+            continue
         # a column entirely missing on one side carries no type information
-        if num_ref != num_cur and ref[col].notna().any() and cur[col].notna().any():
+        if ref[col].notna().any() and cur[col].notna().any():
             def word(k, s):
                 return f"{'numeric' if k != 'categorical' else 'text'} ({s.dtype}, e.g. {_example(s)})"
 
@@ -148,23 +153,26 @@ class PreparedReference:
     """A reference table prepared once (numeric columns sorted, categorical counts) so that many
     current batches can be compared with it cheaply."""
 
-    def __init__(self, frame: pd.DataFrame, *, columns: list[str] | None = None) -> None:
+    def __init__(self, frame: pd.DataFrame, *, columns: list[str] | None = None, cache: bool = True) -> None:
         frame = _frame(frame, "reference")
         self.columns = _select(frame, columns, "reference")
         self.frame = frame
         self.n_rows = len(frame)
+        self.cache = cache  # keep sorted columns for the next batch (costs one copy of the numeric data)
         self._prepared: dict[str, Any] = {}
-        self._kinds: dict[str, str] = {}
 
     def get(self, col: str, kind: str):
-        if col not in self._prepared:
-            s = self.frame[col]
-            if kind == "categorical":
-                counts = s.value_counts(dropna=True, sort=False)
-                self._prepared[col] = _CatRef(counts, len(s), int(s.isna().sum()))
-            else:
-                self._prepared[col] = _stats.NumericRef.from_values(_as_float(s, kind))
-        return self._prepared[col]
+        if col in self._prepared:
+            return self._prepared[col]
+        s = self.frame[col]
+        if kind == "categorical":
+            counts, missing = _counts(s)
+            prepared = _CatRef(counts, len(s), missing)
+        else:
+            prepared = _stats.NumericRef.from_values(_as_float(s, kind))
+        if self.cache:
+            self._prepared[col] = prepared
+        return prepared
 
 
 def _frame(data, name: str) -> pd.DataFrame:
@@ -201,10 +209,17 @@ def _select(frame: pd.DataFrame, columns, name: str) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- one comparison
+def _counts(series: pd.Series) -> tuple[pd.Series, int]:
+    """Level counts and the number of missing values, from one hashing pass."""
+    counts = series.value_counts(dropna=False, sort=False)
+    na = counts.index.isna()
+    return counts[~na], int(counts[na].sum())
+
+
 def _categorical_row(ref: _CatRef, cur: pd.Series) -> tuple[dict, int, int, int, int]:
-    cur_counts = cur.value_counts(dropna=True, sort=False)
+    cur_counts, cur_missing = _counts(cur)
     aligned = pd.concat([ref.counts, cur_counts], axis=1, keys=["ref", "cur"]).fillna(0)
-    return _categorical_from_counts(aligned, ref.n_total, ref.n_missing, len(cur), int(cur.isna().sum()))
+    return _categorical_from_counts(aligned, ref.n_total, ref.n_missing, len(cur), cur_missing)
 
 
 def _categorical_from_counts(aligned: pd.DataFrame, n_ref, miss_ref, n_cur, miss_cur):
@@ -517,10 +532,12 @@ def drift(reference, current, *, columns: list[str] | None = None, correction: s
         ``columns`` names a column that does not exist.
     """
     rule = DriftRule.make(correction, alpha, min_effect)
+    # one comparison: prepare each reference column when it is compared and let it go after
     ref = reference if isinstance(reference, PreparedReference) else PreparedReference(
-        _reference_frame(reference), columns=None
+        _reference_frame(reference), cache=False
     )
     cur = _frame(current, "current")
+    ref = _drop_absent_target(ref, cur)
     table = _compare(ref, cur, columns, rule)
     return DriftReport(table=table, rule=rule, n_reference=ref.n_rows, n_current=len(cur),
                        _reference=ref.frame, _current=cur)
@@ -530,13 +547,22 @@ def _reference_frame(reference) -> pd.DataFrame:
     """The reference table: a DataFrame, a CSV/Parquet file, or a model package's sample."""
     if isinstance(reference, pd.DataFrame):
         return _frame(reference, "reference")
-    if isinstance(reference, str) and reference.startswith("models:/") or (
-        isinstance(reference, str | os.PathLike) and Path(reference).is_dir()
-    ):
-        from modelworks.monitor._refs import reference_sample
+    from modelworks.monitor._refs import is_model_ref, reference_sample
 
-        return _frame(reference_sample(reference), "reference")
+    if is_model_ref(reference):
+        sample = reference_sample(reference)
+        frame = _frame(sample, "reference")
+        frame.attrs["target_column"] = sample.attrs.get("target_column")
+        return frame
     return _frame(reference, "reference")
+
+
+def _drop_absent_target(ref: PreparedReference, cur: pd.DataFrame) -> PreparedReference:
+    """A package's sample carries the training target: compare it only if the current data has it."""
+    target = ref.frame.attrs.get("target_column")
+    if target and target in ref.columns and target not in cur.columns:
+        return PreparedReference(ref.frame.drop(columns=[target]), cache=ref.cache)
+    return ref
 
 
 # ----------------------------------------------------------------------------- self-test
@@ -760,7 +786,10 @@ def drift_over_time(reference, batches, *, by: str | None = None, batch_rows: in
             summary.append({"batch": label, "rows": 0, "dataset_drift": False, "n_drifted": 0,
                             "drifted": "", "verdict": "empty batch: nothing to compare"})
             continue
-        rep = DriftReport(table=_compare(ref, _frame(part, "current"), columns, rule), rule=rule,
+        part = _frame(part, "current")
+        if not tables:  # batches share their columns: settle the package target column once
+            ref = _drop_absent_target(ref, part)
+        rep = DriftReport(table=_compare(ref, part, columns, rule), rule=rule,
                           n_reference=ref.n_rows, n_current=len(part))
         reports.append(rep)
         summary.append({"batch": label, "rows": len(part), "dataset_drift": rep.dataset_drift,

@@ -40,8 +40,31 @@ def _manifest_dict(manifest: Any) -> dict:
     return dict(getattr(manifest, "__dict__", {}))
 
 
+def is_model_ref(value) -> bool:
+    """Whether ``value`` names a model package (directory or ``.mwpkg``) or a registry entry."""
+    if isinstance(value, str) and value.startswith("models:/"):
+        return True
+    if not isinstance(value, str | os.PathLike):
+        return False
+    path = os.fspath(value)
+    if path.endswith(".mwpkg"):
+        return True
+    return os.path.isdir(path) and os.path.exists(os.path.join(path, "manifest.json"))
+
+
+def target_column(loaded: Any) -> str | None:
+    """The column of the reference sample that holds the training target, if any."""
+    manifest = _manifest_dict(getattr(loaded, "manifest", None))
+    info = manifest.get("reference_sample") or {}
+    return info.get("target_column") or manifest.get("target")
+
+
 def reference_sample(ref: str | os.PathLike) -> pd.DataFrame:
-    """The reference sample of training data stored with a model package."""
+    """The reference sample of training data stored with a model package.
+
+    The training target is kept in the sample (as ``DataFrame.attrs["target_column"]``) so that
+    label drift can be checked when the current data has it too.
+    """
     loaded = load_ref(ref)
     sample = getattr(loaded, "reference_sample", None)
     if callable(sample):
@@ -68,4 +91,5 @@ def reference_sample(ref: str | os.PathLike) -> pd.DataFrame:
             f"model package {ref!s} holds no reference sample of its training data; pass the "
             "reference data as a CSV/Parquet file instead"
         )
+    sample.attrs["target_column"] = target_column(loaded)
     return sample

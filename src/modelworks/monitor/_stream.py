@@ -116,6 +116,10 @@ def drift_stream(reference, path: str | os.PathLike, *, columns: list[str] | Non
         raise DataFileError(f"Parquet file not found: {path}") from e
     except Exception as e:
         raise DataFileError(f"{path} is not a readable Parquet file: {e}") from e
+    target = ref.frame.attrs.get("target_column")  # a model package's sample carries its target
+    if target and target in cols and target not in schema_names:
+        ref = _drift.PreparedReference(ref.frame.drop(columns=[target]))
+        cols = [c for c in cols if c != target]
     common = [c for c in cols if c in schema_names]
     only_ref = [c for c in cols if c not in schema_names] if columns is None else []
     only_cur = [c for c in schema_names if c not in set(ref.columns)] if columns is None else []
