@@ -192,3 +192,20 @@ def test_bad_options_and_data(digit_dir, tiny_base):
         result.evaluate()
     with pytest.raises(DeepError, match="labels not seen in training: 7"):
         result.evaluate(np.zeros((2, 16, 16)), labels=[7, 7])
+
+
+def test_keras_application_base_offline_with_its_own_preprocessing(digit_dir, tmp_path):
+    # weights=None builds the real keras.applications graph without a download
+    result = transfer("MobileNetV2", digit_dir, weights=None, image_size=32, epochs=1,
+                      fine_tune_layers=2, fine_tune_epochs=1, batch_size=16, progress=False)
+    assert result.image_shape == (32, 32, 3)  # grayscale PNGs converted to RGB
+    assert result.info["preprocess"] == "mobilenet_v2"
+    base = result.model.get_layer("mobilenetv2_1.00_32")
+    unfrozen = [layer.name for layer in base.layers if layer.trainable and layer.weights]
+    assert unfrozen == ["block_16_project", "Conv_1"]
+    assert not any(isinstance(layer, keras.layers.BatchNormalization) and layer.trainable
+                   for layer in base.layers)
+    path = result.save(tmp_path / "mobilenet.keras")
+    X = load_images(digit_dir, size=(32, 32)).X[:4]
+    np.testing.assert_allclose(load_model(path).predict(X, verbose=0),
+                               result.model.predict(X, verbose=0), rtol=1e-5, atol=1e-6)

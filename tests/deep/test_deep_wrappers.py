@@ -155,8 +155,8 @@ def test_native_load_refuses_unknown_custom_layers(tmp_path, fitted):
 def test_scikit_learn_estimator_checks():
     from sklearn.utils.estimator_checks import check_estimator
 
-    for est in (KerasMLPClassifier(hidden_units=(8,), epochs=3, learning_rate=1e-2),
-                KerasMLPRegressor(hidden_units=(8,), epochs=3, learning_rate=1e-2)):
+    for est in (KerasMLPClassifier(hidden_units=(8,), epochs=3, batch_size=32, learning_rate=1e-2),
+                KerasMLPRegressor(hidden_units=(8,), epochs=3, batch_size=32, learning_rate=1e-2)):
         # mini-batch SGD: weighting a row is not the same as repeating it (sklearn's MLP neither)
         expected = {"check_sample_weight_equivalence_on_dense_data": "stochastic mini-batches"}
         failed = check_estimator(est, on_fail=None, expected_failed_checks=expected)

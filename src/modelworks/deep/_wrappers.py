@@ -27,7 +27,7 @@ class _KerasMLP(BaseEstimator):
     _loss: str = ""
 
     def __init__(self, *, hidden_units=(64,), activation="relu", dropout=0.1, epochs=50,
-                 batch_size=32, learning_rate=1e-3, early_stopping=True, validation_fraction=0.1,
+                 batch_size=64, learning_rate=1e-3, early_stopping=True, validation_fraction=0.1,
                  patience=5, seed=0, verbose=0):
         self.hidden_units = hidden_units
         self.activation = activation
@@ -199,7 +199,9 @@ class KerasMLPClassifier(ClassifierMixin, _KerasMLP):
         Dropout after each hidden layer.
     epochs : int, default=50
         Maximum passes over the data.
-    batch_size : int, default=32
+    batch_size : int, default=64
+        Rows per gradient step (Keras on PyTorch costs about 5 ms per step on one CPU core,
+        so larger batches fit much faster).
     learning_rate : float, default=1e-3
         Adam learning rate.
     early_stopping : bool, default=True
