@@ -188,3 +188,13 @@ def test_plots_and_report_section(tmp_path, mixed_frame):
     assert "Generalized additive model" in html and "te(a,d)" in html
     assert (tmp_path / "plots" / "generalized-additive-model-partial-effects.png").stat().st_size > 5000
     assert (tmp_path / "plots" / "generalized-additive-model-residuals.png").exists()
+
+
+def test_works_inside_a_modelworks_pipeline_for_tuning_and_ensembles():
+    from sklearn.datasets import load_diabetes
+
+    from modelworks.data import make_pipeline
+
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    pipe = make_pipeline(X, GAMRegressor(n_splines=8))
+    assert np.mean(cross_val_score(pipe, X, y, cv=3)) > 0.4
