@@ -206,6 +206,8 @@ class Explanation:
     cost_estimate : CostEstimate
     components : list of dict
         The explainer used for each ensemble member (one entry for a single model).
+    index : list
+        Index labels of the explained rows (a sample of ``X`` when ``max_rows`` is set).
     """
 
     shap: Any
@@ -217,6 +219,7 @@ class Explanation:
     cost_estimate: CostEstimate
     seconds: float
     components: list[dict] = field(default_factory=list)
+    index: list = field(default_factory=list)  # the index labels of the explained rows in X
 
     @property
     def values(self) -> np.ndarray:
@@ -395,4 +398,5 @@ def explain(model, X, *, background=None, max_rows: int | None = None, seed: int
         exp_enc = _to_shap(computed.enc, computed.base, computed.enc_data, computed.enc_names, None, outputs)
     return Explanation(shap=exp, shap_encoded=exp_enc, explainer_name=computed.explainer,
                        reason=computed.reason, output=computed.output, outputs=computed.outputs,
-                       cost_estimate=estimate, seconds=seconds, components=computed.components)
+                       cost_estimate=estimate, seconds=seconds, components=computed.components,
+                       index=list(X.index))

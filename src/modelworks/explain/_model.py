@@ -12,6 +12,8 @@ once, by looking at types (no model is ever refitted):
 
 from __future__ import annotations
 
+import contextlib
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -214,3 +216,12 @@ def aggregation_matrix(sources: dict[str, str], columns: list[str]) -> np.ndarra
 def class_labels(model) -> list | None:
     classes = getattr(model, "classes_", None)
     return None if classes is None else list(classes)
+
+
+@contextlib.contextmanager
+def quiet():
+    """Silence "X does not have valid feature names": we feed encoded arrays on purpose."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="X does not have valid feature names")
+        warnings.filterwarnings("ignore", message="X has feature names, but")
+        yield

@@ -162,7 +162,10 @@ def _outputs(model):
 
 
 def _predict(fn, A, column: int | None) -> np.ndarray:
-    out = np.asarray(fn(A), dtype=float)
+    from modelworks.explain._model import quiet
+
+    with quiet():
+        out = np.asarray(fn(A), dtype=float)
     if out.ndim == 1:
         out = out[:, None]
     if column is not None:

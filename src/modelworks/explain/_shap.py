@@ -35,6 +35,7 @@ from modelworks.explain._model import (
     family_of,
     is_classifier,
     is_margin_tree,
+    quiet,
     unit_of,
 )
 
@@ -91,8 +92,8 @@ def _agnostic(final, Z, bg, method: str, *, algorithm: str, seed: int, chunk_pro
     fn = _method_fn(final, method)
 
     def f(A):
-        out = np.asarray(fn(A), dtype=float)
-        return out
+        with quiet():
+            return np.asarray(fn(A), dtype=float)
 
     masker = shap.maskers.Independent(bg, max_samples=len(bg))
     M = Z.shape[1]
@@ -152,7 +153,8 @@ def _tree_values(final, Z, bg, method, *, interventional: bool, chunk_progress):
     for lo, hi in chunk_progress(len(Z), _CHUNK["tree"]):
         with warnings.catch_warnings():  # lightgbm's "output has changed to a list" notice
             warnings.simplefilter("ignore", UserWarning)
-            vals.append(_as3d(explainer.shap_values(Z[lo:hi], check_additivity=False), hi - lo))
+            with quiet():
+                vals.append(_as3d(explainer.shap_values(Z[lo:hi], check_additivity=False), hi - lo))
     values = np.concatenate(vals)
     base = _base(explainer.expected_value, values.shape[2])
     evals = len(Z) * (len(bg) if interventional else 1)
