@@ -69,3 +69,21 @@ def test_real_command_in_a_subprocess(digit_dir, tiny_base, tmp_path):
     help_text = subprocess.run([str(exe), "deep", "transfer", "--help"], capture_output=True,
                                text=True, timeout=60, env=env).stdout
     assert "--fine-tune-layers" in help_text and "--base" in help_text
+
+
+def test_imagenet_base_without_network_exits_2_and_keeps_stdout_clean(digit_dir, tmp_path,
+                                                                      monkeypatch, capsys):
+    import urllib.error
+
+    import keras.src.utils.file_utils as file_utils
+
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("[Errno -2] Name or service not known")
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
+    monkeypatch.setattr(file_utils, "urlretrieve", offline)
+    code = main(["deep", "transfer", str(digit_dir), "--base", "MobileNetV2", "--image-size", "96",
+                 "--out", str(tmp_path / "o"), "--json"])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == ""
+    assert "there is no network access" in captured.err

@@ -81,9 +81,13 @@ def _application(name: str, *, image_size, weights, from_scratch) -> _Base:
     module, default = APPLICATIONS[key]
     size = (default, default) if image_size is None else tuple(image_size)
     weights = None if from_scratch else weights
-    try:
-        model = getattr(keras.applications, key)(include_top=False, weights=weights,
-                                                 input_shape=(size[0], size[1], 3))
+    import contextlib
+    import sys
+
+    try:  # Keras prints download progress on stdout: keep stdout clean for --json
+        with contextlib.redirect_stdout(sys.stderr):
+            model = getattr(keras.applications, key)(include_top=False, weights=weights,
+                                                     input_shape=(size[0], size[1], 3))
     except Exception as e:
         if weights == "imagenet" and _no_network(e):
             raise DeepError(
