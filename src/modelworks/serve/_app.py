@@ -444,6 +444,7 @@ def create_app(package, *, ignore_extra: bool = False, max_body_bytes: int = 16 
               Route("/schema", schema, methods=["GET"]), Route("/metrics", metrics_view, methods=["GET"]),
               Route("/openapi.json", openapi_view, methods=["GET"])]
     app = Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error})
+    app.router.redirect_slashes = False  # /predict/ is a 404 with a message, not a redirect
     app.state.package = package
     app.state.options = options
     app.state.runtime = state

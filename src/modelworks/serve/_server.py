@@ -16,6 +16,31 @@ from modelworks.exceptions import ServeError
 _ENV = "MODELWORKS_SERVE_CONFIG"
 
 
+def _server_class():
+    import contextlib
+    import signal
+    import threading
+
+    import uvicorn
+
+    class _Server(uvicorn.Server):
+        """uvicorn's server, ending with exit code 0 after a graceful SIGTERM (uvicorn re-raises it)."""
+
+        @contextlib.contextmanager
+        def capture_signals(self):
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            original = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in original.items():
+                    signal.signal(sig, handler)
+
+    return _Server
+
+
 def _app_factory():
     """Build the app inside a uvicorn worker process from the settings the parent left in the environment."""
     from modelworks.serve._app import create_app
@@ -87,14 +112,13 @@ def serve(ref, host: str = "127.0.0.1", port: int = 8080, workers: int = 1, *, i
     try:
         if workers == 1:
             app = create_app(package, **settings)
-            server = uvicorn.Server(uvicorn.Config(app, **common))
+            server = _server_class()(uvicorn.Config(app, **common))
             server.run(sockets=[sock])
         else:
             from uvicorn.supervisors import Multiprocess
 
             os.environ[_ENV] = json.dumps({"ref": path, **settings})
             config = uvicorn.Config("modelworks.serve._server:_app_factory", factory=True, workers=workers, **common)
-            server = uvicorn.Server(config)
-            Multiprocess(config, target=server.run, sockets=[sock]).run()
+            Multiprocess(config, sockets=[sock]).run()
     finally:
         sock.close()
