@@ -21,8 +21,8 @@ members = [get_model(name, "regression").set_params(n_estimators=60).fit(X, y)
            for name in ("xgboost", "lightgbm", "rf")]
 blend = BlendRegressor.from_fitted(["xgboost", "lightgbm", "rf"], members, [0.4, 0.4, 0.2])
 
-background = X.sample(50, random_state=0)
-rows = X.iloc[:40]
+background = X.sample(30, random_state=0)
+rows = X.iloc[:20]
 t0 = time.perf_counter()
 ex = explain(blend, rows, background=background)
 ours = time.perf_counter() - t0
@@ -34,8 +34,8 @@ def f(A):
     return blend.predict(pd.DataFrame(A, columns=X.columns))
 
 t0 = time.perf_counter()
-exact = shap.explainers.ExactExplainer(f, shap.maskers.Independent(background.to_numpy(), max_samples=50))(
-    rows.to_numpy())
+exact = shap.explainers.ExactExplainer(f, shap.maskers.Independent(background.to_numpy(), max_samples=30))(
+    rows.to_numpy(), silent=True)
 ref = time.perf_counter() - t0
 print(f"shap ExactExplainer on the blend: {ref:.2f} s; max |difference| = "
       f"{np.abs(exact.values - ex.values).max():.2e}")

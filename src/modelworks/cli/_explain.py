@@ -70,6 +70,10 @@ def _handler(args) -> int:
         frame = frame.drop(columns=[target])
     out = Path(args.out)
     model = package.model
+    if args.pdp is not None:  # fail before the expensive part
+        from modelworks.explain._pdp import _parse_features
+
+        _parse_features(args.pdp, [str(c) for c in frame.columns])
     cost = estimate_cost(model, frame, max_rows=args.rows, explainer=args.explainer, seed=args.seed)
     if not args.json:
         info(f"estimated cost: {cost}")

@@ -1,0 +1,48 @@
+"""The explain step of ``modelworks run``: section, plots and results from a RunContext."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from explain_testkit import pipe
+
+from modelworks._context import RunContext
+from modelworks.explain._workflow import step
+from modelworks.report import Report
+
+
+def _ctx(X, y, model, tmp_path, **kw):
+    from modelworks.data import train_test_split
+
+    X_train, X_test, y_train, y_test = train_test_split(X, y, task="binary", seed=0)
+    return RunContext(data=X.assign(label=y), target="label", task="binary", out_dir=tmp_path,
+                      X_train=X_train, X_test=X_test, y_train=y_train, y_test=y_test,
+                      final_model=model, final_name="blend", report=Report(tmp_path), **kw)
+
+
+def test_step_explains_the_final_blend_and_adds_a_report_section(cancer, tmp_path):
+    from modelworks.ensemble import BlendClassifier
+
+    X, y = cancer
+    members = [pipe(X, y, "rf", "binary"), pipe(X, y, "lightgbm", "binary")]
+    model = BlendClassifier.from_fitted(["rf", "lightgbm"], members, [0.6, 0.4])
+    ctx = _ctx(X, y, model, tmp_path, time_budget=600)
+    step(ctx)
+    res = ctx.results["explain"]
+    assert res["explainer"] == "ensemble-linear"
+    assert res["rows"] == len(ctx.X_test)
+    assert [i["features"] for i in res["partial_dependence"]["items"]][2] == [
+        t["feature"] for t in res["top_features"][:2]]
+    for path in [*res["plots"].values(), *res["partial_dependence"]["plots"].values()]:
+        assert Path(path).parent == ctx.report.plots_dir and Path(path).stat().st_size > 5000
+    html = ctx.report.render()
+    assert "Explanations" in html and "Top features" in html and "explain-shap-beeswarm.png" in html
+    assert "explain-pdp-" in html
+
+
+def test_step_skips_when_the_budget_is_spent(cancer, tmp_path):
+    X, y = cancer
+    ctx = _ctx(X, y, pipe(X, y, "rf", "binary"), tmp_path, time_budget=1.0, started=time.monotonic() - 5)
+    step(ctx)
+    assert ctx.results["explain"] == {"skipped": "time budget spent"}
