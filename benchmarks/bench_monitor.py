@@ -14,8 +14,9 @@ Methods, each timed on the same frames, alternating, median of 3 repeats, one th
   categorical columns get ``chi2_contingency`` on value counts, since KS on text is meaningless;
 * Evidently 0.7 ``DataDriftPreset`` (normed Wasserstein > 0.1 / Jensen-Shannon > 0.1 at n > 1000).
 Quality is printed next to speed: which columns each flags against the planted truth, and the
-largest difference between our KS p-values and scipy's. Peak memory is the rise of the process's
-peak RSS during one call (``/proc/self/clear_refs``). Timings are noisy: the machine is shared.
+largest difference between our KS p-values and scipy's. Peak memory is the peak of memory allocated
+during one separate call (tracemalloc, which also sees numpy buffers), input frames excluded.
+Timings are noisy on the shared machine: CPU seconds (process time) are printed beside wall time.
 """
 
 from __future__ import annotations
@@ -100,24 +101,21 @@ METHODS = {"modelworks": run_modelworks, "scipy loop": run_scipy_loop, "evidentl
 
 
 # ----------------------------------------------------------------------------- measurement
-def _status_kb(key: str) -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    return 0
-
-
 def peak_memory_mb(fn, *args) -> float:
-    """Rise of peak RSS during one call (Linux: clear_refs resets the high-water mark)."""
+    """Peak of memory allocated during one call (tracemalloc: Python objects and numpy buffers),
+    above what was allocated before it. Unlike RSS this does not depend on what the allocator
+    kept from earlier calls."""
+    import gc
+    import tracemalloc
+
+    gc.collect()
+    tracemalloc.start()
     try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-    except OSError:
-        return float("nan")
-    before = _status_kb("VmRSS")
-    fn(*args)
-    return (_status_kb("VmHWM") - before) / 1024
+        fn(*args)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak / 2**20
 
 
 def quality(flagged: set[str]) -> dict:

@@ -149,3 +149,12 @@ def test_mcnemar_p_value_equals_statsmodels_exact_or_chi2_by_discordant_count(ag
     assert res.details["exact"] is exact
     assert (res.details["a_only_right"], res.details["b_only_right"]) == (a_only, b_only)
     assert res.difference == pytest.approx((b_only - a_only) / len(y))
+
+
+def test_rare_levels_are_pooled_for_the_chi_squared_test():
+    ref = pd.DataFrame({"c": ["a"] * 500 + ["b"] * 480 + ["x", "y"] * 4})
+    cur = pd.DataFrame({"c": ["a"] * 490 + ["b"] * 490 + ["x"] * 3 + ["z"] * 5})
+    t = drift(ref, cur, correction="none").table.set_index("column")
+    pooled = [[500, 480, 8], [490, 490, 8]]  # x, y and z each expect < 5 counts: one cell
+    assert t.loc["c", "p_value"] == pytest.approx(stats.chi2_contingency(pooled).pvalue, rel=1e-12)
+    assert "unseen in the reference: z" in t.loc["c", "note"]

@@ -153,7 +153,8 @@ def categorical_stats(ref_counts: np.ndarray, cur_counts: np.ndarray) -> dict:
     """Chi-squared test of homogeneity, Jensen-Shannon distance and PSI of one categorical column.
 
     ``ref_counts`` and ``cur_counts`` are aligned over the union of levels (a level unseen in
-    the reference has count 0 there: the test and the distances handle it).
+    the reference has count 0 there: the test and the distances handle it). Levels with an
+    expected count below 5 are pooled into one cell for the test (not for the distances).
     """
     from scipy import stats
     from scipy.spatial.distance import jensenshannon
@@ -164,10 +165,17 @@ def categorical_stats(ref_counts: np.ndarray, cur_counts: np.ndarray) -> dict:
     ref_counts, cur_counts = ref_counts[keep], cur_counts[keep]
     p_ref = ref_counts / ref_counts.sum()
     p_cur = cur_counts / cur_counts.sum()
-    if ref_counts.size < 2:  # one level on both sides: identical distributions
+    table = np.vstack([ref_counts, cur_counts])
+    # the chi-squared approximation needs expected counts >= 5: pool the levels below that into
+    # one cell (the usual remedy; without it rare levels make the test fire too often)
+    expected = table.sum(1, keepdims=True) * table.sum(0, keepdims=True) / table.sum()
+    rare = expected.min(axis=0) < 5
+    if rare.any() and (~rare).any():
+        table = np.column_stack([table[:, ~rare], table[:, rare].sum(1)])
+    if table.shape[1] < 2:  # one level (or one pooled cell) on both sides: nothing to test
         stat, p = 0.0, 1.0
     else:
-        res = stats.chi2_contingency(np.vstack([ref_counts, cur_counts]))
+        res = stats.chi2_contingency(table)
         stat, p = float(res.statistic), float(res.pvalue)
     js = float(jensenshannon(p_ref, p_cur, base=2)) if ref_counts.size else 0.0
     return {
