@@ -137,19 +137,25 @@ class _Objective:
 
     def __call__(self, trial) -> float:
         import optuna
+        from optuna.trial import TrialState
         from sklearn.base import clone
         from sklearn.metrics import check_scoring
         from sklearn.utils import _safe_indexing
 
         trial.set_user_attr(_storage.WORKER_ATTR, _storage.this_worker())
         params = {name: _suggest(trial, name, dist) for name, dist in self.distributions.items()}
-        done = _same_params(trial, params)
+        done = _same_params(trial, params, TrialState.COMPLETE)
         if done is not None:  # samplers revisit points of small discrete spaces: reuse, do not refit
             trial.set_user_attr("cached_from", done.number)
             for key in ("fold_scores", "std"):
                 if key in done.user_attrs:
                     trial.set_user_attr(key, done.user_attrs[key])
             return float(done.value)
+        # a point the sampler proposes again after it was pruned gets a full evaluation: without
+        # this, GP and TPE can propose the same pruned point over and over
+        second_chance = _same_params(trial, params, TrialState.PRUNED) is not None
+        if second_chance:
+            trial.set_user_attr("second_chance", True)
         scorer = check_scoring(self.estimator, scoring=self.scoring)
         scores: list[float] = []
         try:
@@ -163,7 +169,7 @@ class _Objective:
                     raise TuningError(f"the score on fold {step + 1} is {score}")
                 scores.append(score)
                 trial.report(float(np.mean(scores)), step)
-                if step < len(self.folds) - 1 and trial.should_prune():
+                if step < len(self.folds) - 1 and not second_chance and trial.should_prune():
                     raise optuna.TrialPruned(f"pruned after {step + 1} folds")
         except optuna.TrialPruned:
             raise
@@ -177,13 +183,11 @@ class _Objective:
         return float(np.mean(scores))
 
 
-def _same_params(trial, params):
-    """A completed trial of this study with exactly these parameters, if any."""
-    from optuna.trial import TrialState
-
+def _same_params(trial, params, state):
+    """A finished trial of this study in ``state`` with exactly these parameters, if any."""
     want = {k: repr(v) for k, v in params.items()}
-    for t in trial.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-        if t.value is not None and {k: repr(v) for k, v in t.params.items()} == want:
+    for t in trial.study.get_trials(deepcopy=False, states=(state,)):
+        if t.number != trial.number and t.value is not None and {k: repr(v) for k, v in t.params.items()} == want:
             return t
     return None
 
@@ -278,7 +282,8 @@ def _run_processes(payload, quotas, deadline, watcher) -> tuple[bool, list[str]]
 
     ctx = mp.get_context("spawn")  # safe with torch/OpenMP already loaded in the parent
     queue = ctx.Queue()
-    procs = [ctx.Process(target=_process_entry, args=(payload, i, n, deadline, queue), daemon=True)
+    # not daemonic: estimators inside a worker may start their own processes (joblib)
+    procs = [ctx.Process(target=_process_entry, args=(payload, i, n, deadline, queue))
              for i, n in enumerate(quotas)]
     interrupted = False
     try:
