@@ -79,3 +79,39 @@ def test_real_subprocess(csv, tmp_path):
     bad = subprocess.run([str(MODELWORKS), "tune", str(csv), "--target", "target", "--model", "rf",
                           "--trials", "0"], capture_output=True, text=True, env=env, timeout=60)
     assert bad.returncode == 2 and "expected a number > 0" in bad.stderr
+
+
+def test_ctrl_c_stops_cleanly_keeps_trials_and_refits(csv, tmp_path):
+    import signal
+    import time
+
+    import optuna
+
+    env = {**os.environ, "MODELWORKS_PROGRESS": "0"}
+    proc = subprocess.Popen([str(MODELWORKS), "tune", str(csv), "--target", "target", "--model", "rf",
+                             "--strategy", "random", "--trials", "200", "--cv", "3", "--pruning", "none",
+                             "--space", '{"n_estimators": [20, 300, "int"]}', "--out", str(tmp_path), "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    journal = tmp_path / "study.journal"
+    storage = None
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if journal.exists():
+            storage = storage or optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(journal)))
+            try:
+                done = [t for t in optuna.load_study(study_name="rf-random", storage=storage).trials
+                        if t.state.name == "COMPLETE"]
+            except KeyError:
+                done = []
+            if len(done) >= 2:
+                break
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrupted: the finished trials are kept" in err and "Traceback" not in err
+    d = json.loads(out)
+    assert d["interrupted"] is True and d["n_trials_completed"] >= 2
+    states = [t["state"] for t in d["trials"]]
+    assert "RUNNING" not in states
+    assert json.loads((tmp_path / "result.json").read_text())["best_params"] == d["best_params"]

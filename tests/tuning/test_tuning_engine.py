@@ -98,6 +98,18 @@ def test_a_revisited_point_reuses_its_score_instead_of_refitting(clf_data):
         assert (row["value"], row["max_depth"]) == (src["value"], src["max_depth"])
 
 
+def test_a_pruned_point_proposed_again_is_evaluated_in_full_once(clf_data):
+    X, y = clf_data
+    space = {"max_depth": [1, 2, 4, 8], "min_samples_leaf": [1, 40]}
+    r = tune(DecisionTreeClassifier(random_state=0), X, y, strategy="random", space=space, trials=40, cv=5,
+             pruning="median", seed=0)
+    t = r.trials
+    assert t.groupby(["max_depth", "min_samples_leaf"], dropna=False)["state"].apply(
+        lambda s: (s == "PRUNED").sum()).max() == 1  # never pruned twice
+    again = t[t["second_chance"]]
+    assert len(again) >= 1 and (again["state"] == "COMPLETE").all() and (again["folds"] == 5).all()
+
+
 def test_resuming_keeps_finished_trials_and_runs_only_the_rest(clf_data, tmp_path):
     X, y = clf_data
     kw = dict(strategy="tpe", space=TREE_SPACE, cv=3, out_dir=tmp_path, study_name="resume-me", pruning=False)

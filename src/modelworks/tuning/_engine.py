@@ -4,6 +4,14 @@ Each trial fits the model on the same cross-validation folds and reports the run
 after every fold, so a pruner can stop hopeless trials early. The study is stored (see
 :mod:`modelworks.tuning._storage`), so rerunning the same call resumes it, and several
 processes, or Dask workers, can work on it at once.
+
+Two things the raw samplers do not do, measured in ``benchmarks/bench_tuning.py``:
+
+* TPE and GP revisit points of small discrete spaces (sklearn grids). A point that already
+  completed is not refitted: the trial reuses its score (``cached_from`` in the trials table).
+* A point proposed again after it was pruned is evaluated on every fold once
+  (``second_chance``): fold-level noise can prune the best configuration, and GP would
+  otherwise keep proposing, and pruning, the same point.
 """
 
 from __future__ import annotations
@@ -207,7 +215,7 @@ def _stop_at_target(target):
 def _load(payload, worker_index: int):
     import optuna
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # failures are in the trials table
     seed = payload["seed"] if payload["strategy"] == "grid" else payload["seed"] + worker_index
     sampler = SAMPLERS[payload["strategy"]](payload["objective"].distributions, seed)
     storage = _storage.open_storage(payload["storage"])
@@ -516,8 +524,10 @@ def tune(model, X, y, *, strategy: str = "bayes", space=None, trials: int | None
         ``neg_log_loss`` (multiclass: it rewards calibrated probabilities and separates close
         models better than accuracy), ``neg_root_mean_squared_error`` (regression).
     n_jobs : int
-        Worker processes on this machine (``-1``: one per CPU). More than one needs a stored
-        study (a temporary one is used when neither ``storage`` nor ``out_dir`` is given).
+        Worker processes on this machine (``-1``: one per CPU), each running its share of the
+        trials. More than one needs a stored study (a temporary one is used when neither
+        ``storage`` nor ``out_dir`` is given). Workers are spawned, so a script calling this
+        needs the usual ``if __name__ == "__main__":`` guard.
     storage : str, path or Optuna storage, optional
         A journal file path, or an Optuna database URL (``sqlite:///x.db``,
         ``postgresql://user:pw@host/db``) to share a study between machines. Default: the
@@ -600,7 +610,8 @@ def tune(model, X, y, *, strategy: str = "bayes", space=None, trials: int | None
     if parallel and isinstance(spec, optuna.storages.InMemoryStorage):
         raise TuningError("parallel trials (n_jobs > 1 or dask) need a storage every worker can open: "
                           "a file path or a database URL, not memory")
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # failures are in the trials table
     try:
         study_storage = _storage.open_storage(spec)
         config = _fingerprint(strategy=strategy, space=_space.describe(distributions),
@@ -659,6 +670,7 @@ def tune(model, X, y, *, strategy: str = "bayes", space=None, trials: int | None
         )
         return result
     finally:
+        optuna.logging.set_verbosity(verbosity)
         if tmp_dir is not None:
             shutil.rmtree(tmp_dir, ignore_errors=True)
 

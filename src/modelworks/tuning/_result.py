@@ -28,8 +28,10 @@ class TuneResult:
     best_estimator : estimator
         A fresh copy of the model with ``best_params``, refitted on all of ``X, y``.
     trials : pandas.DataFrame
-        One row per trial: number, state (COMPLETE, PRUNED, FAIL, ...), value, std, folds done,
-        duration, worker and one column per parameter.
+        One row per trial: number, state (COMPLETE, PRUNED, FAIL, ...), value (the running CV
+        mean where it was pruned), std, folds done, duration, worker (``host:pid``), baseline,
+        cached_from (the trial whose score a revisited point reused), second_chance, retry_of
+        (the trial a killed worker left behind), error, and one column per parameter.
     study_name, storage, strategy, scoring : str
     n_trials_completed, n_trials_pruned, n_trials_failed : int
     baseline_score : float or None
@@ -122,12 +124,13 @@ def trials_frame(study) -> pd.DataFrame:
             "worker": t.user_attrs.get("worker"),
             "baseline": bool(t.user_attrs.get("baseline", False)),
             "cached_from": t.user_attrs.get("cached_from"),
+            "second_chance": bool(t.user_attrs.get("second_chance", False)),
             "retry_of": t.system_attrs.get("failed_trial"),
             "error": t.user_attrs.get("error"),
         }
         row.update({p: t.params.get(p) for p in params})
         rows.append(row)
-    cols = ["number", "state", "value", "std", "folds", "duration_s", "worker", "baseline", "cached_from", "retry_of",
+    cols = ["number", "state", "value", "std", "folds", "duration_s", "worker", "baseline", "cached_from", "second_chance", "retry_of",
             "error", *params]
     return pd.DataFrame(rows, columns=cols)
 
