@@ -119,14 +119,20 @@ def peak_memory_mb(fn, *args) -> float:
 
 
 def quality(flagged: set[str]) -> dict:
-    return {"flagged": sorted(flagged, key=lambda c: (c[0], int(c[1:]))),
-            "true_found": len(flagged & TRUE_DRIFT), "of_true": len(TRUE_DRIFT),
-            "trivial_flagged": len(flagged & TRIVIAL), "false_alarms": len(flagged - TRUE_DRIFT - TRIVIAL)}
+    return {
+        "flagged": sorted(flagged, key=lambda c: (c[0], int(c[1:]))),
+        "true_found": len(flagged & TRUE_DRIFT),
+        "of_true": len(TRUE_DRIFT),
+        "trivial_flagged": len(flagged & TRIVIAL),
+        "false_alarms": len(flagged - TRUE_DRIFT - TRIVIAL),
+    }
 
 
 def bench_size(n: int, methods: list[str], repeats: int) -> list[dict]:
     ref, cur = make_data(n)
-    print(f"\n== n = {n:,} rows per side, 50 numeric + 10 categorical columns, seed 0 ==", flush=True)
+    print(
+        f"\n== n = {n:,} rows per side, 50 numeric + 10 categorical columns, seed 0 ==", flush=True
+    )
     for name in methods:  # warm-up: imports, first-touch page faults (a CLI run pays this once)
         t0 = time.perf_counter()
         METHODS[name](ref.iloc[:2000], cur.iloc[:2000])
@@ -141,7 +147,10 @@ def bench_size(n: int, methods: list[str], repeats: int) -> list[dict]:
             results[name] = METHODS[name](ref, cur)
             times[name].append(time.perf_counter() - t0)
             cpu[name].append(time.process_time() - c0)
-            print(f"  repeat {r + 1} {name}: {times[name][-1]:.2f} s wall, {cpu[name][-1]:.2f} s cpu", flush=True)
+            print(
+                f"  repeat {r + 1} {name}: {times[name][-1]:.2f} s wall, {cpu[name][-1]:.2f} s cpu",
+                flush=True,
+            )
     rows = []
     base = statistics.median(times["modelworks"])
     base_cpu = statistics.median(cpu["modelworks"])
@@ -149,39 +158,60 @@ def bench_size(n: int, methods: list[str], repeats: int) -> list[dict]:
     for name in methods:
         med = statistics.median(times[name])
         med_cpu = statistics.median(cpu[name])
-        row = {"n": n, "method": name, "median_s": med, "times_s": times[name],
-               "median_cpu_s": med_cpu, "cpu_s": cpu[name],
-               "modelworks_over_this": base / med if name != "modelworks" else 1.0,
-               "modelworks_over_this_cpu": base_cpu / med_cpu if name != "modelworks" else 1.0,
-               "peak_mb": peak_memory_mb(METHODS[name], ref, cur), **quality(results[name][0])}
+        row = {
+            "n": n,
+            "method": name,
+            "median_s": med,
+            "times_s": times[name],
+            "median_cpu_s": med_cpu,
+            "cpu_s": cpu[name],
+            "modelworks_over_this": base / med if name != "modelworks" else 1.0,
+            "modelworks_over_this_cpu": base_cpu / med_cpu if name != "modelworks" else 1.0,
+            "peak_mb": peak_memory_mb(METHODS[name], ref, cur),
+            **quality(results[name][0]),
+        }
         if name == "scipy loop":
             num = [c for c in mw_p if c.startswith("n")]
-            row["max_abs_ks_p_diff_vs_modelworks"] = max(abs(mw_p[c] - results[name][1][c]) for c in num)
+            row["max_abs_ks_p_diff_vs_modelworks"] = max(
+                abs(mw_p[c] - results[name][1][c]) for c in num
+            )
         rows.append(row)
     return rows
 
 
 def print_table(rows: list[dict]) -> None:
-    head = (f"{'n':>9} {'method':<11} {'wall s':>8} {'mw/this':>8} {'cpu s':>8} {'mw/this':>8} {'peak MB':>8} "
-            f"{'true':>5} {'trivial':>7} {'false':>5}  flagged")
+    head = (
+        f"{'n':>9} {'method':<11} {'wall s':>8} {'mw/this':>8} {'cpu s':>8} {'mw/this':>8} {'peak MB':>8} "
+        f"{'true':>5} {'trivial':>7} {'false':>5}  flagged"
+    )
     print("\n" + head + "\n" + "-" * len(head))
     for r in rows:
         flagged = ",".join(r["flagged"])
-        print(f"{r['n']:>9,} {r['method']:<11} {r['median_s']:>8.2f} {r['modelworks_over_this']:>8.3f} "
-              f"{r.get('median_cpu_s', float('nan')):>8.2f} {r.get('modelworks_over_this_cpu', float('nan')):>8.3f} "
-              f"{r['peak_mb']:>8.0f} {r['true_found']:>2}/{r['of_true']:<2} {r['trivial_flagged']:>7} "
-              f"{r['false_alarms']:>5}  {flagged[:60]}")
+        print(
+            f"{r['n']:>9,} {r['method']:<11} {r['median_s']:>8.2f} {r['modelworks_over_this']:>8.3f} "
+            f"{r.get('median_cpu_s', float('nan')):>8.2f} {r.get('modelworks_over_this_cpu', float('nan')):>8.3f} "
+            f"{r['peak_mb']:>8.0f} {r['true_found']:>2}/{r['of_true']:<2} {r['trivial_flagged']:>7} "
+            f"{r['false_alarms']:>5}  {flagged[:60]}"
+        )
     for r in rows:
         if "max_abs_ks_p_diff_vs_modelworks" in r:
-            print(f"n={r['n']:,}: largest |KS p(modelworks) - p(scipy)| = {r['max_abs_ks_p_diff_vs_modelworks']:.2e}")
+            print(
+                f"n={r['n']:,}: largest |KS p(modelworks) - p(scipy)| = {r['max_abs_ks_p_diff_vs_modelworks']:.2e}"
+            )
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=1_000_000, help="rows per side for modelworks vs scipy")
-    ap.add_argument("--n-evidently", type=int, default=100_000, help="rows per side for the 3-way comparison")
+    ap.add_argument(
+        "--n", type=int, default=1_000_000, help="rows per side for modelworks vs scipy"
+    )
+    ap.add_argument(
+        "--n-evidently", type=int, default=100_000, help="rows per side for the 3-way comparison"
+    )
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--evidently-1m", action="store_true", help="also time Evidently once at --n rows")
+    ap.add_argument(
+        "--evidently-1m", action="store_true", help="also time Evidently once at --n rows"
+    )
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "monitor.json"))
     args = ap.parse_args(argv)
 
@@ -193,13 +223,26 @@ def main(argv=None) -> int:
         flagged, _ = run_evidently(ref, cur)
         took = time.perf_counter() - t0
         mw = next(r for r in rows if r["n"] == args.n and r["method"] == "modelworks")
-        rows.append({"n": args.n, "method": "evidently", "median_s": took, "times_s": [took],
-                     "modelworks_over_this": mw["median_s"] / took, "peak_mb": float("nan"), **quality(flagged)})
+        rows.append(
+            {
+                "n": args.n,
+                "method": "evidently",
+                "median_s": took,
+                "times_s": [took],
+                "modelworks_over_this": mw["median_s"] / took,
+                "peak_mb": float("nan"),
+                **quality(flagged),
+            }
+        )
     print_table(rows)
     payload = {
         "benchmark": "drift, 50 numeric + 10 categorical columns",
-        "python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
-        "threads": 1, "repeats": args.repeats, "seed": 0,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "threads": 1,
+        "repeats": args.repeats,
+        "seed": 0,
         "planted": {"true_drift": sorted(TRUE_DRIFT), "trivial_0.01sd": sorted(TRIVIAL)},
         "note": "shared 2-core machine: absolute times are noisy, compare ratios within one run",
         "rows": rows,

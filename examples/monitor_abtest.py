@@ -22,17 +22,35 @@ model_b = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
 model_a.fit(X_train, y_train)
 model_b.fit(X_train, y_train)
 
-mcnemar = compare_models(y_test, model_a.predict(X_test), model_b.predict(X_test), names=("forest", "logistic"))
+mcnemar = compare_models(
+    y_test, model_a.predict(X_test), model_b.predict(X_test), names=("forest", "logistic")
+)
 print(mcnemar.verdict)
 d = mcnemar.details
-print(f"  discordant pairs: forest only right {d['a_only_right']}, logistic only right {d['b_only_right']}"
-      f" -> {'exact binomial' if d['exact'] else 'chi-squared'} test")
+print(
+    f"  discordant pairs: forest only right {d['a_only_right']}, logistic only right {d['b_only_right']}"
+    f" -> {'exact binomial' if d['exact'] else 'chi-squared'} test"
+)
 
-auc = compare_models(y_test, model_a.predict_proba(X_test)[:, 1], model_b.predict_proba(X_test)[:, 1],
-                     test="bootstrap", metric="roc_auc", names=("forest", "logistic"), n_boot=1000)
+auc = compare_models(
+    y_test,
+    model_a.predict_proba(X_test)[:, 1],
+    model_b.predict_proba(X_test)[:, 1],
+    test="bootstrap",
+    metric="roc_auc",
+    names=("forest", "logistic"),
+    n_boot=1000,
+)
 print(auc.verdict)
-loss = compare_models(y_test, model_a.predict_proba(X_test)[:, 1], model_b.predict_proba(X_test)[:, 1],
-                      test="bootstrap", metric="log_loss", names=("forest", "logistic"), n_boot=1000)
+loss = compare_models(
+    y_test,
+    model_a.predict_proba(X_test)[:, 1],
+    model_b.predict_proba(X_test)[:, 1],
+    test="bootstrap",
+    metric="log_loss",
+    names=("forest", "logistic"),
+    n_boot=1000,
+)
 print(loss.verdict)
 
 cv = compare_cv(model_a, model_b, X, y, cv=5, repeats=2, names=("forest", "logistic"))

@@ -28,20 +28,29 @@ def batch(shift=0.0, plan_p=(0.6, 0.3, 0.1)):
 
 def chapter_detect_drift(reference, new, threshold=0.05):
     """The chapter's loop (numeric columns only: ks_2samp cannot take the text column)."""
-    return {c: stats.ks_2samp(reference[c], new[c]).pvalue < threshold
-            for c in reference.columns if reference[c].dtype.kind == "f"}
+    return {
+        c: stats.ks_2samp(reference[c], new[c]).pvalue < threshold
+        for c in reference.columns
+        if reference[c].dtype.kind == "f"
+    }
 
 
 reference = batch()
-batches = {f"week {w}": batch(shift=0.4 if w >= 5 else 0.0, plan_p=(0.4, 0.3, 0.3) if w >= 6 else (0.6, 0.3, 0.1))
-           for w in range(1, 8)}
+batches = {
+    f"week {w}": batch(
+        shift=0.4 if w >= 5 else 0.0, plan_p=(0.4, 0.3, 0.3) if w >= 6 else (0.6, 0.3, 0.1)
+    )
+    for w in range(1, 8)
+}
 
 print("week     chapter rule (any p<0.05)   modelworks")
 for name, new in batches.items():
     naive = [c for c, hit in chapter_detect_drift(reference, new).items() if hit]
     report = drift(reference, new)
-    print(f"{name:8s} {('ALARM ' + ','.join(naive))[:26] if naive else 'ok':28s} "
-          f"{'DRIFT ' + ', '.join(report.drifted) if report.drifted else 'ok'}")
+    print(
+        f"{name:8s} {('ALARM ' + ','.join(naive))[:26] if naive else 'ok':28s} "
+        f"{'DRIFT ' + ', '.join(report.drifted) if report.drifted else 'ok'}"
+    )
 
 # how often would each rule fire with nothing changed? (the reference against itself)
 print()

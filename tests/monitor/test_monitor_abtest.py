@@ -27,7 +27,10 @@ def test_mcnemar_verdict_names_the_better_model_with_points_ci_and_p(rng):
     assert 0 < lo < res.difference < hi
     assert res.difference == pytest.approx(res.score_b - res.score_a)
     payload = json.loads(json.dumps(res.to_dict()))
-    assert payload["details"]["discordant"] == payload["details"]["a_only_right"] + payload["details"]["b_only_right"]
+    assert (
+        payload["details"]["discordant"]
+        == payload["details"]["a_only_right"] + payload["details"]["b_only_right"]
+    )
 
 
 def test_mcnemar_uses_the_exact_test_for_few_discordant_pairs_and_its_ci_agrees(rng):
@@ -37,7 +40,9 @@ def test_mcnemar_uses_the_exact_test_for_few_discordant_pairs_and_its_ci_agrees(
     res = compare_models(y, pa, pb)
     assert res.test == "mcnemar exact"
     assert res.p_value == pytest.approx(stats.binomtest(0, 7, 0.5).pvalue)
-    assert res.significant and res.ci[0] > 0  # the interval excludes 0 exactly when the test rejects
+    assert (
+        res.significant and res.ci[0] > 0
+    )  # the interval excludes 0 exactly when the test rejects
     pa[:3] = 0
     pa[3:7] = 1
     pb[7:10] = 0
@@ -72,7 +77,9 @@ def test_paired_bootstrap_finds_the_better_probabilistic_model(rng, metric, tmp_
 
 def test_bootstrap_rmse_on_regression_defaults_and_reports_raw_units(rng):
     y = rng.normal(size=800)
-    res = compare_models(y, y + rng.normal(0, 1.0, 800), y + rng.normal(0, 0.6, 800), test="bootstrap", n_boot=400)
+    res = compare_models(
+        y, y + rng.normal(0, 1.0, 800), y + rng.normal(0, 0.6, 800), test="bootstrap", n_boot=400
+    )
     assert res.metric == "rmse" and res.better == "B" and res.difference < 0
     assert "rmse -0." in res.verdict and "points" not in res.verdict
 
@@ -89,9 +96,13 @@ def test_bootstrap_ci_covers_zero_when_models_are_exchangeable():
 
 def test_errors_for_lengths_labels_nans_and_bad_options(rng):
     y, pa, pb = _labels(rng, 50, 0.8, 0.8)
-    with pytest.raises(MonitorError, match="predictions of different lengths: y_true has 50, A has 49, B has 50"):
+    with pytest.raises(
+        MonitorError, match="predictions of different lengths: y_true has 50, A has 49, B has 50"
+    ):
         compare_models(y, pa[:-1], pb)
-    with pytest.raises(MonitorError, match=r"y_true has labels the models never saw: 2 \(the models know: 0, 1\)"):
+    with pytest.raises(
+        MonitorError, match=r"y_true has labels the models never saw: 2 \(the models know: 0, 1\)"
+    ):
         compare_models(np.r_[y[:-1], 2], pa, pb, labels=[0, 1])
     with pytest.raises(MonitorError, match="B contains missing values"):
         compare_models(y.astype(float), pa.astype(float), np.r_[pb[:-1], np.nan].astype(float))
@@ -99,7 +110,9 @@ def test_errors_for_lengths_labels_nans_and_bad_options(rng):
         compare_models(y, pa, pb, test="ttest")
     with pytest.raises(UnknownNameError, match="unknown metric 'f1'"):
         compare_models(y, pa, pb, test="bootstrap", metric="f1")
-    with pytest.raises(ConfigError, match="McNemar's test compares accuracy; for 'rmse' use test='bootstrap'"):
+    with pytest.raises(
+        ConfigError, match="McNemar's test compares accuracy; for 'rmse' use test='bootstrap'"
+    ):
         compare_models(y, pa, pb, metric="rmse")
 
 
@@ -119,8 +132,15 @@ def test_compare_cv_uses_the_same_folds_and_finds_the_better_model():
     from sklearn.tree import DecisionTreeClassifier
 
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
-    res = compare_cv(DummyClassifier(), DecisionTreeClassifier(max_depth=3, random_state=0), X, y,
-                     cv=3, repeats=2, names=("dummy", "tree"))
+    res = compare_cv(
+        DummyClassifier(),
+        DecisionTreeClassifier(max_depth=3, random_state=0),
+        X,
+        y,
+        cv=3,
+        repeats=2,
+        names=("dummy", "tree"),
+    )
     assert res.better == "tree" and res.details["splits"] == 6
     assert len(res.details["scores_a"]) == 6
     assert res.verdict.startswith("tree is better than dummy: accuracy +")
@@ -128,3 +148,19 @@ def test_compare_cv_uses_the_same_folds_and_finds_the_better_model():
     # comparing a model with itself on the same folds: zero differences
     same = compare_cv(DummyClassifier(), DummyClassifier(), X, y, cv=3, repeats=1)
     assert same.p_value == 1.0 and same.better is None
+
+
+def test_mcnemar_interval_covers_the_true_accuracy_difference_about_95_percent_of_the_time():
+    rng = np.random.default_rng(2024)
+    n, trials, covered = 150, 400, 0
+    # per row: A right / B right with a true accuracy difference of +4 points and few discordant pairs
+    probs = [0.82, 0.03, 0.07, 0.08]  # both right, only A, only B, both wrong
+    true_diff = probs[2] - probs[1]
+    for _ in range(trials):
+        cell = rng.choice(4, n, p=probs)
+        y = np.ones(n, dtype=int)
+        pa = np.where((cell == 0) | (cell == 1), 1, 0)
+        pb = np.where((cell == 0) | (cell == 2), 1, 0)
+        lo, hi = compare_models(y, pa, pb).ci
+        covered += lo <= true_diff <= hi
+    assert 0.92 <= covered / trials <= 0.99

@@ -19,18 +19,22 @@ from modelworks.monitor import (
 @pytest.fixture
 def frames(rng):
     n = 1500
-    ref = pd.DataFrame({
-        "age": rng.normal(40, 10, n),
-        "income": rng.lognormal(10, 1, n),
-        "plan": rng.choice(["basic", "pro", "team"], n, p=[0.6, 0.3, 0.1]),
-        "score": rng.normal(size=n),
-    })
-    cur = pd.DataFrame({
-        "age": rng.normal(40, 10, n),
-        "income": rng.lognormal(10, 1, n),
-        "plan": rng.choice(["basic", "pro", "team"], n, p=[0.6, 0.3, 0.1]),
-        "score": rng.normal(size=n),
-    })
+    ref = pd.DataFrame(
+        {
+            "age": rng.normal(40, 10, n),
+            "income": rng.lognormal(10, 1, n),
+            "plan": rng.choice(["basic", "pro", "team"], n, p=[0.6, 0.3, 0.1]),
+            "score": rng.normal(size=n),
+        }
+    )
+    cur = pd.DataFrame(
+        {
+            "age": rng.normal(40, 10, n),
+            "income": rng.lognormal(10, 1, n),
+            "plan": rng.choice(["basic", "pro", "team"], n, p=[0.6, 0.3, 0.1]),
+            "score": rng.normal(size=n),
+        }
+    )
     return ref, cur
 
 
@@ -47,11 +51,15 @@ def test_same_distribution_gives_no_drift_and_a_sentence_saying_so(frames):
 
 def test_shifted_numeric_and_categorical_columns_are_flagged_with_effect_sizes(frames, rng):
     ref, cur = frames
-    cur = cur.assign(age=cur["age"] + 5, plan=rng.choice(["basic", "pro", "team"], len(cur), p=[0.3, 0.3, 0.4]))
+    cur = cur.assign(
+        age=cur["age"] + 5, plan=rng.choice(["basic", "pro", "team"], len(cur), p=[0.3, 0.3, 0.4])
+    )
     report = drift(ref, cur)
     assert report.drifted == ["age", "plan"]
     t = report.table.set_index("column")
-    assert t.loc["age", "effect"] == pytest.approx(0.5, abs=0.1)  # Wasserstein / SD of a 0.5 SD shift
+    assert t.loc["age", "effect"] == pytest.approx(
+        0.5, abs=0.1
+    )  # Wasserstein / SD of a 0.5 SD shift
     assert t.loc["plan", "effect_name"] == "jensen-shannon" and t.loc["plan", "js"] > 0.05
     assert t.loc["age", "psi"] > 0.1 and t.loc["plan", "psi"] > 0.1
     assert report.verdict.startswith("Drift in 2 of 4 columns: age, plan")
@@ -112,10 +120,18 @@ def test_levels_unseen_in_the_reference_are_tested_and_named(frames, rng):
 def test_datetime_and_bool_columns_are_compared():
     rng = np.random.default_rng(42)
     n = 800
-    ref = pd.DataFrame({"when": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 30, n), "D"),
-                        "flag": rng.random(n) < 0.5})
-    cur = pd.DataFrame({"when": pd.Timestamp("2024-03-01") + pd.to_timedelta(rng.integers(0, 30, n), "D"),
-                        "flag": rng.random(n) < 0.5})
+    ref = pd.DataFrame(
+        {
+            "when": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 30, n), "D"),
+            "flag": rng.random(n) < 0.5,
+        }
+    )
+    cur = pd.DataFrame(
+        {
+            "when": pd.Timestamp("2024-03-01") + pd.to_timedelta(rng.integers(0, 30, n), "D"),
+            "flag": rng.random(n) < 0.5,
+        }
+    )
     report = drift(ref, cur)
     assert list(report.table["kind"]) == ["datetime", "categorical"]
     assert report.drifted == ["when"]
@@ -124,8 +140,11 @@ def test_datetime_and_bool_columns_are_compared():
 def test_type_mismatch_names_the_column_and_both_types(frames):
     ref, cur = frames
     cur = cur.assign(age=cur["age"].astype(str).str[:4] + "y")
-    with pytest.raises(MonitorError, match=r"column 'age' is numeric \(float64, e\.g\. .*\) in the reference but "
-                                           r"text \(object, e\.g\. '.*y'\) in the current data"):
+    with pytest.raises(
+        MonitorError,
+        match=r"column 'age' is numeric \(float64, e\.g\. .*\) in the reference but "
+        r"text \(object, e\.g\. '.*y'\) in the current data",
+    ):
         drift(ref, cur)
 
 
@@ -137,13 +156,20 @@ def test_no_columns_in_common_is_an_error(frames):
 
 def test_bad_options_and_unknown_columns_say_what_to_do(frames):
     ref, cur = frames
-    with pytest.raises(UnknownNameError, match="unknown correction 'fdr'; choose one of: bh, holm, bonferroni, none"):
+    with pytest.raises(
+        UnknownNameError,
+        match="unknown correction 'fdr'; choose one of: bh, holm, bonferroni, none",
+    ):
         drift(ref, cur, correction="fdr")
     with pytest.raises(ConfigError, match="alpha must be a number between 0 and 1"):
         drift(ref, cur, alpha=5)
-    with pytest.raises(ConfigError, match="min_effect keys must be among numeric, categorical, missing"):
+    with pytest.raises(
+        ConfigError, match="min_effect keys must be among numeric, categorical, missing"
+    ):
         drift(ref, cur, min_effect={"numerc": 0.1})
-    with pytest.raises(ColumnError, match="column\\(s\\) nope not in the reference data; its columns are: age"):
+    with pytest.raises(
+        ColumnError, match="column\\(s\\) nope not in the reference data; its columns are: age"
+    ):
         drift(ref, cur, columns=["age", "nope"])
     with pytest.raises(MonitorError, match="the current data has no rows"):
         drift(ref, cur.iloc[:0])
@@ -184,12 +210,19 @@ def test_report_is_json_able_and_adds_plots_to_an_html_report(frames, tmp_path):
 
 def test_self_test_reports_a_false_alarm_rate_at_or_below_alpha_for_independent_rows(rng):
     n = 1200
-    iid = pd.DataFrame({"a": rng.normal(size=n), "b": rng.choice(list("xyz"), n),
-                        "c": rng.poisson(2, n).astype(float)})
+    iid = pd.DataFrame(
+        {
+            "a": rng.normal(size=n),
+            "b": rng.choice(list("xyz"), n),
+            "c": rng.poisson(2, n).astype(float),
+        }
+    )
     check = self_test(iid, repeats=60, seed=1)
     assert check.repeats == 60 and check.n_rows == n
     assert check.false_alarm_rate <= 0.1
-    assert check.verdict.startswith("Reference split against itself 60 times: the rule (Benjamini-Hochberg")
+    assert check.verdict.startswith(
+        "Reference split against itself 60 times: the rule (Benjamini-Hochberg"
+    )
     naive = self_test(iid, repeats=60, seed=1, correction="none", min_effect=0)
     assert naive.alarms >= check.alarms
     with pytest.raises(ConfigError, match="repeats must be a whole number >= 1"):
@@ -200,7 +233,9 @@ def test_drift_over_time_finds_the_batch_where_the_shift_starts(rng, tmp_path):
     ref = pd.DataFrame({"x": rng.normal(size=3000), "c": rng.choice(list("ab"), 3000)})
     months = []
     for m in range(6):
-        part = pd.DataFrame({"x": rng.normal(0.6 if m >= 4 else 0, 1, 800), "c": rng.choice(list("ab"), 800)})
+        part = pd.DataFrame(
+            {"x": rng.normal(0.6 if m >= 4 else 0, 1, 800), "c": rng.choice(list("ab"), 800)}
+        )
         part["month"] = f"2024-0{m + 1}"
         months.append(part)
     data = pd.concat(months, ignore_index=True)
@@ -224,14 +259,24 @@ def test_streaming_a_parquet_file_agrees_with_the_in_memory_result(rng, tmp_path
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    ref = pd.DataFrame({"x": rng.normal(size=5000), "y": rng.exponential(size=5000),
-                        "c": rng.choice(list("abc"), 5000)})
+    ref = pd.DataFrame(
+        {
+            "x": rng.normal(size=5000),
+            "y": rng.exponential(size=5000),
+            "c": rng.choice(list("abc"), 5000),
+        }
+    )
     path = tmp_path / "big.parquet"
     writer = None
     parts = []
     for _ in range(5):  # written in row groups, read back in record batches
-        part = pd.DataFrame({"x": rng.normal(0.3, 1, 20_000), "y": rng.exponential(size=20_000),
-                             "c": rng.choice(list("abcd"), 20_000, p=[0.33, 0.33, 0.33, 0.01])})
+        part = pd.DataFrame(
+            {
+                "x": rng.normal(0.3, 1, 20_000),
+                "y": rng.exponential(size=20_000),
+                "c": rng.choice(list("abcd"), 20_000, p=[0.33, 0.33, 0.33, 0.01]),
+            }
+        )
         parts.append(part)
         table = pa.Table.from_pandas(part, preserve_index=False)
         writer = writer or pq.ParquetWriter(path, table.schema)
@@ -244,5 +289,7 @@ def test_streaming_a_parquet_file_agrees_with_the_in_memory_result(rng, tmp_path
     s, e = streamed.table.set_index("column"), exact.table.set_index("column")
     assert s.loc["x", "statistic"] == pytest.approx(e.loc["x", "statistic"], abs=0.005)
     assert s.loc["x", "effect"] == pytest.approx(e.loc["x", "effect"], abs=0.02)
-    assert s.loc["c", "p_value"] == pytest.approx(e.loc["c", "p_value"], rel=1e-9)  # counts are exact
+    assert s.loc["c", "p_value"] == pytest.approx(
+        e.loc["c", "p_value"], rel=1e-9
+    )  # counts are exact
     assert s.loc["y", "psi"] == pytest.approx(e.loc["y", "psi"], abs=1e-9)

@@ -21,10 +21,14 @@ def packages(tmp_path_factory):
     X, y = frame.drop(columns=["target"]), frame["target"]
     X_train, X_test, y_train, y_test = train_test_split(X, y, task="binary", test_size=0.4, seed=0)
     paths = {}
-    for name, model in (("dummyish", get_model("knn", "binary", seed=0).set_params(n_neighbors=60)),
-                        ("logreg", get_model("logreg", "binary", seed=0))):
+    for name, model in (
+        ("dummyish", get_model("knn", "binary", seed=0).set_params(n_neighbors=60)),
+        ("logreg", get_model("logreg", "binary", seed=0)),
+    ):
         pipe = make_pipeline(X_train, model).fit(X_train, y_train)
-        paths[name] = save(pipe, root / name, X_sample=X_train, y_sample=y_train, task="binary", target="target")
+        paths[name] = save(
+            pipe, root / name, X_sample=X_train, y_sample=y_train, task="binary", target="target"
+        )
     test = X_test.assign(target=y_test)
     test.to_csv(root / "test.csv", index=False)
     return root, paths, X_test, test
@@ -48,12 +52,26 @@ def test_drift_cli_accepts_a_package_as_reference(packages, capsys):
 
 def test_abtest_mcnemar_bootstrap_and_cv_between_two_packages(packages, capsys):
     root, paths, _, _ = packages
-    base = ["abtest", str(root / "test.csv"), "--target", "target",
-            "--model-a", str(paths["dummyish"]), "--model-b", str(paths["logreg"])]
+    base = [
+        "abtest",
+        str(root / "test.csv"),
+        "--target",
+        "target",
+        "--model-a",
+        str(paths["dummyish"]),
+        "--model-b",
+        str(paths["logreg"]),
+    ]
     assert main(base + ["--json"]) == 0
     res = json.loads(capsys.readouterr().out)
-    assert res["test"].startswith("mcnemar") and res["model_a"] == "dummyish" and res["model_b"] == "logreg"
-    assert main(base + ["--test", "bootstrap", "--metric", "roc_auc", "--out", str(root / "ab")]) == 0
+    assert (
+        res["test"].startswith("mcnemar")
+        and res["model_a"] == "dummyish"
+        and res["model_b"] == "logreg"
+    )
+    assert (
+        main(base + ["--test", "bootstrap", "--metric", "roc_auc", "--out", str(root / "ab")]) == 0
+    )
     out = capsys.readouterr().out
     assert "[paired bootstrap]" in out and "roc_auc" in out
     assert json.loads((root / "ab" / "abtest.json").read_text())["metric"] == "roc_auc"
@@ -67,8 +85,18 @@ def test_abtest_refuses_labels_the_models_never_saw(packages, capsys):
     bad = test.copy()
     bad.loc[bad.index[:3], "target"] = 7
     bad.to_csv(root / "bad.csv", index=False)
-    code = main(["abtest", str(root / "bad.csv"), "--target", "target",
-                 "--model-a", str(paths["dummyish"]), "--model-b", str(paths["logreg"])])
+    code = main(
+        [
+            "abtest",
+            str(root / "bad.csv"),
+            "--target",
+            "target",
+            "--model-a",
+            str(paths["dummyish"]),
+            "--model-b",
+            str(paths["logreg"]),
+        ]
+    )
     assert code == 2
     err = capsys.readouterr().err
     assert "DATA has labels model" in err and "never saw: 7" in err

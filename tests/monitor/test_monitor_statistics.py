@@ -16,6 +16,7 @@ N_COLUMNS = 20
 
 def _no_drift_batch(rng, n):
     """20 columns of mixed kinds and shapes; reference and current from the same distribution."""
+
     def side():
         cols = {}
         for i in range(6):
@@ -48,7 +49,9 @@ def test_family_wise_false_alarm_rate_of_the_default_rule_stays_at_alpha():
         alarms_default += report.dataset_drift
         t = report.table
         # the correction alone (no effect floor) must already control the family-wise rate
-        alarms_bh_only += bool((t["p_adjusted"] <= 0.05).any() | (t["missing_p_adjusted"] <= 0.05).any())
+        alarms_bh_only += bool(
+            (t["p_adjusted"] <= 0.05).any() | (t["missing_p_adjusted"] <= 0.05).any()
+        )
         # the chapter's rule: any raw p < 0.05
         alarms_naive += bool((t["p_value"] < 0.05).any())
     bound = 0.05 + 2 * math.sqrt(0.05 * 0.95 / N_BATCHES)
@@ -85,8 +88,16 @@ def test_a_0_01_sd_shift_at_a_million_rows_is_significant_but_not_flagged():
     assert drift(ref, cur).drifted == ["y"]
 
 
-@pytest.mark.parametrize("n1,n2,ties", [(40, 60, False), (300, 300, True), (2_000, 1_500, False),
-                                        (12_000, 20_000, False), (30_000, 25_000, True)])
+@pytest.mark.parametrize(
+    "n1,n2,ties",
+    [
+        (40, 60, False),
+        (300, 300, True),
+        (2_000, 1_500, False),
+        (12_000, 20_000, False),
+        (30_000, 25_000, True),
+    ],
+)
 @pytest.mark.parametrize("shift", [0.0, 0.05, 0.1, 0.3])
 def test_ks_statistic_and_p_value_equal_scipy(n1, n2, ties, shift):
     rng = np.random.default_rng(n1 + n2)
@@ -113,15 +124,22 @@ def test_drift_table_p_values_equal_scipy_for_every_kind_of_column():
     x[:80] = np.nan
     ref["x"] = x
     t = drift(ref, cur, correction="none").table.set_index("column")
-    assert t.loc["x", "p_value"] == pytest.approx(stats.ks_2samp(ref["x"].dropna(), cur["x"]).pvalue, rel=1e-12)
-    counts = pd.concat([ref["c"].value_counts(), cur["c"].value_counts()], axis=1).fillna(0).to_numpy().T
+    assert t.loc["x", "p_value"] == pytest.approx(
+        stats.ks_2samp(ref["x"].dropna(), cur["x"]).pvalue, rel=1e-12
+    )
+    counts = (
+        pd.concat([ref["c"].value_counts(), cur["c"].value_counts()], axis=1).fillna(0).to_numpy().T
+    )
     assert t.loc["c", "p_value"] == pytest.approx(stats.chi2_contingency(counts).pvalue, rel=1e-12)
     # the missing-rate change is its own test: 80 of 800 vs 0 of 700
     assert t.loc["x", "missing_p"] == pytest.approx(
-        stats.chi2_contingency([[80, 720], [0, 700]], correction=True).pvalue, rel=1e-12)
+        stats.chi2_contingency([[80, 720], [0, 700]], correction=True).pvalue, rel=1e-12
+    )
 
 
-@pytest.mark.parametrize("correction,method", [("bh", "fdr_bh"), ("holm", "holm"), ("bonferroni", "bonferroni")])
+@pytest.mark.parametrize(
+    "correction,method", [("bh", "fdr_bh"), ("holm", "holm"), ("bonferroni", "bonferroni")]
+)
 def test_adjusted_p_values_equal_statsmodels_multipletests(correction, method):
     from statsmodels.stats.multitest import multipletests
 
@@ -132,20 +150,26 @@ def test_adjusted_p_values_equal_statsmodels_multipletests(correction, method):
     assert np.allclose(t["p_adjusted"], multipletests(t["p_value"], method=method)[1], rtol=1e-12)
 
 
-@pytest.mark.parametrize("agree,a_only,b_only", [(80, 3, 9), (400, 30, 52), (90, 0, 0), (50, 12, 12)])
-def test_mcnemar_p_value_equals_statsmodels_exact_or_chi2_by_discordant_count(agree, a_only, b_only):
+@pytest.mark.parametrize(
+    "agree,a_only,b_only", [(80, 3, 9), (400, 30, 52), (90, 0, 0), (50, 12, 12)]
+)
+def test_mcnemar_p_value_equals_statsmodels_exact_or_chi2_by_discordant_count(
+    agree, a_only, b_only
+):
     from statsmodels.stats.contingency_tables import mcnemar
 
     y = np.ones(agree + a_only + b_only + 10, dtype=int)
     pa = y.copy()
     pb = y.copy()
     pb[:a_only] = 0  # A right, B wrong
-    pa[a_only:a_only + b_only] = 0  # B right, A wrong
+    pa[a_only : a_only + b_only] = 0  # B right, A wrong
     pa[-10:] = pb[-10:] = 0  # both wrong
     res = compare_models(y, pa, pb, test="mcnemar")
     exact = a_only + b_only < 25
     table = [[agree, a_only], [b_only, 10]]
-    assert res.p_value == pytest.approx(mcnemar(table, exact=exact, correction=True).pvalue, rel=1e-12)
+    assert res.p_value == pytest.approx(
+        mcnemar(table, exact=exact, correction=True).pvalue, rel=1e-12
+    )
     assert res.details["exact"] is exact
     assert (res.details["a_only_right"], res.details["b_only_right"]) == (a_only, b_only)
     assert res.difference == pytest.approx((b_only - a_only) / len(y))

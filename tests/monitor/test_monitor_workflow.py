@@ -17,8 +17,14 @@ def _context(tmp_path, frame, target, task, models, seed=0):
 
     X, y = frame.drop(columns=[target]), frame[target]
     X_train, X_test, y_train, y_test = train_test_split(X, y, task=task, test_size=0.3, seed=seed)
-    ctx = RunContext(data=frame, target=target, task=task, out_dir=tmp_path, seed=seed,
-                     report=Report(tmp_path, "test run"))
+    ctx = RunContext(
+        data=frame,
+        target=target,
+        task=task,
+        out_dir=tmp_path,
+        seed=seed,
+        report=Report(tmp_path, "test run"),
+    )
     ctx.X_train, ctx.X_test, ctx.y_train, ctx.y_test = X_train, X_test, y_train, y_test
     ctx.leaderboard = pd.DataFrame({"model": models, "score": [0.9, 0.8][: len(models)]})
     ctx.candidates = {m: make_pipeline(X_train, get_model(m, task, seed=0)) for m in models}
@@ -32,7 +38,9 @@ def cancer():
     return load_breast_cancer(as_frame=True).frame
 
 
-def test_step_shows_no_drift_between_splits_finds_the_planted_shift_and_compares_two_models(tmp_path, cancer):
+def test_step_shows_no_drift_between_splits_finds_the_planted_shift_and_compares_two_models(
+    tmp_path, cancer
+):
     ctx = _context(tmp_path, cancer, "target", "binary", ["logreg", "rf"])
     ctx.final_model = ctx.candidates["logreg"].fit(ctx.X_train, ctx.y_train)  # reused, not refitted
     ctx.final_name = "logreg"

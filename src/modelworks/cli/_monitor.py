@@ -40,14 +40,17 @@ def _min_effect(value: str):
         return out
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected a number >= 0 or numeric=X,categorical=Y,missing=Z, got {value!r}") from None
+            f"expected a number >= 0 or numeric=X,categorical=Y,missing=Z, got {value!r}"
+        ) from None
 
 
 def _alpha(value: str) -> float:
     try:
         x = float(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {value!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected a number between 0 and 1, got {value!r}"
+        ) from None
     if not 0 < x < 1:
         raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {value}")
     return x
@@ -55,45 +58,99 @@ def _alpha(value: str) -> float:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "drift", help="data drift of CURRENT against REFERENCE (exit 1 on drift)",
+        "drift",
+        help="data drift of CURRENT against REFERENCE (exit 1 on drift)",
         description="Test every column of CURRENT against REFERENCE (KS / chi-squared / missing rate), "
         "correct the p-values across columns and flag a column only when it is significant and its "
         "effect size reaches a floor.",
-        epilog=_DRIFT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("reference", metavar="REFERENCE",
-                   help="CSV/Parquet file, or a model package / models:/NAME@ALIAS (its reference sample)")
+        epilog=_DRIFT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "reference",
+        metavar="REFERENCE",
+        help="CSV/Parquet file, or a model package / models:/NAME@ALIAS (its reference sample)",
+    )
     p.add_argument("current", metavar="CURRENT", help="CSV or Parquet file with the new data")
-    p.add_argument("--columns", type=csv_list, metavar="A,B", help="columns to compare (default: all)")
-    p.add_argument("--correction", default="bh", choices=["bh", "holm", "bonferroni", "none"],
-                   help="multiple-testing correction across columns (default: bh)")
-    p.add_argument("--alpha", type=_alpha, default=0.05, help="level of the corrected p-values (default: 0.05)")
-    p.add_argument("--min-effect", type=_min_effect, metavar="E",
-                   help="effect-size floor: one number, or numeric=0.1,categorical=0.05,missing=0.02 "
-                   "(the defaults)")
-    p.add_argument("--by", metavar="COL", help="compare each value of COL in CURRENT as its own batch "
-                   "(drift over time)")
-    p.add_argument("--batch-rows", type=positive_int, metavar="N",
-                   help="compare CURRENT in batches of N rows (drift over time; streamed for Parquet)")
-    p.add_argument("--stream", action="store_true",
-                   help="read a Parquet CURRENT in record batches (files larger than memory; numeric tests binned)")
-    p.add_argument("--self-test", type=positive_int, metavar="N", dest="self_test",
-                   help="also split REFERENCE against itself N times and report the false-alarm rate")
+    p.add_argument(
+        "--columns", type=csv_list, metavar="A,B", help="columns to compare (default: all)"
+    )
+    p.add_argument(
+        "--correction",
+        default="bh",
+        choices=["bh", "holm", "bonferroni", "none"],
+        help="multiple-testing correction across columns (default: bh)",
+    )
+    p.add_argument(
+        "--alpha", type=_alpha, default=0.05, help="level of the corrected p-values (default: 0.05)"
+    )
+    p.add_argument(
+        "--min-effect",
+        type=_min_effect,
+        metavar="E",
+        help="effect-size floor: one number, or numeric=0.1,categorical=0.05,missing=0.02 "
+        "(the defaults)",
+    )
+    p.add_argument(
+        "--by",
+        metavar="COL",
+        help="compare each value of COL in CURRENT as its own batch (drift over time)",
+    )
+    p.add_argument(
+        "--batch-rows",
+        type=positive_int,
+        metavar="N",
+        help="compare CURRENT in batches of N rows (drift over time; streamed for Parquet)",
+    )
+    p.add_argument(
+        "--stream",
+        action="store_true",
+        help="read a Parquet CURRENT in record batches (files larger than memory; numeric tests binned)",
+    )
+    p.add_argument(
+        "--self-test",
+        type=positive_int,
+        metavar="N",
+        dest="self_test",
+        help="also split REFERENCE against itself N times and report the false-alarm rate",
+    )
     add_out(p, what="drift.json, drift.csv, plots and report.html")
     add_json(p)
     p.set_defaults(handler=_drift)
 
     p = sub.add_parser(
-        "abtest", help="is model B better than model A on DATA? (McNemar, bootstrap, corrected CV t-test)",
+        "abtest",
+        help="is model B better than model A on DATA? (McNemar, bootstrap, corrected CV t-test)",
         description="Compare two packaged models on the rows of DATA with a paired test and print a "
-        "plain verdict.", epilog=_ABTEST_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "plain verdict.",
+        epilog=_ABTEST_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("data", metavar="DATA", help="CSV or Parquet file with features and the target")
     p.add_argument("--target", required=True, metavar="COL", help="target column")
-    p.add_argument("--model-a", required=True, metavar="REF", help="model A: package path or models:/NAME@ALIAS")
-    p.add_argument("--model-b", required=True, metavar="REF", help="model B: package path or models:/NAME@ALIAS")
-    p.add_argument("--test", default=None, choices=["mcnemar", "bootstrap", "cv"],
-                   help="mcnemar (default for classification), bootstrap (default for regression), cv")
-    p.add_argument("--metric", metavar="NAME",
-                   help="bootstrap metric: accuracy, roc_auc, log_loss, rmse, mae, ... / cv: a scikit-learn scorer")
+    p.add_argument(
+        "--model-a",
+        required=True,
+        metavar="REF",
+        help="model A: package path or models:/NAME@ALIAS",
+    )
+    p.add_argument(
+        "--model-b",
+        required=True,
+        metavar="REF",
+        help="model B: package path or models:/NAME@ALIAS",
+    )
+    p.add_argument(
+        "--test",
+        default=None,
+        choices=["mcnemar", "bootstrap", "cv"],
+        help="mcnemar (default for classification), bootstrap (default for regression), cv",
+    )
+    p.add_argument(
+        "--metric",
+        metavar="NAME",
+        help="bootstrap metric: accuracy, roc_auc, log_loss, rmse, mae, ... / cv: a scikit-learn scorer",
+    )
     p.add_argument("--alpha", type=_alpha, default=0.05, help="significance level (default: 0.05)")
     p.add_argument("--seed", type=int, default=0)
     add_out(p, what="abtest.json and report.html")
@@ -111,16 +168,24 @@ def _drift(args: argparse.Namespace) -> int:
     rule = {"correction": args.correction, "alpha": args.alpha, "min_effect": args.min_effect}
     over_time = args.by is not None or args.batch_rows is not None
     if over_time and args.stream:
-        raise ConfigError("--stream compares the whole file at once; with --by/--batch-rows batches are "
-                          "already streamed: use one or the other")
+        raise ConfigError(
+            "--stream compares the whole file at once; with --by/--batch-rows batches are "
+            "already streamed: use one or the other"
+        )
     if over_time:
         current = args.current
         if args.by is not None or not str(current).lower().endswith((".parquet", ".pq")):
             from modelworks.data import load_table
 
             current = load_table(current, name="current")
-        result = drift_over_time(args.reference, current, by=args.by, batch_rows=args.batch_rows or 100_000,
-                                 columns=args.columns, **rule)
+        result = drift_over_time(
+            args.reference,
+            current,
+            by=args.by,
+            batch_rows=args.batch_rows or 100_000,
+            columns=args.columns,
+            **rule,
+        )
         drifted = bool(result.drifted_batches)
     elif args.stream:
         result = drift_stream(args.reference, args.current, columns=args.columns, **rule)
@@ -128,7 +193,11 @@ def _drift(args: argparse.Namespace) -> int:
     else:
         result = drift(args.reference, args.current, columns=args.columns, **rule)
         drifted = result.dataset_drift
-    check = self_test(args.reference, repeats=args.self_test, columns=args.columns, **rule) if args.self_test else None
+    check = (
+        self_test(args.reference, repeats=args.self_test, columns=args.columns, **rule)
+        if args.self_test
+        else None
+    )
 
     payload = result.to_dict()
     if check is not None:
@@ -139,7 +208,9 @@ def _drift(args: argparse.Namespace) -> int:
         emit_json(payload)
     else:
         if not over_time:
-            shown = result.table[["column", "kind", "status", "p_adjusted", "effect_name", "effect"]]
+            shown = result.table[
+                ["column", "kind", "status", "p_adjusted", "effect_name", "effect"]
+            ]
             print(shown.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
         else:
             print(result.summary[["batch", "rows", "n_drifted", "drifted"]].to_string(index=False))
@@ -180,15 +251,19 @@ def _abtest(args: argparse.Namespace) -> int:
 
     frame = load_table(args.data, name="data")
     if args.target not in frame.columns:
-        raise ColumnError(f"target column '{args.target}' not found; columns are: "
-                          f"{', '.join(map(str, frame.columns[:30]))} (use --target NAME)")
+        raise ColumnError(
+            f"target column '{args.target}' not found; columns are: "
+            f"{', '.join(map(str, frame.columns[:30]))} (use --target NAME)"
+        )
     frame = frame[frame[args.target].notna()]
     y = frame[args.target]
     X = frame.drop(columns=[args.target])
     task = infer_task(y)
     test = args.test or ("bootstrap" if task == "regression" else "mcnemar")
     if test == "mcnemar" and task == "regression":
-        raise ConfigError("McNemar's test is for classifiers (right/wrong); use --test bootstrap or cv for regression")
+        raise ConfigError(
+            "McNemar's test is for classifiers (right/wrong); use --test bootstrap or cv for regression"
+        )
     a, b = load_ref(args.model_a), load_ref(args.model_b)
     names = (_name(args.model_a, "A"), _name(args.model_b, "B"))
     if names[0] == names[1]:
@@ -201,18 +276,32 @@ def _abtest(args: argparse.Namespace) -> int:
                 continue
             unseen = sorted(set(y.tolist()) - set(np.asarray(known).tolist()), key=str)
             if unseen:
-                raise MonitorError(f"DATA has labels model {ref} never saw: {', '.join(map(repr, unseen[:10]))} "
-                                   f"(it knows: {', '.join(map(repr, list(known)[:20]))}); drop those rows")
+                raise MonitorError(
+                    f"DATA has labels model {ref} never saw: {', '.join(map(repr, unseen[:10]))} "
+                    f"(it knows: {', '.join(map(repr, list(known)[:20]))}); drop those rows"
+                )
             classes = np.asarray(known)
     if test == "cv":
         from sklearn.base import clone
 
-        features = list(dict.fromkeys([*getattr(a, "features", []), *getattr(b, "features", [])])) or list(X.columns)
+        features = list(
+            dict.fromkeys([*getattr(a, "features", []), *getattr(b, "features", [])])
+        ) or list(X.columns)
         missing = [c for c in features if c not in X.columns]
         if missing:
-            raise ColumnError(f"DATA lacks feature column(s) the models need: {', '.join(missing[:10])}")
-        result = compare_cv(clone(a.model), clone(b.model), X[features], y, scoring=args.metric, names=names,
-                            alpha=args.alpha, seed=args.seed)
+            raise ColumnError(
+                f"DATA lacks feature column(s) the models need: {', '.join(missing[:10])}"
+            )
+        result = compare_cv(
+            clone(a.model),
+            clone(b.model),
+            X[features],
+            y,
+            scoring=args.metric,
+            names=names,
+            alpha=args.alpha,
+            seed=args.seed,
+        )
     else:
         metric = args.metric
         if metric is not None and metric not in METRICS:
@@ -222,11 +311,25 @@ def _abtest(args: argparse.Namespace) -> int:
             pa, pb = a.predict_proba(X, ignore_extra=True), b.predict_proba(X, ignore_extra=True)
             pa, pb = np.asarray(pa), np.asarray(pb)
             if np.asarray(b.model.classes_).tolist() != np.asarray(a.model.classes_).tolist():
-                raise MonitorError("the two models order their classes differently; probabilities cannot be compared")
+                raise MonitorError(
+                    "the two models order their classes differently; probabilities cannot be compared"
+                )
         else:
-            pa, pb = np.asarray(a.predict(X, ignore_extra=True)), np.asarray(b.predict(X, ignore_extra=True))
-        result = compare_models(y.to_numpy(), pa, pb, test=test, metric=metric, names=names, alpha=args.alpha,
-                                labels=classes, seed=args.seed)
+            pa, pb = (
+                np.asarray(a.predict(X, ignore_extra=True)),
+                np.asarray(b.predict(X, ignore_extra=True)),
+            )
+        result = compare_models(
+            y.to_numpy(),
+            pa,
+            pb,
+            test=test,
+            metric=metric,
+            names=names,
+            alpha=args.alpha,
+            labels=classes,
+            seed=args.seed,
+        )
     if args.out:
         from modelworks.report import Report
 
@@ -238,7 +341,9 @@ def _abtest(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(result.to_dict())
     else:
-        print(f"{names[0]}: {result.metric} {result.score_a:.4g}   {names[1]}: {result.metric} {result.score_b:.4g}")
+        print(
+            f"{names[0]}: {result.metric} {result.score_a:.4g}   {names[1]}: {result.metric} {result.score_b:.4g}"
+        )
         print(result.verdict)
     return 0
 
@@ -248,5 +353,5 @@ def _name(ref: str, default: str) -> str:
 
     text = str(ref)
     if text.startswith("models:/"):
-        return text[len("models:/"):]
+        return text[len("models:/") :]
     return PurePath(text).name or default

@@ -107,9 +107,11 @@ class ComparisonResult:
         """A plain sentence, e.g. 'B is better than A: accuracy +2.1 points, 95 % CI [0.4, 3.8], p = 0.01'."""
         a, b = self.names
         unit = " points" if self.points else ""
-        stats = (f"{self.metric} {self._fmt(self.difference)}{unit} ({b} minus {a}), "
-                 f"95 % CI [{self._fmt(self.ci[0], False)}, {self._fmt(self.ci[1], False)}], "
-                 f"p = {_fmt_p(self.p_value)}")
+        stats = (
+            f"{self.metric} {self._fmt(self.difference)}{unit} ({b} minus {a}), "
+            f"95 % CI [{self._fmt(self.ci[0], False)}, {self._fmt(self.ci[1], False)}], "
+            f"p = {_fmt_p(self.p_value)}"
+        )
         winner = self.better
         if winner is None:
             head = f"No significant difference between {a} and {b}"
@@ -124,13 +126,25 @@ class ComparisonResult:
     def to_dict(self) -> dict:
         from modelworks._io import to_jsonable
 
-        return to_jsonable({
-            "test": self.test, "metric": self.metric, "model_a": self.names[0], "model_b": self.names[1],
-            "score_a": self.score_a, "score_b": self.score_b, "difference": self.difference,
-            "ci": list(self.ci), "p_value": self.p_value, "alpha": self.alpha,
-            "higher_is_better": self.higher_is_better, "significant": self.significant,
-            "better": self.better, "verdict": self.verdict, "details": self.details,
-        })
+        return to_jsonable(
+            {
+                "test": self.test,
+                "metric": self.metric,
+                "model_a": self.names[0],
+                "model_b": self.names[1],
+                "score_a": self.score_a,
+                "score_b": self.score_b,
+                "difference": self.difference,
+                "ci": list(self.ci),
+                "p_value": self.p_value,
+                "alpha": self.alpha,
+                "higher_is_better": self.higher_is_better,
+                "significant": self.significant,
+                "better": self.better,
+                "verdict": self.verdict,
+                "details": self.details,
+            }
+        )
 
     def plot(self, path: str | os.PathLike) -> Path | None:
         """Bootstrap distribution of the difference (bootstrap test only); returns the path."""
@@ -138,23 +152,39 @@ class ComparisonResult:
             return None
         from modelworks.monitor import _plots
 
-        return _plots.bootstrap_hist(self._bootstrap, self.difference, self.ci,
-                                     f"{self.metric}({self.names[1]}) - {self.metric}({self.names[0]})",
-                                     Path(path))
+        return _plots.bootstrap_hist(
+            self._bootstrap,
+            self.difference,
+            self.ci,
+            f"{self.metric}({self.names[1]}) - {self.metric}({self.names[0]})",
+            Path(path),
+        )
 
-    def add_to_report(self, report, *, section=None, title: str = "Model A/B test", order: int = 82):
+    def add_to_report(
+        self, report, *, section=None, title: str = "Model A/B test", order: int = 82
+    ):
         sec = section if section is not None else report.section(title, order=order)
         sec.text(self.verdict, css="ok" if self.better else None)
-        sec.metrics({f"{self.metric} {self.names[0]}": self.score_a, f"{self.metric} {self.names[1]}": self.score_b,
-                     "p-value": self.p_value, "test": self.test})
+        sec.metrics(
+            {
+                f"{self.metric} {self.names[0]}": self.score_a,
+                f"{self.metric} {self.names[1]}": self.score_b,
+                "p-value": self.p_value,
+                "test": self.test,
+            }
+        )
         if self.test.startswith("mcnemar"):
             d = self.details
             a, b = self.names
-            sec.table(pd.DataFrame({
-                "": [f"{a} right", f"{a} wrong"],
-                f"{b} right": [d["both_right"], d["b_only_right"]],
-                f"{b} wrong": [d["a_only_right"], d["both_wrong"]],
-            }))
+            sec.table(
+                pd.DataFrame(
+                    {
+                        "": [f"{a} right", f"{a} wrong"],
+                        f"{b} right": [d["both_right"], d["b_only_right"]],
+                        f"{b} wrong": [d["a_only_right"], d["both_wrong"]],
+                    }
+                )
+            )
         if self._bootstrap is not None:
             slug = f"abtest-{self.names[0]}-vs-{self.names[1]}".replace(" ", "-")[:60]
             path = self.plot(report.plots_dir / f"{slug}.png")
@@ -180,11 +210,15 @@ def _vector(x, name: str) -> np.ndarray:
 
 def _check(y_true, pred_a, pred_b, names):
     y = _vector(y_true, "y_true").ravel() if np.ndim(y_true) <= 1 else _vector(y_true, "y_true")
-    pa, pb = _vector(pred_a, f"predictions of {names[0]}"), _vector(pred_b, f"predictions of {names[1]}")
+    pa, pb = (
+        _vector(pred_a, f"predictions of {names[0]}"),
+        _vector(pred_b, f"predictions of {names[1]}"),
+    )
     lens = {"y_true": len(y), names[0]: len(pa), names[1]: len(pb)}
     if len(set(lens.values())) > 1:
         raise MonitorError(
-            "predictions of different lengths: " + ", ".join(f"{k} has {v}" for k, v in lens.items())
+            "predictions of different lengths: "
+            + ", ".join(f"{k} has {v}" for k, v in lens.items())
             + "; predict both models on the same rows as y_true"
         )
     if len(y) < 2:
@@ -219,8 +253,10 @@ def _infer_metric(y: np.ndarray, pa: np.ndarray) -> str:
 def _true_class_proba(y, proba, labels):
     labels = np.asarray(labels)
     if proba.shape[1] != labels.size:
-        raise MonitorError(f"probabilities have {proba.shape[1]} columns but there are {labels.size} labels "
-                           f"({', '.join(map(str, labels[:10]))}); pass labels= in the column order")
+        raise MonitorError(
+            f"probabilities have {proba.shape[1]} columns but there are {labels.size} labels "
+            f"({', '.join(map(str, labels[:10]))}); pass labels= in the column order"
+        )
     index = {v: i for i, v in enumerate(labels.tolist())}
     return proba[np.arange(len(y)), [index[v] for v in y.tolist()]]
 
@@ -235,7 +271,9 @@ def _mcnemar(y, pa, pb, names, alpha, labels) -> ComparisonResult:
 
     if pa.ndim == 2:
         if labels is None:
-            raise MonitorError("McNemar needs predicted labels; pass labels= to turn probabilities into labels")
+            raise MonitorError(
+                "McNemar needs predicted labels; pass labels= to turn probabilities into labels"
+            )
         pa, pb = _labels_from_proba(pa, labels), _labels_from_proba(pb, labels)
     ra, rb = pa == y, pb == y
     both = int((ra & rb).sum())
@@ -257,24 +295,43 @@ def _mcnemar(y, pa, pb, names, alpha, labels) -> ComparisonResult:
     z = 1.959963984540054
     ci = (max(centre - z * se, -1.0), min(centre + z * se, 1.0))
     return ComparisonResult(
-        test="mcnemar exact" if exact else "mcnemar chi2", metric="accuracy", names=names,
-        score_a=float(ra.mean()), score_b=float(rb.mean()), difference=diff,
-        ci=(float(ci[0]), float(ci[1])), p_value=float(res.pvalue), alpha=alpha,
-        higher_is_better=True, points=True,
-        details={"both_right": both, "a_only_right": a_only, "b_only_right": b_only, "both_wrong": neither,
-                 "discordant": discordant, "exact": exact, "statistic": float(res.statistic),
-                 "odds_ratio": (b_only / a_only) if a_only else None, "n": n,
-                 "ci_method": "Agresti-Min (paired difference, 0.5 added to each cell)"},
+        test="mcnemar exact" if exact else "mcnemar chi2",
+        metric="accuracy",
+        names=names,
+        score_a=float(ra.mean()),
+        score_b=float(rb.mean()),
+        difference=diff,
+        ci=(float(ci[0]), float(ci[1])),
+        p_value=float(res.pvalue),
+        alpha=alpha,
+        higher_is_better=True,
+        points=True,
+        details={
+            "both_right": both,
+            "a_only_right": a_only,
+            "b_only_right": b_only,
+            "both_wrong": neither,
+            "discordant": discordant,
+            "exact": exact,
+            "statistic": float(res.statistic),
+            "odds_ratio": (b_only / a_only) if a_only else None,
+            "n": n,
+            "ci_method": "Agresti-Min (paired difference, 0.5 added to each cell)",
+        },
     )
 
 
-def _bootstrap(y, pa, pb, names, alpha, metric: Metric, labels, n_boot: int, seed: int) -> ComparisonResult:
+def _bootstrap(
+    y, pa, pb, names, alpha, metric: Metric, labels, n_boot: int, seed: int
+) -> ComparisonResult:
     from scipy import stats
 
     n = len(y)
     if metric.kind == "label" and pa.ndim == 2:
         if labels is None:
-            raise MonitorError(f"{metric.name} needs predicted labels; pass labels= to turn probabilities into labels")
+            raise MonitorError(
+                f"{metric.name} needs predicted labels; pass labels= to turn probabilities into labels"
+            )
         pa, pb = _labels_from_proba(pa, labels), _labels_from_proba(pb, labels)
     if metric.kind == "proba":
         if pa.ndim == 1:  # binary: probability of the positive (second) label
@@ -295,7 +352,9 @@ def _bootstrap(y, pa, pb, names, alpha, metric: Metric, labels, n_boot: int, see
 
         if pa.ndim == 2:
             if pa.shape[1] != 2:
-                raise MonitorError("roc_auc in the A/B test is for binary problems; use log_loss or accuracy")
+                raise MonitorError(
+                    "roc_auc in the A/B test is for binary problems; use log_loss or accuracy"
+                )
             pa, pb = pa[:, 1], pb[:, 1]
         classes = np.unique(y)
         if classes.size != 2:
@@ -312,16 +371,33 @@ def _bootstrap(y, pa, pb, names, alpha, metric: Metric, labels, n_boot: int, see
     observed = score_b - score_a
     # keep each vectorised batch of resamples to ~20M numbers
     batch = max(1, int(2e7 // max(n, 1)))
-    res = stats.bootstrap(data, statistic, n_resamples=n_boot, paired=True, vectorized=vectorized,
-                          method="percentile", confidence_level=0.95, batch=batch, rng=seed)
+    res = stats.bootstrap(
+        data,
+        statistic,
+        n_resamples=n_boot,
+        paired=True,
+        vectorized=vectorized,
+        method="percentile",
+        confidence_level=0.95,
+        batch=batch,
+        rng=seed,
+    )
     dist = np.asarray(res.bootstrap_distribution, dtype=float)
     dist = dist[np.isfinite(dist)]
     p = min(1.0, 2 * min(np.mean(dist <= 0), np.mean(dist >= 0))) if dist.size else float("nan")
     p = max(p, 1.0 / (dist.size + 1)) if dist.size else p  # never claim p = 0 from finite resamples
     return ComparisonResult(
-        test="paired bootstrap", metric=metric.name, names=names, score_a=score_a, score_b=score_b,
-        difference=float(observed), ci=(float(res.confidence_interval.low), float(res.confidence_interval.high)),
-        p_value=float(p), alpha=alpha, higher_is_better=metric.higher_is_better, points=metric.points,
+        test="paired bootstrap",
+        metric=metric.name,
+        names=names,
+        score_a=score_a,
+        score_b=score_b,
+        difference=float(observed),
+        ci=(float(res.confidence_interval.low), float(res.confidence_interval.high)),
+        p_value=float(p),
+        alpha=alpha,
+        higher_is_better=metric.higher_is_better,
+        points=metric.points,
         details={"n": n, "resamples": n_boot, "ci_method": "percentile", "seed": seed},
         _bootstrap=dist,
     )
@@ -330,9 +406,19 @@ def _bootstrap(y, pa, pb, names, alpha, metric: Metric, labels, n_boot: int, see
 TESTS = {"mcnemar", "bootstrap"}
 
 
-def compare_models(y_true, pred_a, pred_b, *, test: str = "mcnemar", metric: str | None = None,
-                   names: tuple[str, str] = ("A", "B"), alpha: float = 0.05, labels=None,
-                   n_boot: int = 2000, seed: int = 0) -> ComparisonResult:
+def compare_models(
+    y_true,
+    pred_a,
+    pred_b,
+    *,
+    test: str = "mcnemar",
+    metric: str | None = None,
+    names: tuple[str, str] = ("A", "B"),
+    alpha: float = 0.05,
+    labels=None,
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> ComparisonResult:
     """Compare two models' predictions on the same rows.
 
     Parameters
@@ -366,7 +452,9 @@ def compare_models(y_true, pred_a, pred_b, *, test: str = "mcnemar", metric: str
         ``.verdict`` is a plain sentence; ``.difference`` is metric(B) - metric(A).
     """
     if test not in TESTS:
-        raise UnknownNameError(f"unknown test {test!r}; choose one of: mcnemar, bootstrap (or compare_cv for cv)")
+        raise UnknownNameError(
+            f"unknown test {test!r}; choose one of: mcnemar, bootstrap (or compare_cv for cv)"
+        )
     if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha < 1:
         raise ConfigError(f"alpha must be between 0 and 1, got {alpha!r}")
     if not (isinstance(names, tuple | list) and len(names) == 2 and names[0] != names[1]):
@@ -376,7 +464,9 @@ def compare_models(y_true, pred_a, pred_b, *, test: str = "mcnemar", metric: str
     _check_labels(y, labels)
     if test == "mcnemar":
         if metric not in (None, "accuracy"):
-            raise ConfigError(f"McNemar's test compares accuracy; for {metric!r} use test='bootstrap'")
+            raise ConfigError(
+                f"McNemar's test compares accuracy; for {metric!r} use test='bootstrap'"
+            )
         return _mcnemar(y, pa, pb, names, alpha, labels)
     name = metric or _infer_metric(y, pa)
     if name not in METRICS:
@@ -409,7 +499,14 @@ def corrected_ttest(diffs, n_train: float, n_test: float, *, alpha: float = 0.05
         t = mean / se
         p = float(2 * stats.t.sf(abs(t), j - 1))
     q = float(stats.t.ppf(1 - alpha / 2, j - 1))
-    return {"mean": mean, "t": t, "p_value": p, "df": j - 1, "se": se, "ci": (mean - q * se, mean + q * se)}
+    return {
+        "mean": mean,
+        "t": t,
+        "p_value": p,
+        "df": j - 1,
+        "se": se,
+        "ci": (mean - q * se, mean + q * se),
+    }
 
 
 _CV_SCORING = {  # scoring -> (display metric, higher is better, in points)
@@ -423,8 +520,19 @@ _CV_SCORING = {  # scoring -> (display metric, higher is better, in points)
 }
 
 
-def compare_cv(model_a, model_b, X, y, *, cv: int = 5, repeats: int = 3, scoring: str | None = None,
-               names: tuple[str, str] = ("A", "B"), alpha: float = 0.05, seed: int = 0) -> ComparisonResult:
+def compare_cv(
+    model_a,
+    model_b,
+    X,
+    y,
+    *,
+    cv: int = 5,
+    repeats: int = 3,
+    scoring: str | None = None,
+    names: tuple[str, str] = ("A", "B"),
+    alpha: float = 0.05,
+    seed: int = 0,
+) -> ComparisonResult:
     """Compare two (unfitted) estimators by repeated cross-validation on the same folds.
 
     Uses the Nadeau-Bengio corrected resampled t-test: plain paired t-tests on CV folds are
@@ -460,12 +568,17 @@ def compare_cv(model_a, model_b, X, y, *, cv: int = 5, repeats: int = 3, scoring
     try:
         scorer = get_scorer(scoring)
     except ValueError as e:
-        raise UnknownNameError(f"unknown scoring {scoring!r}; use a scikit-learn scorer name such as "
-                               f"{', '.join(_CV_SCORING)}") from e
+        raise UnknownNameError(
+            f"unknown scoring {scoring!r}; use a scikit-learn scorer name such as "
+            f"{', '.join(_CV_SCORING)}"
+        ) from e
     splitter = (RepeatedStratifiedKFold if classifier else RepeatedKFold)(
-        n_splits=cv, n_repeats=repeats, random_state=seed)
+        n_splits=cv, n_repeats=repeats, random_state=seed
+    )
     splits = list(splitter.split(np.zeros(len(y_arr)), y_arr))
-    take = (lambda data, idx: data.iloc[idx]) if hasattr(X, "iloc") else (lambda data, idx: data[idx])
+    take = (
+        (lambda data, idx: data.iloc[idx]) if hasattr(X, "iloc") else (lambda data, idx: data[idx])
+    )
     ytake = (lambda idx: y.iloc[idx]) if hasattr(y, "iloc") else (lambda idx: y_arr[idx])
     from modelworks._progress import progress
 
@@ -481,10 +594,27 @@ def compare_cv(model_a, model_b, X, y, *, cv: int = 5, repeats: int = 3, scoring
     n_train = float(np.mean([len(tr) for tr, _ in splits]))
     res = corrected_ttest(sb_arr - sa_arr, n_train, n_test, alpha=0.05)
     return ComparisonResult(
-        test="corrected resampled t-test (Nadeau-Bengio)", metric=disp, names=names,
-        score_a=float(sa_arr.mean()), score_b=float(sb_arr.mean()), difference=res["mean"],
-        ci=tuple(res["ci"]), p_value=res["p_value"], alpha=alpha, higher_is_better=higher, points=points,
-        details={"splits": len(splits), "folds": cv, "repeats": repeats, "t": res["t"], "df": res["df"],
-                 "scores_a": sa_arr.tolist(), "scores_b": sb_arr.tolist(), "n_train": n_train,
-                 "n_test": n_test, "scoring": scoring},
+        test="corrected resampled t-test (Nadeau-Bengio)",
+        metric=disp,
+        names=names,
+        score_a=float(sa_arr.mean()),
+        score_b=float(sb_arr.mean()),
+        difference=res["mean"],
+        ci=tuple(res["ci"]),
+        p_value=res["p_value"],
+        alpha=alpha,
+        higher_is_better=higher,
+        points=points,
+        details={
+            "splits": len(splits),
+            "folds": cv,
+            "repeats": repeats,
+            "t": res["t"],
+            "df": res["df"],
+            "scores_a": sa_arr.tolist(),
+            "scores_b": sb_arr.tolist(),
+            "n_train": n_train,
+            "n_test": n_test,
+            "scoring": scoring,
+        },
     )

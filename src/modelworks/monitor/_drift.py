@@ -30,9 +30,28 @@ CORRECTIONS: dict[str, tuple[str | None, str]] = {
 DEFAULT_MIN_EFFECT: dict[str, float] = {"numeric": 0.1, "categorical": 0.05, "missing": 0.02}
 
 TABLE_COLUMNS = [
-    "column", "kind", "status", "drifted", "reason", "test", "statistic", "p_value", "p_adjusted",
-    "effect_name", "effect", "min_effect", "wasserstein", "psi", "js", "n_ref", "n_cur",
-    "missing_ref", "missing_cur", "missing_p", "missing_p_adjusted", "note",
+    "column",
+    "kind",
+    "status",
+    "drifted",
+    "reason",
+    "test",
+    "statistic",
+    "p_value",
+    "p_adjusted",
+    "effect_name",
+    "effect",
+    "min_effect",
+    "wasserstein",
+    "psi",
+    "js",
+    "n_ref",
+    "n_cur",
+    "missing_ref",
+    "missing_cur",
+    "missing_p",
+    "missing_p_adjusted",
+    "note",
 ]
 
 
@@ -81,7 +100,11 @@ class DriftRule:
         return f"{CORRECTIONS[self.correction][1]} at alpha {self.alpha:g}; effect floors: {floors}"
 
     def to_dict(self) -> dict:
-        return {"correction": self.correction, "alpha": self.alpha, "min_effect": dict(self.min_effect)}
+        return {
+            "correction": self.correction,
+            "alpha": self.alpha,
+            "min_effect": dict(self.min_effect),
+        }
 
     def adjust(self, pvalues: np.ndarray) -> np.ndarray:
         """Adjusted p-values over one family of tests (statsmodels ``multipletests``)."""
@@ -130,8 +153,11 @@ def _check_kinds(ref: pd.DataFrame, cur: pd.DataFrame, columns: list[str]) -> di
             continue
         # a column entirely missing on one side carries no type information
         if ref[col].notna().any() and cur[col].notna().any():
+
             def word(k, s):
-                return f"{'numeric' if k != 'categorical' else 'text'} ({s.dtype}, e.g. {_example(s)})"
+                return (
+                    f"{'numeric' if k != 'categorical' else 'text'} ({s.dtype}, e.g. {_example(s)})"
+                )
 
             raise MonitorError(
                 f"column '{col}' is {word(k_ref, ref[col])} in the reference but "
@@ -153,12 +179,16 @@ class PreparedReference:
     """A reference table prepared once (numeric columns sorted, categorical counts) so that many
     current batches can be compared with it cheaply."""
 
-    def __init__(self, frame: pd.DataFrame, *, columns: list[str] | None = None, cache: bool = True) -> None:
+    def __init__(
+        self, frame: pd.DataFrame, *, columns: list[str] | None = None, cache: bool = True
+    ) -> None:
         frame = _frame(frame, "reference")
         self.columns = _select(frame, columns, "reference")
         self.frame = frame
         self.n_rows = len(frame)
-        self.cache = cache  # keep sorted columns for the next batch (costs one copy of the numeric data)
+        self.cache = (
+            cache  # keep sorted columns for the next batch (costs one copy of the numeric data)
+        )
         self._prepared: dict[str, Any] = {}
 
     def get(self, col: str, kind: str):
@@ -187,7 +217,9 @@ def _frame(data, name: str) -> pd.DataFrame:
     if frame.shape[1] == 0:
         raise MonitorError(f"the {name} data has no columns")
     if len(frame) == 0:
-        raise MonitorError(f"the {name} data has no rows; drift needs at least one row on each side")
+        raise MonitorError(
+            f"the {name} data has no rows; drift needs at least one row on each side"
+        )
     frame = frame.copy(deep=False)
     frame.columns = [str(c) for c in frame.columns]
     return frame
@@ -232,14 +264,18 @@ def _categorical_from_counts(aligned: pd.DataFrame, n_ref, miss_ref, n_cur, miss
     if len(aligned) > _stats.MAX_CATEGORIES:
         order = (aligned["ref"] + aligned["cur"]).sort_values(ascending=False).index
         keep = aligned.loc[order[: _stats.MAX_CATEGORIES - 1]]
-        rest = aligned.loc[order[_stats.MAX_CATEGORIES - 1:]].sum().to_frame("(other)").T
+        rest = aligned.loc[order[_stats.MAX_CATEGORIES - 1 :]].sum().to_frame("(other)").T
         aligned = pd.concat([keep, rest])
-        note = (note + "; " if note else "") + f"rarest levels pooled beyond {_stats.MAX_CATEGORIES}"
+        note = (
+            note + "; " if note else ""
+        ) + f"rarest levels pooled beyond {_stats.MAX_CATEGORIES}"
     row = {}
     if aligned["ref"].sum() > 0 and aligned["cur"].sum() > 0:
         row = _stats.categorical_stats(aligned["ref"].to_numpy(), aligned["cur"].to_numpy())
         if len(aligned) == 1:
-            note = (note + "; " if note else "") + f"constant: one level ({aligned.index[0]}) on both sides"
+            note = (
+                note + "; " if note else ""
+            ) + f"constant: one level ({aligned.index[0]}) on both sides"
     row["note"] = note
     return row, n_ref, miss_ref, n_cur, miss_cur
 
@@ -256,7 +292,8 @@ def _numeric_from_sorted(ref: _stats.NumericRef, cur_sorted, n_cur, miss_cur):
         if ref.spread == 0:
             same = cur_sorted[0] == cur_sorted[-1] == ref.sorted[0]
             row["note"] = (
-                f"constant ({ref.sorted[0]:g}) on both sides" if same
+                f"constant ({ref.sorted[0]:g}) on both sides"
+                if same
                 else f"constant ({ref.sorted[0]:g}) in the reference; effect is infinite if it moved"
             )
         else:
@@ -268,20 +305,34 @@ def _finish_row(name: str, kind: str, parts) -> dict:
     row, n_ref, miss_ref, n_cur, miss_cur = parts
     testable = "p_value" in row
     out = {
-        "column": name, "kind": kind, "n_ref": n_ref, "n_cur": n_cur,
+        "column": name,
+        "kind": kind,
+        "n_ref": n_ref,
+        "n_cur": n_cur,
         "missing_ref": miss_ref / n_ref if n_ref else np.nan,
         "missing_cur": miss_cur / n_cur if n_cur else np.nan,
-        "test": row.get("test", "—"), "statistic": row.get("statistic", np.nan),
-        "p_value": row.get("p_value", np.nan), "effect_name": row.get("effect_name", "—"),
-        "effect": row.get("effect", np.nan), "wasserstein": row.get("wasserstein", np.nan),
-        "psi": row.get("psi", np.nan), "js": row.get("js", np.nan), "note": row.get("note", ""),
+        "test": row.get("test", "—"),
+        "statistic": row.get("statistic", np.nan),
+        "p_value": row.get("p_value", np.nan),
+        "effect_name": row.get("effect_name", "—"),
+        "effect": row.get("effect", np.nan),
+        "wasserstein": row.get("wasserstein", np.nan),
+        "psi": row.get("psi", np.nan),
+        "js": row.get("js", np.nan),
+        "note": row.get("note", ""),
     }
     if not testable:
-        where = [s for s, miss, n in (("reference", miss_ref, n_ref), ("current", miss_cur, n_cur)) if miss == n]
+        where = [
+            s
+            for s, miss, n in (("reference", miss_ref, n_ref), ("current", miss_cur, n_cur))
+            if miss == n
+        ]
         out["note"] = "all missing in " + (" and ".join(where) if len(where) < 2 else "both")
     has_missing = (miss_ref + miss_cur) > 0
     if has_missing:
-        out["missing_p"], out["_missing_change"] = _stats.missing_stats(miss_ref, n_ref, miss_cur, n_cur)
+        out["missing_p"], out["_missing_change"] = _stats.missing_stats(
+            miss_ref, n_ref, miss_cur, n_cur
+        )
     else:
         out["missing_p"], out["_missing_change"] = np.nan, 0.0
     return out
@@ -303,10 +354,16 @@ def _assemble(rows: list[dict], rule: DriftRule, *, only_ref=(), only_cur=()) ->
     m_adj[~np.isnan(mp)] = adjusted[k:]
     table["p_adjusted"] = p_adj
     table["missing_p_adjusted"] = m_adj
-    floors = table["kind"].map(lambda k: rule.min_effect["categorical" if k == "categorical" else "numeric"])
+    floors = table["kind"].map(
+        lambda k: rule.min_effect["categorical" if k == "categorical" else "numeric"]
+    )
     table["min_effect"] = floors.astype(float)
-    dist = (p_adj <= rule.alpha) & (table["effect"].to_numpy(dtype=float) >= table["min_effect"].to_numpy())
-    miss = (m_adj <= rule.alpha) & (table["_missing_change"].to_numpy(dtype=float) >= rule.min_effect["missing"])
+    dist = (p_adj <= rule.alpha) & (
+        table["effect"].to_numpy(dtype=float) >= table["min_effect"].to_numpy()
+    )
+    miss = (m_adj <= rule.alpha) & (
+        table["_missing_change"].to_numpy(dtype=float) >= rule.min_effect["missing"]
+    )
     reasons = []
     for d, m in zip(dist, miss):
         reasons.append(" + ".join(r for r, on in (("distribution", d), ("missing rate", m)) if on))
@@ -315,11 +372,25 @@ def _assemble(rows: list[dict], rule: DriftRule, *, only_ref=(), only_cur=()) ->
     status = np.where(table["drifted"], "drift", np.where(np.isnan(pv), "untestable", "no drift"))
     table["status"] = status
     extra = [
-        {"column": c, "kind": "—", "status": "missing from current", "drifted": True,
-         "reason": "column missing from current", "note": "in the reference only"} for c in only_ref
+        {
+            "column": c,
+            "kind": "—",
+            "status": "missing from current",
+            "drifted": True,
+            "reason": "column missing from current",
+            "note": "in the reference only",
+        }
+        for c in only_ref
     ] + [
-        {"column": c, "kind": "—", "status": "new in current", "drifted": False, "reason": "",
-         "note": "in the current data only (not compared)"} for c in only_cur
+        {
+            "column": c,
+            "kind": "—",
+            "status": "new in current",
+            "drifted": False,
+            "reason": "",
+            "note": "in the current data only (not compared)",
+        }
+        for c in only_cur
     ]
     if extra:
         table = pd.concat([table, pd.DataFrame(extra)], ignore_index=True)
@@ -375,7 +446,9 @@ class DriftReport:
     @property
     def verdict(self) -> str:
         """One sentence: drift or not, where, under which rule."""
-        compared = self.table[~self.table["status"].isin(["missing from current", "new in current"])]
+        compared = self.table[
+            ~self.table["status"].isin(["missing from current", "new in current"])
+        ]
         flagged = [c for c in self.drifted if c not in self.only_in_reference]
         if flagged:
             shown = ", ".join(flagged[:8]) + (" ..." if len(flagged) > 8 else "")
@@ -385,11 +458,15 @@ class DriftReport:
         text += f" ({self.rule.label})"
         extra = []
         if self.only_in_reference:
-            extra.append("columns missing from the current data: " + ", ".join(self.only_in_reference))
+            extra.append(
+                "columns missing from the current data: " + ", ".join(self.only_in_reference)
+            )
         if self.untestable:
             notes = self.table.set_index("column").loc[self.untestable, "note"]
-            extra.append(f"{len(self.untestable)} column(s) could not be tested: "
-                         + ", ".join(f"{c} ({n})" for c, n in notes.items()))
+            extra.append(
+                f"{len(self.untestable)} column(s) could not be tested: "
+                + ", ".join(f"{c} ({n})" for c, n in notes.items())
+            )
         if self.only_in_current:
             extra.append("new columns not compared: " + ", ".join(self.only_in_current))
         if self.approximate:
@@ -402,21 +479,25 @@ class DriftReport:
     def to_dict(self) -> dict:
         from modelworks._io import to_jsonable
 
-        return to_jsonable({
-            "dataset_drift": self.dataset_drift,
-            "verdict": self.verdict,
-            "drifted": self.drifted,
-            "untestable": self.untestable,
-            "only_in_reference": self.only_in_reference,
-            "only_in_current": self.only_in_current,
-            "n_reference": self.n_reference,
-            "n_current": self.n_current,
-            "approximate": self.approximate,
-            "rule": self.rule.to_dict(),
-            "columns": self.table.to_dict(orient="records"),
-        })
+        return to_jsonable(
+            {
+                "dataset_drift": self.dataset_drift,
+                "verdict": self.verdict,
+                "drifted": self.drifted,
+                "untestable": self.untestable,
+                "only_in_reference": self.only_in_reference,
+                "only_in_current": self.only_in_current,
+                "n_reference": self.n_reference,
+                "n_current": self.n_current,
+                "approximate": self.approximate,
+                "rule": self.rule.to_dict(),
+                "columns": self.table.to_dict(orient="records"),
+            }
+        )
 
-    def plots(self, out_dir: str | os.PathLike, *, max_columns: int = 12, prefix: str = "drift") -> list[Path]:
+    def plots(
+        self, out_dir: str | os.PathLike, *, max_columns: int = 12, prefix: str = "drift"
+    ) -> list[Path]:
         """Write PNG plots: effect sizes of every column against their floors, and the
         distributions (reference vs current) of the drifted columns. Returns the paths."""
         from modelworks.monitor import _plots
@@ -424,32 +505,68 @@ class DriftReport:
         out = Path(out_dir)
         paths = [_plots.effect_overview(self.table, out / f"{prefix}-effects.png")]
         if self._reference is not None and self._current is not None:
-            cols = [c for c in self.drifted if c in self._reference.columns and c in self._current.columns]
+            cols = [
+                c
+                for c in self.drifted
+                if c in self._reference.columns and c in self._current.columns
+            ]
             if cols:
-                paths.append(_plots.distributions(
-                    self._reference, self._current, cols[:max_columns], self.table,
-                    out / f"{prefix}-distributions.png",
-                ))
+                paths.append(
+                    _plots.distributions(
+                        self._reference,
+                        self._current,
+                        cols[:max_columns],
+                        self.table,
+                        out / f"{prefix}-distributions.png",
+                    )
+                )
         return paths
 
-    def add_to_report(self, report, *, section=None, title: str = "Data drift", heading: str | None = None,
-                      order: int = 80, plots: bool = True, plot_prefix: str | None = None):
+    def add_to_report(
+        self,
+        report,
+        *,
+        section=None,
+        title: str = "Data drift",
+        heading: str | None = None,
+        order: int = 80,
+        plots: bool = True,
+        plot_prefix: str | None = None,
+    ):
         """Add the verdict, the table and the plots to a :class:`modelworks.report.Report`
         (to ``section`` if given, else to a new section). Returns the section."""
         sec = section if section is not None else report.section(title, order=order)
         if heading:
             sec.heading(heading)
         sec.text(self.verdict, css="bad" if self.dataset_drift else "ok")
-        shown = self.table[["column", "kind", "status", "test", "p_value", "p_adjusted", "effect_name",
-                            "effect", "min_effect", "psi", "missing_ref", "missing_cur", "note"]]
+        shown = self.table[
+            [
+                "column",
+                "kind",
+                "status",
+                "test",
+                "p_value",
+                "p_adjusted",
+                "effect_name",
+                "effect",
+                "min_effect",
+                "psi",
+                "missing_ref",
+                "missing_cur",
+                "note",
+            ]
+        ]
         sec.table(shown.sort_values("p_adjusted", na_position="first"), max_rows=40)
         if plots:
             captions = {
                 "effects": "Effect size per column against its floor (red: drifted)",
                 "distributions": "Reference vs current distributions of the drifted columns",
             }
-            prefix = plot_prefix or "drift-" + "".join(
-                ch if ch.isalnum() else "-" for ch in (heading or title).lower())[:40]
+            prefix = (
+                plot_prefix
+                or "drift-"
+                + "".join(ch if ch.isalnum() else "-" for ch in (heading or title).lower())[:40]
+            )
             for path in self.plots(report.plots_dir, prefix=prefix):
                 key = path.stem.rsplit("-", 1)[-1]
                 sec.image(path, captions.get(key, ""))
@@ -490,8 +607,15 @@ def _compare(ref: PreparedReference, cur: pd.DataFrame, columns: list[str] | Non
     return _assemble(rows, rule, only_ref=only_ref, only_cur=only_cur)
 
 
-def drift(reference, current, *, columns: list[str] | None = None, correction: str = "bh",
-          alpha: float = 0.05, min_effect: float | Mapping[str, float] | None = None) -> DriftReport:
+def drift(
+    reference,
+    current,
+    *,
+    columns: list[str] | None = None,
+    correction: str = "bh",
+    alpha: float = 0.05,
+    min_effect: float | Mapping[str, float] | None = None,
+) -> DriftReport:
     """Compare the current data with a reference, column by column, with false-alarm control.
 
     Numeric (and datetime) columns get a two-sample Kolmogorov-Smirnov test (scipy's p-values)
@@ -533,14 +657,22 @@ def drift(reference, current, *, columns: list[str] | None = None, correction: s
     """
     rule = DriftRule.make(correction, alpha, min_effect)
     # one comparison: prepare each reference column when it is compared and let it go after
-    ref = reference if isinstance(reference, PreparedReference) else PreparedReference(
-        _reference_frame(reference), cache=False
+    ref = (
+        reference
+        if isinstance(reference, PreparedReference)
+        else PreparedReference(_reference_frame(reference), cache=False)
     )
     cur = _frame(current, "current")
     ref = _drop_absent_target(ref, cur)
     table = _compare(ref, cur, columns, rule)
-    return DriftReport(table=table, rule=rule, n_reference=ref.n_rows, n_current=len(cur),
-                       _reference=ref.frame, _current=cur)
+    return DriftReport(
+        table=table,
+        rule=rule,
+        n_reference=ref.n_rows,
+        n_current=len(cur),
+        _reference=ref.frame,
+        _current=cur,
+    )
 
 
 def _reference_frame(reference) -> pd.DataFrame:
@@ -594,21 +726,40 @@ class SelfTestResult:
             f"raised a false alarm {rate:.1%} of the time (± {self.se:.1%})"
         )
         if rate > self.rule.alpha + 2 * self.se and self.rule.correction == "none":
-            text += (f"; above alpha {self.rule.alpha:g} because nothing corrects for testing every column "
-                     "(use correction='bh')")
+            text += (
+                f"; above alpha {self.rule.alpha:g} because nothing corrects for testing every column "
+                "(use correction='bh')"
+            )
         elif rate > self.rule.alpha + 2 * self.se:
-            text += (f"; above alpha {self.rule.alpha:g}: the tests are over-sensitive on this data (rare "
-                     f"levels, few rows), most often on '{worst[0]}'; raise min_effect or lower alpha")
+            text += (
+                f"; above alpha {self.rule.alpha:g}: the tests are over-sensitive on this data (rare "
+                f"levels, few rows), most often on '{worst[0]}'; raise min_effect or lower alpha"
+            )
         return text + "."
 
     def to_dict(self) -> dict:
-        return {"repeats": self.repeats, "alarms": self.alarms, "false_alarm_rate": self.false_alarm_rate,
-                "se": self.se, "column_alarms": self.column_alarms, "rule": self.rule.to_dict(),
-                "n_rows": self.n_rows, "verdict": self.verdict}
+        return {
+            "repeats": self.repeats,
+            "alarms": self.alarms,
+            "false_alarm_rate": self.false_alarm_rate,
+            "se": self.se,
+            "column_alarms": self.column_alarms,
+            "rule": self.rule.to_dict(),
+            "n_rows": self.n_rows,
+            "verdict": self.verdict,
+        }
 
 
-def self_test(reference, *, repeats: int = 200, columns: list[str] | None = None, correction: str = "bh",
-              alpha: float = 0.05, min_effect=None, seed: int = 0) -> SelfTestResult:
+def self_test(
+    reference,
+    *,
+    repeats: int = 200,
+    columns: list[str] | None = None,
+    correction: str = "bh",
+    alpha: float = 0.05,
+    min_effect=None,
+    seed: int = 0,
+) -> SelfTestResult:
     """Estimate how often the drift rule fires when nothing changed.
 
     The reference is split at random into two halves ``repeats`` times and each pair goes
@@ -649,10 +800,16 @@ def self_test(reference, *, repeats: int = 200, columns: list[str] | None = None
             if kind == "categorical":
                 ca, cb = values[a], values[b]
                 k = len(levels)
-                aligned = pd.DataFrame({"ref": np.bincount(ca[ca >= 0], minlength=k),
-                                        "cur": np.bincount(cb[cb >= 0], minlength=k)}, index=levels)
-                parts = _categorical_from_counts(aligned, a.size, int((ca < 0).sum()), b.size,
-                                                 int((cb < 0).sum()))
+                aligned = pd.DataFrame(
+                    {
+                        "ref": np.bincount(ca[ca >= 0], minlength=k),
+                        "cur": np.bincount(cb[cb >= 0], minlength=k),
+                    },
+                    index=levels,
+                )
+                parts = _categorical_from_counts(
+                    aligned, a.size, int((ca < 0).sum()), b.size, int((cb < 0).sum())
+                )
             else:
                 ref = _stats.NumericRef.from_values(values[a])
                 parts = _numeric_row(ref, values[b])
@@ -662,8 +819,9 @@ def self_test(reference, *, repeats: int = 200, columns: list[str] | None = None
         alarms += bool(flagged)
         for c in flagged:
             column_alarms[c] += 1
-    return SelfTestResult(repeats=repeats, alarms=alarms, column_alarms=column_alarms, rule=rule,
-                          n_rows=n)
+    return SelfTestResult(
+        repeats=repeats, alarms=alarms, column_alarms=column_alarms, rule=rule, n_rows=n
+    )
 
 
 # ----------------------------------------------------------------------------- over time
@@ -694,8 +852,10 @@ class DriftTimeline:
         bad = self.drifted_batches
         if not bad:
             return f"No drift in any of {n} batches ({self.rule.label})."
-        return (f"Drift in {len(bad)} of {n} batches, first at {bad[0]} ({self.rule.label}); "
-                f"most often: {', '.join(self.most_drifted()[:5])}.")
+        return (
+            f"Drift in {len(bad)} of {n} batches, first at {bad[0]} ({self.rule.label}); "
+            f"most often: {', '.join(self.most_drifted()[:5])}."
+        )
 
     def most_drifted(self) -> list[str]:
         t = self.table[self.table["drifted"].astype(bool)]
@@ -704,9 +864,14 @@ class DriftTimeline:
     def to_dict(self) -> dict:
         from modelworks._io import to_jsonable
 
-        return to_jsonable({"verdict": self.verdict, "rule": self.rule.to_dict(),
-                            "batches": self.summary.to_dict(orient="records"),
-                            "columns": self.table.to_dict(orient="records")})
+        return to_jsonable(
+            {
+                "verdict": self.verdict,
+                "rule": self.rule.to_dict(),
+                "batches": self.summary.to_dict(orient="records"),
+                "columns": self.table.to_dict(orient="records"),
+            }
+        )
 
     def plot(self, path: str | os.PathLike) -> Path:
         """Heatmap of each column's effect size (relative to its floor) per batch; drifted cells
@@ -715,11 +880,16 @@ class DriftTimeline:
 
         return _plots.timeline(self.table, self.summary, Path(path))
 
-    def add_to_report(self, report, *, section=None, title: str = "Drift over time", order: int = 81):
+    def add_to_report(
+        self, report, *, section=None, title: str = "Drift over time", order: int = 81
+    ):
         sec = section if section is not None else report.section(title, order=order)
         sec.text(self.verdict, css="bad" if self.drifted_batches else "ok")
         sec.table(self.summary, max_rows=60)
-        sec.image(self.plot(report.plots_dir / "drift-over-time.png"), "Effect size / floor per batch and column")
+        sec.image(
+            self.plot(report.plots_dir / "drift-over-time.png"),
+            "Effect size / floor per batch and column",
+        )
         return sec
 
 
@@ -727,11 +897,13 @@ def _iter_batches(batches, by: str | None, batch_rows: int):
     if isinstance(batches, pd.DataFrame):
         if by is None:
             for i, start in enumerate(range(0, len(batches), batch_rows)):
-                yield i, batches.iloc[start:start + batch_rows]
+                yield i, batches.iloc[start : start + batch_rows]
             return
         if by not in batches.columns:
-            raise ColumnError(f"by column '{by}' not in the batches; columns are: "
-                              f"{', '.join(map(str, batches.columns[:30]))}")
+            raise ColumnError(
+                f"by column '{by}' not in the batches; columns are: "
+                f"{', '.join(map(str, batches.columns[:30]))}"
+            )
         for key, part in batches.groupby(by, sort=True, observed=True):
             yield key, part.drop(columns=[by])
         return
@@ -752,9 +924,17 @@ def _iter_batches(batches, by: str | None, batch_rows: int):
     )
 
 
-def drift_over_time(reference, batches, *, by: str | None = None, batch_rows: int = 100_000,
-                    columns: list[str] | None = None, correction: str = "bh", alpha: float = 0.05,
-                    min_effect=None) -> DriftTimeline:
+def drift_over_time(
+    reference,
+    batches,
+    *,
+    by: str | None = None,
+    batch_rows: int = 100_000,
+    columns: list[str] | None = None,
+    correction: str = "bh",
+    alpha: float = 0.05,
+    min_effect=None,
+) -> DriftTimeline:
     """Run :func:`drift` for each batch against one reference (prepared once).
 
     Parameters
@@ -783,23 +963,58 @@ def drift_over_time(reference, batches, *, by: str | None = None, batch_rows: in
 
     for label, part in progress(_iter_batches(batches, by, batch_rows), desc="drift batches"):
         if len(part) == 0:
-            summary.append({"batch": label, "rows": 0, "dataset_drift": False, "n_drifted": 0,
-                            "drifted": "", "verdict": "empty batch: nothing to compare"})
+            summary.append(
+                {
+                    "batch": label,
+                    "rows": 0,
+                    "dataset_drift": False,
+                    "n_drifted": 0,
+                    "drifted": "",
+                    "verdict": "empty batch: nothing to compare",
+                }
+            )
             continue
         part = _frame(part, "current")
         if not tables:  # batches share their columns: settle the package target column once
             ref = _drop_absent_target(ref, part)
-        rep = DriftReport(table=_compare(ref, part, columns, rule), rule=rule,
-                          n_reference=ref.n_rows, n_current=len(part))
+        rep = DriftReport(
+            table=_compare(ref, part, columns, rule),
+            rule=rule,
+            n_reference=ref.n_rows,
+            n_current=len(part),
+        )
         reports.append(rep)
-        summary.append({"batch": label, "rows": len(part), "dataset_drift": rep.dataset_drift,
-                        "n_drifted": len(rep.drifted), "drifted": ", ".join(rep.drifted),
-                        "verdict": rep.verdict})
-        t = rep.table[["column", "status", "drifted", "p_adjusted", "effect", "min_effect", "psi"]].copy()
+        summary.append(
+            {
+                "batch": label,
+                "rows": len(part),
+                "dataset_drift": rep.dataset_drift,
+                "n_drifted": len(rep.drifted),
+                "drifted": ", ".join(rep.drifted),
+                "verdict": rep.verdict,
+            }
+        )
+        t = rep.table[
+            ["column", "status", "drifted", "p_adjusted", "effect", "min_effect", "psi"]
+        ].copy()
         t.insert(0, "batch", label)
         tables.append(t)
     if not summary:
         raise MonitorError("no batches to compare: the batches are empty")
-    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(
-        columns=["batch", "column", "status", "drifted", "p_adjusted", "effect", "min_effect", "psi"])
+    table = (
+        pd.concat(tables, ignore_index=True)
+        if tables
+        else pd.DataFrame(
+            columns=[
+                "batch",
+                "column",
+                "status",
+                "drifted",
+                "p_adjusted",
+                "effect",
+                "min_effect",
+                "psi",
+            ]
+        )
+    )
     return DriftTimeline(summary=pd.DataFrame(summary), table=table, rule=rule, reports=reports)

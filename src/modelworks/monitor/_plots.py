@@ -32,7 +32,11 @@ def effect_overview(table: pd.DataFrame, path: Path) -> Path:
     plt = _plt()
     t = table[table["effect"].notna()].copy()
     t["ratio"] = (t["effect"] / t["min_effect"].replace(0, np.nan)).fillna(t["effect"])
-    t["ratio"] = t["ratio"].replace(np.inf, np.nan).fillna(t["ratio"][np.isfinite(t["ratio"])].max() if len(t) else 1)
+    t["ratio"] = (
+        t["ratio"]
+        .replace(np.inf, np.nan)
+        .fillna(t["ratio"][np.isfinite(t["ratio"])].max() if len(t) else 1)
+    )
     t = t.sort_values("ratio").tail(40)
     fig, ax = plt.subplots(figsize=(7, max(2.0, 0.28 * len(t) + 1)))
     colors = ["#b42318" if d else "#8a94a6" for d in t["drifted"].astype(bool)]
@@ -49,8 +53,9 @@ def _sample(values: pd.Series, rng) -> pd.Series:
     return values
 
 
-def distributions(ref: pd.DataFrame, cur: pd.DataFrame, columns: list[str], table: pd.DataFrame,
-                  path: Path) -> Path:
+def distributions(
+    ref: pd.DataFrame, cur: pd.DataFrame, columns: list[str], table: pd.DataFrame, path: Path
+) -> Path:
     """Reference vs current distribution of each column: histograms or level proportions."""
     plt = _plt()
     rng = np.random.default_rng(0)
@@ -72,7 +77,10 @@ def distributions(ref: pd.DataFrame, cur: pd.DataFrame, columns: list[str], tabl
             ax.set_ylabel("share")
         else:
             if kind == "datetime":
-                r, c = pd.to_datetime(r).astype("int64") / 1e9, pd.to_datetime(c).astype("int64") / 1e9
+                r, c = (
+                    pd.to_datetime(r).astype("int64") / 1e9,
+                    pd.to_datetime(c).astype("int64") / 1e9,
+                )
             rv = _sample(pd.to_numeric(r, errors="coerce").dropna(), rng)
             cv = _sample(pd.to_numeric(c, errors="coerce").dropna(), rng)
             both = np.concatenate([rv.to_numpy(float), cv.to_numpy(float)])
@@ -84,11 +92,13 @@ def distributions(ref: pd.DataFrame, cur: pd.DataFrame, columns: list[str], tabl
                 ax.hist(cv, bins=bins, density=True, alpha=0.55, color=_CUR, label="current")
             ax.set_ylabel("density")
         eff = info.loc[col, "effect"]
-        ax.set_title(f"{col}\n{info.loc[col, 'effect_name']} {eff:.3g}, "
-                     f"missing {info.loc[col, 'missing_ref']:.0%}→{info.loc[col, 'missing_cur']:.0%}",
-                     fontsize=9)
+        ax.set_title(
+            f"{col}\n{info.loc[col, 'effect_name']} {eff:.3g}, "
+            f"missing {info.loc[col, 'missing_ref']:.0%}→{info.loc[col, 'missing_cur']:.0%}",
+            fontsize=9,
+        )
         ax.legend(fontsize=7)
-    for ax in list(axes.flat)[len(columns):]:
+    for ax in list(axes.flat)[len(columns) :]:
         ax.axis("off")
     fig.tight_layout()
     return _save(fig, path)
@@ -101,11 +111,19 @@ def timeline(table: pd.DataFrame, summary: pd.DataFrame, path: Path) -> Path:
     t["ratio"] = (t["effect"] / t["min_effect"].replace(0, np.nan)).astype(float)
     t["batch"] = t["batch"].astype(str)
     order = [str(b) for b in summary["batch"]]
-    grid = t.pivot_table(index="column", columns="batch", values="ratio", aggfunc="first").reindex(columns=order)
-    flags = t.pivot_table(index="column", columns="batch", values="drifted", aggfunc="first").reindex(
-        index=grid.index, columns=order)
-    fig, (ax, ax2) = plt.subplots(2, 1, figsize=(max(6, 0.45 * len(order) + 3), 0.3 * len(grid) + 3.5),
-                                  gridspec_kw={"height_ratios": [max(2, 0.3 * len(grid)), 1.2]}, sharex=False)
+    grid = t.pivot_table(index="column", columns="batch", values="ratio", aggfunc="first").reindex(
+        columns=order
+    )
+    flags = t.pivot_table(
+        index="column", columns="batch", values="drifted", aggfunc="first"
+    ).reindex(index=grid.index, columns=order)
+    fig, (ax, ax2) = plt.subplots(
+        2,
+        1,
+        figsize=(max(6, 0.45 * len(order) + 3), 0.3 * len(grid) + 3.5),
+        gridspec_kw={"height_ratios": [max(2, 0.3 * len(grid)), 1.2]},
+        sharex=False,
+    )
     values = np.clip(grid.to_numpy(dtype=float), 0, 3)
     im = ax.imshow(values, aspect="auto", cmap="OrRd", vmin=0, vmax=3)
     ax.set_yticks(range(len(grid)), grid.index, fontsize=7)
@@ -124,7 +142,9 @@ def timeline(table: pd.DataFrame, summary: pd.DataFrame, path: Path) -> Path:
     return _save(fig, path)
 
 
-def bootstrap_hist(diffs: np.ndarray, observed: float, ci: tuple[float, float], label: str, path: Path) -> Path:
+def bootstrap_hist(
+    diffs: np.ndarray, observed: float, ci: tuple[float, float], label: str, path: Path
+) -> Path:
     """Histogram of the bootstrap distribution of metric(B) - metric(A) with its CI."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6, 3.2))

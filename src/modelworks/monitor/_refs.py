@@ -77,7 +77,9 @@ def reference_sample(ref: str | os.PathLike) -> pd.DataFrame:
                 break
     if isinstance(sample, dict) and "records" in sample:
         sample = sample["records"]
-    elif isinstance(sample, dict) and "file" in sample:  # {"file": "reference.parquet", "format": ...}
+    elif (
+        isinstance(sample, dict) and "file" in sample
+    ):  # {"file": "reference.parquet", "format": ...}
         sample = sample["file"]
     if isinstance(sample, str | os.PathLike):
         root = getattr(loaded, "path", None) or (ref if os.path.isdir(str(ref)) else None)

@@ -50,7 +50,13 @@ class NumericRef:
             edges = np.unique(qs)
         else:
             edges = np.empty(0)
-        return cls(sorted=s, n_total=values.size, n_missing=int(values.size - n), spread=spread, edges=edges)
+        return cls(
+            sorted=s,
+            n_total=values.size,
+            n_missing=int(values.size - n),
+            spread=spread,
+            edges=edges,
+        )
 
 
 def sorted_finite(values: np.ndarray) -> tuple[np.ndarray, int]:
@@ -98,7 +104,9 @@ def ecdf_distances(a_sorted: np.ndarray, b_sorted: np.ndarray) -> tuple[float, f
     v = np.take(merged, order)
     del merged
     # counts of reference values so far; int8 view + int32 sum avoids numpy's slow bool cast
-    gap = np.cumsum((order < n1).view(np.int8), dtype=np.int32 if v.size < 2**31 else np.int64).astype(float)
+    gap = np.cumsum(
+        (order < n1).view(np.int8), dtype=np.int32 if v.size < 2**31 else np.int64
+    ).astype(float)
     del order
     gap *= 1.0 / n1 + 1.0 / n2
     k = np.arange(1.0, v.size + 1.0)

@@ -18,8 +18,9 @@ import pandas as pd
 from modelworks.exceptions import DataFileError, MonitorError
 
 
-def iter_parquet(path: str | os.PathLike, *, batch_rows: int = 100_000,
-                 columns: list[str] | None = None) -> Iterator[pd.DataFrame]:
+def iter_parquet(
+    path: str | os.PathLike, *, batch_rows: int = 100_000, columns: list[str] | None = None
+) -> Iterator[pd.DataFrame]:
     """Yield a Parquet file as DataFrames of at most ``batch_rows`` rows (bounded memory)."""
     import pyarrow.parquet as pq
 
@@ -50,7 +51,9 @@ class _NumericSketch:
         self.n_total += values.size
         self.n_missing += int(values.size - v.size)
         if v.size:
-            self.counts += np.bincount(np.searchsorted(self.edges, v, side="left"), minlength=self.counts.size)
+            self.counts += np.bincount(
+                np.searchsorted(self.edges, v, side="left"), minlength=self.counts.size
+            )
             self.lo, self.hi = min(self.lo, v.min()), max(self.hi, v.max())
 
 
@@ -83,15 +86,33 @@ def _binned_numeric(ref, sketch: _NumericSketch) -> dict:
     dec = np.searchsorted(edges, ref.edges, side="left")
     cum_cur = np.concatenate([[0], np.cumsum(sketch.counts)])
     cur_dec = np.diff(np.concatenate([[0], cum_cur[dec + 1], [n2]]))
-    ref_dec = np.diff(np.concatenate([[0], np.searchsorted(ref.sorted, ref.edges, side="right"), [n1]]))
-    return {"test": "ks (binned)", "statistic": d, "p_value": p, "effect": float(effect),
-            "effect_name": "wasserstein/sd", "wasserstein": float(effect),
-            "psi": _stats.psi(ref_dec / n1, cur_dec / n2), "js": np.nan, "note": "approximate (binned)"}
+    ref_dec = np.diff(
+        np.concatenate([[0], np.searchsorted(ref.sorted, ref.edges, side="right"), [n1]])
+    )
+    return {
+        "test": "ks (binned)",
+        "statistic": d,
+        "p_value": p,
+        "effect": float(effect),
+        "effect_name": "wasserstein/sd",
+        "wasserstein": float(effect),
+        "psi": _stats.psi(ref_dec / n1, cur_dec / n2),
+        "js": np.nan,
+        "note": "approximate (binned)",
+    }
 
 
-def drift_stream(reference, path: str | os.PathLike, *, columns: list[str] | None = None,
-                 batch_rows: int = 200_000, bins: int = 2000, correction: str = "bh",
-                 alpha: float = 0.05, min_effect=None):
+def drift_stream(
+    reference,
+    path: str | os.PathLike,
+    *,
+    columns: list[str] | None = None,
+    batch_rows: int = 200_000,
+    bins: int = 2000,
+    correction: str = "bh",
+    alpha: float = 0.05,
+    min_effect=None,
+):
     """Drift of a Parquet file too large for memory against an in-memory reference.
 
     The file is read in record batches of ``batch_rows`` rows; memory stays at one batch plus
@@ -136,7 +157,9 @@ def drift_stream(reference, path: str | os.PathLike, *, columns: list[str] | Non
         for col in common:
             if kinds[col] == "categorical":
                 vc = batch[col].value_counts(dropna=True, sort=False)
-                cat_counts[col] = vc if col not in cat_counts else cat_counts[col].add(vc, fill_value=0)
+                cat_counts[col] = (
+                    vc if col not in cat_counts else cat_counts[col].add(vc, fill_value=0)
+                )
                 cat_missing[col] = cat_missing.get(col, 0) + int(batch[col].isna().sum())
             else:
                 if col not in sketches:
@@ -148,9 +171,12 @@ def drift_stream(reference, path: str | os.PathLike, *, columns: list[str] | Non
     for col in common:
         prepared = ref.get(col, kinds[col])
         if kinds[col] == "categorical":
-            aligned = pd.concat([prepared.counts, cat_counts[col]], axis=1, keys=["ref", "cur"]).fillna(0)
-            parts = _drift._categorical_from_counts(aligned, prepared.n_total, prepared.n_missing,
-                                                    n_rows, cat_missing[col])
+            aligned = pd.concat(
+                [prepared.counts, cat_counts[col]], axis=1, keys=["ref", "cur"]
+            ).fillna(0)
+            parts = _drift._categorical_from_counts(
+                aligned, prepared.n_total, prepared.n_missing, n_rows, cat_missing[col]
+            )
         else:
             sk = sketches[col]
             row = {"note": ""}
@@ -159,5 +185,6 @@ def drift_stream(reference, path: str | os.PathLike, *, columns: list[str] | Non
             parts = (row, prepared.n_total, prepared.n_missing, sk.n_total, sk.n_missing)
         rows.append(_drift._finish_row(col, kinds[col], parts))
     table = _drift._assemble(rows, rule, only_ref=only_ref, only_cur=only_cur)
-    return _drift.DriftReport(table=table, rule=rule, n_reference=ref.n_rows, n_current=n_rows,
-                              approximate=True)
+    return _drift.DriftReport(
+        table=table, rule=rule, n_reference=ref.n_rows, n_current=n_rows, approximate=True
+    )

@@ -20,7 +20,9 @@ SELF_TEST_MAX_ROWS = 5_000  # the self-test re-sorts every column per repeat: bo
 MIN_SECONDS_FOR_AB = 5.0  # refitting two models is skipped when less time than this is left
 
 
-def shifted_copy(X_ref: pd.DataFrame, X: pd.DataFrame, *, seed: int = 0) -> tuple[pd.DataFrame, dict]:
+def shifted_copy(
+    X_ref: pd.DataFrame, X: pd.DataFrame, *, seed: int = 0
+) -> tuple[pd.DataFrame, dict]:
     """A copy of ``X`` with a known drift: two numeric columns shifted by 0.5 reference SD and one
     categorical column perturbed (30 % of rows set to its rarest level), or, with no categorical
     column, 30 % missing values in a third numeric column. Returns the copy and what was done."""
@@ -28,7 +30,11 @@ def shifted_copy(X_ref: pd.DataFrame, X: pd.DataFrame, *, seed: int = 0) -> tupl
 
     rng = np.random.default_rng(seed)
     out = X.copy()
-    numeric = [c for c in X.columns if _kind(X[c]) == "numeric" and X_ref[c].std() > 0 and X[c].nunique() > 10]
+    numeric = [
+        c
+        for c in X.columns
+        if _kind(X[c]) == "numeric" and X_ref[c].std() > 0 and X[c].nunique() > 10
+    ]
     categorical = [c for c in X.columns if _kind(X[c]) == "categorical" and X_ref[c].nunique() > 1]
     changes: dict[str, str] = {}
     for col in numeric[:2]:
@@ -41,7 +47,11 @@ def shifted_copy(X_ref: pd.DataFrame, X: pd.DataFrame, *, seed: int = 0) -> tupl
         rare = X_ref[col].value_counts().index[-1]
         values = out[col].astype(object)
         values[rows] = rare
-        out[col] = values.astype(X[col].dtype) if not isinstance(X[col].dtype, pd.CategoricalDtype) else values
+        out[col] = (
+            values.astype(X[col].dtype)
+            if not isinstance(X[col].dtype, pd.CategoricalDtype)
+            else values
+        )
         changes[col] = f"30 % of rows set to its rarest level {rare!r}"
     elif len(numeric) > 2:
         col = numeric[2]
@@ -79,7 +89,9 @@ def _abtest(ctx: RunContext) -> dict:
     _, pb = _fit_predict(ctx, b_name)
     y = np.asarray(ctx.y_test)
     if ctx.task == "regression":
-        res = compare_models(y, pa, pb, test="bootstrap", metric="rmse", names=(a_name, b_name), seed=ctx.seed)
+        res = compare_models(
+            y, pa, pb, test="bootstrap", metric="rmse", names=(a_name, b_name), seed=ctx.seed
+        )
     else:
         res = compare_models(y, pa, pb, test="mcnemar", names=(a_name, b_name))
     return {"result": res}
@@ -105,25 +117,43 @@ def step(ctx: RunContext) -> None:
     results["shift_missed"] = sorted(expected - found)
     results["false_alarms"] = sorted(found - expected)
 
-    sec.text("Data drift is tested column by column (KS for numeric, chi-squared for categorical, a "
-             "separate test for the missing-value rate), corrected across columns, and a column is flagged "
-             "only when it is significant and its effect size reaches a floor.")
-    same.add_to_report(ctx.report, section=sec, heading="Training split vs held-out split (expect no drift)",
-                       plots=False)
+    sec.text(
+        "Data drift is tested column by column (KS for numeric, chi-squared for categorical, a "
+        "separate test for the missing-value rate), corrected across columns, and a column is flagged "
+        "only when it is significant and its effect size reaches a floor."
+    )
+    same.add_to_report(
+        ctx.report,
+        section=sec,
+        heading="Training split vs held-out split (expect no drift)",
+        plots=False,
+    )
     sec.heading("Training split vs a deliberately shifted copy of the held-out split")
-    sec.text("Changes made: " + "; ".join(f"{c}: {what}" for c, what in changes.items()) + ". "
-             f"Detected: {', '.join(results['shift_detected']) or 'none'}"
-             + (f"; missed: {', '.join(results['shift_missed'])}" if results["shift_missed"] else "")
-             + (f"; also flagged: {', '.join(results['false_alarms'])}" if results["false_alarms"] else "") + ".")
+    sec.text(
+        "Changes made: " + "; ".join(f"{c}: {what}" for c, what in changes.items()) + ". "
+        f"Detected: {', '.join(results['shift_detected']) or 'none'}"
+        + (f"; missed: {', '.join(results['shift_missed'])}" if results["shift_missed"] else "")
+        + (
+            f"; also flagged: {', '.join(results['false_alarms'])}"
+            if results["false_alarms"]
+            else ""
+        )
+        + "."
+    )
     if results["shift_missed"]:
-        sec.text(f"The held-out split has only {len(ctx.X_test)} rows: at this size a moderate shift can stay "
-                 "below significance after the correction; on production batches of thousands of rows the "
-                 "same shift is found.", css="note")
+        sec.text(
+            f"The held-out split has only {len(ctx.X_test)} rows: at this size a moderate shift can stay "
+            "below significance after the correction; on production batches of thousands of rows the "
+            "same shift is found.",
+            css="note",
+        )
     moved.add_to_report(ctx.report, section=sec, plots=True, plot_prefix="drift-shifted")
 
     left = ctx.remaining()
     if left is None or left > 20:
-        sample = ctx.X_train.sample(n=min(len(ctx.X_train), SELF_TEST_MAX_ROWS), random_state=ctx.seed)
+        sample = ctx.X_train.sample(
+            n=min(len(ctx.X_train), SELF_TEST_MAX_ROWS), random_state=ctx.seed
+        )
         check = self_test(sample, repeats=SELF_TEST_REPEATS, seed=ctx.seed)
         results["self_test"] = check.to_dict()
         sec.heading("Self-test of the rule")
