@@ -55,6 +55,8 @@ import numpy as np  # noqa: E402
 warnings.filterwarnings("ignore")
 
 RESULTS = Path(__file__).resolve().parent / "results" / "tuning.json"
+STARTUP = 10  # random start-up calls in the overhead benchmark, for every optimiser
+PARTS = ("cases", "overhead", "storage")
 TOL = 0.002
 
 CASES = {
@@ -326,8 +328,14 @@ def overhead(n_calls, repeats):
     X = np.zeros((20, 2))
     y = np.arange(20) % 2
 
+    from modelworks.tuning import _engine
+
+    # the same number of random start-up calls everywhere (skopt's and Optuna's default, 10), so
+    # each optimiser fits its model on the same number of calls
+    _engine.N_STARTUP = STARTUP
+
     def skopt_gp(seed):
-        gp_minimize(lambda x: -_free_score(*x), dims, n_calls=n_calls, random_state=seed)
+        gp_minimize(lambda x: -_free_score(*x), dims, n_calls=n_calls, n_initial_points=STARTUP, random_state=seed)
 
     def optuna_objective(trial):
         return _free_score(trial.suggest_int("n_estimators", 50, 300),
@@ -335,11 +343,11 @@ def overhead(n_calls, repeats):
                            trial.suggest_int("max_depth", 3, 10))
 
     def optuna_gp(seed):
-        optuna.create_study(direction="maximize", sampler=optuna.samplers.GPSampler(seed=seed)).optimize(
+        optuna.create_study(direction="maximize", sampler=optuna.samplers.GPSampler(seed=seed, n_startup_trials=STARTUP)).optimize(
             optuna_objective, n_trials=n_calls)
 
     def optuna_tpe(seed):
-        optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed)).optimize(
+        optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed, n_startup_trials=STARTUP)).optimize(
             optuna_objective, n_trials=n_calls)
 
     def modelworks(strategy, stored=True):
@@ -374,6 +382,7 @@ def overhead(n_calls, repeats):
         "modelworks tpe in memory / optuna TPE": out["modelworks tpe (in memory)"]["ms_per_call_cpu"] / out["optuna TPE (raw)"]["ms_per_call_cpu"],
     }
     out["n_calls"] = n_calls
+    out["startup_calls"] = STARTUP
     out["note"] = ("free objective; modelworks includes 2-fold CV bookkeeping and result building, and "
                    "(unless 'in memory') the journal file store with its fsync per write; the others are in memory. "
                    "Raw Optuna's GP and TPE use Optuna's defaults (10 startup trials, modelworks 5), so the "
@@ -443,6 +452,8 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="one seed, the boosted case only, fewer calls")
     ap.add_argument("--cases", default=",".join(CASES))
     ap.add_argument("--out", default=str(RESULTS))
+    ap.add_argument("--parts", default=",".join(PARTS),
+                    help="which parts to run; a subset updates those parts of an existing --out file")
     args = ap.parse_args()
     seeds = [0] if args.quick else list(range(args.seeds))
     cases = ["xgb-boosted-grid"] if args.quick else args.cases.split(",")
@@ -458,24 +469,33 @@ def main() -> None:
               "versions": {"python": platform.python_version(), "sklearn": sklearn.__version__,
                            "optuna": optuna.__version__, "skopt": skopt.__version__},
               "cases": {}}
-    for name in cases:
+    parts = args.parts.split(",")
+    partial = set(parts) != set(PARTS) and Path(args.out).exists()
+    if partial:  # keep the other parts (and their run's load figures) from the file
+        result = json.loads(Path(args.out).read_text())
+        result["updated_parts"] = parts
+    for name in cases if "cases" in parts else []:
         result["cases"][name] = bench_case(name, CASES[name], seeds, data, min(args.grid_repeats, len(seeds)))
         print_case(name, result["cases"][name])
     n_calls, reps = (20, 1) if args.quick else (30, 3)
-    result["overhead_per_call"] = overhead(n_calls, reps)
+    if "overhead" in parts:
+        result["overhead_per_call"] = overhead(n_calls, reps)
     print(f"\noptimiser overhead per call ({n_calls} calls, free objective, median of {reps}):")
     for name, r in result["overhead_per_call"].items():
         if isinstance(r, dict) and "ms_per_call_cpu" in r:
             print(f"  {name:<24} {r['ms_per_call_cpu']:8.1f} ms cpu  {r['ms_per_call_wall']:8.1f} ms wall")
     for name, v in result["overhead_per_call"]["ratios_cpu"].items():
         print(f"  {name:<30} {v:.2f}")
-    result["storage"] = storage()
+    if "storage" in parts:
+        result["storage"] = storage()
     print("\nstudy storage (trivial objective):")
     for kind, r in result["storage"].items():
         print(f"  {kind:<8} " + "  ".join(f"{k}={v if not isinstance(v, float) else round(v, 2)}" for k, v in r.items()))
-    result["load_average_end"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-    result["total_wall_s"] = time.perf_counter() - started
-    print(f"\ntotal {result['total_wall_s']:.0f} s; load average at end {result['load_average_end']}")
+    end_load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    result["update_wall_s" if partial else "total_wall_s"] = time.perf_counter() - started
+    if not partial:
+        result["load_average_end"] = end_load
+    print(f"\ntotal {time.perf_counter() - started:.0f} s; load average at end {end_load}")
     from modelworks._io import write_json
 
     write_json(args.out, result)

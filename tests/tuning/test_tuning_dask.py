@@ -11,7 +11,6 @@ from modelworks.tuning import _engine, tune
 distributed = pytest.importorskip("distributed")
 
 
-@pytest.mark.slow
 def test_trials_run_on_a_local_dask_cluster(clf_data, tmp_path):
     X, y = clf_data
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",

@@ -122,7 +122,6 @@ def test_kill_9_mid_trial_then_resume_loses_and_duplicates_nothing(tmp_path):
     assert r.n_trials_completed == len(completed) + 2
 
 
-@pytest.mark.slow
 def test_four_processes_times_25_trials_give_exactly_100(clf_data, tmp_path):
     X, y = clf_data
     r = tune(DecisionTreeClassifier(random_state=0), X, y, strategy="random",

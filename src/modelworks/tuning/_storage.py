@@ -1,11 +1,12 @@
 """Where studies live: a journal file by default, any Optuna RDB URL at scale.
 
-Why the journal file is the default (measured here, Optuna 5.0, 2-core machine; see
-``benchmarks/bench_tuning.py --storage-only``): storage overhead per trial was 1.9 ms for
-``JournalFileBackend`` against 12-46 ms for SQLite (14 ms in WAL mode), and 8 processes x 50
-trivial trials on one study took 5.2 s against 11.4 s; neither lost a trial or reported
-"database is locked" in those runs, but Optuna's FAQ warns against SQLite with parallel
-writers while the journal appends under a file lock, which is what it was designed for.
+Why the journal file is the default (measured here, Optuna 5.0, 2-core machine, trivial
+objective; ``python benchmarks/bench_tuning.py --parts storage``): storage overhead per trial
+was 2.4 ms for ``JournalFileBackend`` against 15 ms for SQLite (12-46 ms in earlier runs, 14 ms
+in WAL mode), and 4 processes x 25 trials on one study took 1.6 s against 4.6 s (8 x 50: 5.2 s
+against 11.4 s). Neither lost a trial nor reported "database is locked" in those runs, but
+Optuna's FAQ warns against SQLite with parallel writers, while the journal appends under a
+file lock, which is what it was designed for.
 
 The journal has no heartbeat, so modelworks adds one (:class:`HeartbeatJournalStorage`): each
 running trial records a heartbeat every :data:`HEARTBEAT_INTERVAL` seconds; a RUNNING trial
