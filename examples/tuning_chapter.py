@@ -25,7 +25,9 @@ from modelworks.tuning import Integer, Real, tune
 
 def main(out_dir: Path) -> None:
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, stratify=y, random_state=0)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.2, stratify=y, random_state=0
+    )
 
     # --- Grid search (the chapter's GridSearchCV): the same param_grid, any estimator
     param_grid = {
@@ -33,9 +35,19 @@ def main(out_dir: Path) -> None:
         "max_depth": [3, 5, 7, None],
         "min_samples_split": [2, 5, 10],
     }
-    grid = tune(RandomForestClassifier(random_state=0, n_jobs=1), X_train, y_train, strategy="grid",
-                space=param_grid, cv=3, scoring="accuracy", out_dir=out_dir)
-    print(f"grid search: {grid.n_trials_completed} configurations x 3 folds in {grid.elapsed_s:.1f} s")
+    grid = tune(
+        RandomForestClassifier(random_state=0, n_jobs=1),
+        X_train,
+        y_train,
+        strategy="grid",
+        space=param_grid,
+        cv=3,
+        scoring="accuracy",
+        out_dir=out_dir,
+    )
+    print(
+        f"grid search: {grid.n_trials_completed} configurations x 3 folds in {grid.elapsed_s:.1f} s"
+    )
     print(f"  best parameters: {grid.best_params}")
     print(f"  best CV accuracy: {grid.best_score:.4f} ± {grid.best_score_std:.4f}")
 
@@ -45,11 +57,19 @@ def main(out_dir: Path) -> None:
         "learning_rate": Real(0.01, 0.3, "log-uniform"),
         "max_depth": Integer(3, 10),
     }
-    bayes = tune("xgboost", X_train, y_train, strategy="bayes", space=space, trials=15, cv=3, out_dir=out_dir)
-    print(f"Bayesian optimisation (GP): {bayes.n_trials_completed} completed, {bayes.n_trials_pruned} pruned "
-          f"in {bayes.elapsed_s:.1f} s")
-    print(f"  best parameters: { {k.removeprefix('model__'): round(v, 4) for k, v in bayes.best_params.items()} }")
-    print(f"  best CV roc_auc: {bayes.best_score:.4f} (starting parameters: {bayes.baseline_score:.4f})")
+    bayes = tune(
+        "xgboost", X_train, y_train, strategy="bayes", space=space, trials=15, cv=3, out_dir=out_dir
+    )
+    print(
+        f"Bayesian optimisation (GP): {bayes.n_trials_completed} completed, {bayes.n_trials_pruned} pruned "
+        f"in {bayes.elapsed_s:.1f} s"
+    )
+    print(
+        f"  best parameters: { {k.removeprefix('model__'): round(v, 4) for k, v in bayes.best_params.items()} }"
+    )
+    print(
+        f"  best CV roc_auc: {bayes.best_score:.4f} (starting parameters: {bayes.baseline_score:.4f})"
+    )
 
     # both best models come back refitted on the whole training split
     for name, result in (("grid rf", grid), ("bayes xgboost", bayes)):
@@ -61,4 +81,6 @@ def main(out_dir: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefix="tuning-example-")))
+    main(
+        Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefix="tuning-example-"))
+    )

@@ -24,8 +24,24 @@ def csv(tmp_path_factory):
 
 def test_tune_prints_the_best_and_writes_result_and_plots(csv, tmp_path, capsys):
     out = tmp_path / "out"
-    rc = main(["tune", str(csv), "--target", "target", "--model", "logreg", "--strategy", "tpe", "--trials", "5",
-               "--cv", "3", "--out", str(out)])
+    rc = main(
+        [
+            "tune",
+            str(csv),
+            "--target",
+            "target",
+            "--model",
+            "logreg",
+            "--strategy",
+            "tpe",
+            "--trials",
+            "5",
+            "--cv",
+            "3",
+            "--out",
+            str(out),
+        ]
+    )
     assert rc == 0
     text = capsys.readouterr().out
     assert "best CV neg_log_loss: -0." in text and "model__C = " in text
@@ -36,8 +52,25 @@ def test_tune_prints_the_best_and_writes_result_and_plots(csv, tmp_path, capsys)
 
 
 def test_rerun_resumes_and_json_is_machine_readable(csv, tmp_path, capsys):
-    args = ["tune", str(csv), "--target", "target", "--model", "knn", "--strategy", "random", "--cv", "3",
-            "--out", str(tmp_path), "--study", "k", "--space", '{"n_neighbors": [1, 40, "int"]}', "--json"]
+    args = [
+        "tune",
+        str(csv),
+        "--target",
+        "target",
+        "--model",
+        "knn",
+        "--strategy",
+        "random",
+        "--cv",
+        "3",
+        "--out",
+        str(tmp_path),
+        "--study",
+        "k",
+        "--space",
+        '{"n_neighbors": [1, 40, "int"]}',
+        "--json",
+    ]
     assert main(args + ["--trials", "3"]) == 0
     capsys.readouterr()
     assert main(args + ["--trials", "5"]) == 0
@@ -46,14 +79,20 @@ def test_rerun_resumes_and_json_is_machine_readable(csv, tmp_path, capsys):
     assert d["space"] == {"model__n_neighbors": "int [1, 40]"}
 
 
-@pytest.mark.parametrize("extra, match", [
-    (["--model", "randomforrest"], "unknown model 'randomforrest' (did you mean"),
-    (["--model", "rf", "--space", '{"n_estimator": [10, 20]}'], "unknown parameter 'n_estimator' for Pipeline (did you mean 'model__n_estimators'?)"),
-    (["--model", "rf", "--space", "{n_estimators: [10]}"], "--space is not valid JSON"),
-    (["--model", "rf", "--space", '{"max_depth": []}'], "space['max_depth'] is an empty list"),
-    (["--model", "rf", "--scoring", "acc"], "unknown scoring 'acc'"),
-    (["--model", "rf", "--storage", "redis://x"], "unknown storage scheme 'redis://'"),
-])
+@pytest.mark.parametrize(
+    "extra, match",
+    [
+        (["--model", "randomforrest"], "unknown model 'randomforrest' (did you mean"),
+        (
+            ["--model", "rf", "--space", '{"n_estimator": [10, 20]}'],
+            "unknown parameter 'n_estimator' for Pipeline (did you mean 'model__n_estimators'?)",
+        ),
+        (["--model", "rf", "--space", "{n_estimators: [10]}"], "--space is not valid JSON"),
+        (["--model", "rf", "--space", '{"max_depth": []}'], "space['max_depth'] is an empty list"),
+        (["--model", "rf", "--scoring", "acc"], "unknown scoring 'acc'"),
+        (["--model", "rf", "--storage", "redis://x"], "unknown storage scheme 'redis://'"),
+    ],
+)
 def test_user_errors_are_one_line_and_exit_2(csv, tmp_path, capsys, extra, match):
     rc = main(["tune", str(csv), "--target", "target", "--out", str(tmp_path), *extra])
     err = capsys.readouterr().err
@@ -63,21 +102,50 @@ def test_user_errors_are_one_line_and_exit_2(csv, tmp_path, capsys, extra, match
 
 
 def test_missing_target_column(csv, tmp_path, capsys):
-    assert main(["tune", str(csv), "--target", "nope", "--model", "rf", "--out", str(tmp_path)]) == 2
+    assert (
+        main(["tune", str(csv), "--target", "nope", "--model", "rf", "--out", str(tmp_path)]) == 2
+    )
     assert "target column 'nope' not found" in capsys.readouterr().err
 
 
 def test_real_subprocess(csv, tmp_path):
     env = {**os.environ, "MODELWORKS_PROGRESS": "0"}
-    help_ = subprocess.run([str(MODELWORKS), "tune", "--help"], capture_output=True, text=True, env=env, timeout=60)
+    help_ = subprocess.run(
+        [str(MODELWORKS), "tune", "--help"], capture_output=True, text=True, env=env, timeout=60
+    )
     assert help_.returncode == 0 and "--strategy {grid,random,bayes,tpe}" in help_.stdout
-    run = subprocess.run([str(MODELWORKS), "tune", str(csv), "--target", "target", "--model", "logreg",
-                          "--strategy", "grid", "--space", '{"C": [0.1, 1.0, 10.0]}', "--cv", "3",
-                          "--out", str(tmp_path)], capture_output=True, text=True, env=env, timeout=300)
+    run = subprocess.run(
+        [
+            str(MODELWORKS),
+            "tune",
+            str(csv),
+            "--target",
+            "target",
+            "--model",
+            "logreg",
+            "--strategy",
+            "grid",
+            "--space",
+            '{"C": [0.1, 1.0, 10.0]}',
+            "--cv",
+            "3",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr
     assert "trials: 3 completed, 0 pruned, 0 failed" in run.stdout
-    bad = subprocess.run([str(MODELWORKS), "tune", str(csv), "--target", "target", "--model", "rf",
-                          "--trials", "0"], capture_output=True, text=True, env=env, timeout=60)
+    bad = subprocess.run(
+        [str(MODELWORKS), "tune", str(csv), "--target", "target", "--model", "rf", "--trials", "0"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert bad.returncode == 2 and "expected a number > 0" in bad.stderr
 
 
@@ -88,19 +156,48 @@ def test_ctrl_c_stops_cleanly_keeps_trials_and_refits(csv, tmp_path):
     import optuna
 
     env = {**os.environ, "MODELWORKS_PROGRESS": "0"}
-    proc = subprocess.Popen([str(MODELWORKS), "tune", str(csv), "--target", "target", "--model", "rf",
-                             "--strategy", "random", "--trials", "200", "--cv", "3", "--pruning", "none",
-                             "--space", '{"n_estimators": [20, 300, "int"]}', "--out", str(tmp_path), "--json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [
+            str(MODELWORKS),
+            "tune",
+            str(csv),
+            "--target",
+            "target",
+            "--model",
+            "rf",
+            "--strategy",
+            "random",
+            "--trials",
+            "200",
+            "--cv",
+            "3",
+            "--pruning",
+            "none",
+            "--space",
+            '{"n_estimators": [20, 300, "int"]}',
+            "--out",
+            str(tmp_path),
+            "--json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     journal = tmp_path / "study.journal"
     storage = None
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
         if journal.exists():
-            storage = storage or optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(journal)))
+            storage = storage or optuna.storages.JournalStorage(
+                optuna.storages.journal.JournalFileBackend(str(journal))
+            )
             try:
-                done = [t for t in optuna.load_study(study_name="rf-random", storage=storage).trials
-                        if t.state.name == "COMPLETE"]
+                done = [
+                    t
+                    for t in optuna.load_study(study_name="rf-random", storage=storage).trials
+                    if t.state.name == "COMPLETE"
+                ]
             except KeyError:
                 done = []
             if len(done) >= 2:

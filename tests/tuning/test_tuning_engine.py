@@ -20,7 +20,15 @@ TREE_SPACE = {"max_depth": [1, 2, 3, None], "min_samples_leaf": [1, 5, 20]}
 @pytest.mark.parametrize("strategy", ["grid", "random", "tpe", "bayes"])
 def test_every_strategy_returns_a_refitted_best_model(clf_data, strategy):
     X, y = clf_data
-    r = tune(DecisionTreeClassifier(random_state=0), X, y, strategy=strategy, space=TREE_SPACE, trials=6, cv=3)
+    r = tune(
+        DecisionTreeClassifier(random_state=0),
+        X,
+        y,
+        strategy=strategy,
+        space=TREE_SPACE,
+        trials=6,
+        cv=3,
+    )
     assert isinstance(r, TuneResult)
     assert r.strategy == strategy and r.scoring == "roc_auc"
     assert set(r.best_params) == {"max_depth", "min_samples_leaf"}
@@ -34,8 +42,12 @@ def test_every_strategy_returns_a_refitted_best_model(clf_data, strategy):
 def test_grid_search_finds_what_gridsearchcv_finds(clf_data):
     X, y = clf_data
     folds = list(StratifiedKFold(4, shuffle=True, random_state=1).split(X, y))
-    ours = tune(DecisionTreeClassifier(random_state=0), X, y, strategy="grid", space=TREE_SPACE, cv=folds)
-    ref = GridSearchCV(DecisionTreeClassifier(random_state=0), TREE_SPACE, cv=folds, scoring="roc_auc").fit(X, y)
+    ours = tune(
+        DecisionTreeClassifier(random_state=0), X, y, strategy="grid", space=TREE_SPACE, cv=folds
+    )
+    ref = GridSearchCV(
+        DecisionTreeClassifier(random_state=0), TREE_SPACE, cv=folds, scoring="roc_auc"
+    ).fit(X, y)
     assert ours.n_trials_completed == 12  # exhaustive, no pruning for grid by default
     assert ours.best_score == pytest.approx(ref.best_score_)
     i = ref.cv_results_["params"].index(ours.best_params)
@@ -55,19 +67,38 @@ def test_zoo_model_uses_its_default_space_in_a_pipeline(clf_data):
 def test_pipeline_step_params_and_regression_default_scoring(reg_data):
     X, y = reg_data
     pipe = Pipeline([("scale", StandardScaler()), ("ridge", Ridge())])
-    r = tune(pipe, X, y, strategy="tpe", space={"ridge__alpha": (1e-3, 10.0, "log"), "scale__with_mean": [True, False]},
-             trials=5, cv=3)
+    r = tune(
+        pipe,
+        X,
+        y,
+        strategy="tpe",
+        space={"ridge__alpha": (1e-3, 10.0, "log"), "scale__with_mean": [True, False]},
+        trials=5,
+        cv=3,
+    )
     assert r.task == "regression" and r.scoring == "neg_root_mean_squared_error"
     assert r.best_score < 0 and set(r.best_params) == {"ridge__alpha", "scale__with_mean"}
 
 
 def test_same_seed_gives_the_same_trial_sequence(clf_data):
     X, y = clf_data
-    space = {"max_depth": (1, 8, "int"), "min_samples_leaf": (1, 30, "int"), "ccp_alpha": (1e-5, 1e-1, "log")}
+    space = {
+        "max_depth": (1, 8, "int"),
+        "min_samples_leaf": (1, 30, "int"),
+        "ccp_alpha": (1e-5, 1e-1, "log"),
+    }
 
     def params(seed, strategy):
-        r = tune(DecisionTreeClassifier(random_state=0), X, y, strategy=strategy, space=space, trials=14,
-                 cv=3, seed=seed)
+        r = tune(
+            DecisionTreeClassifier(random_state=0),
+            X,
+            y,
+            strategy=strategy,
+            space=space,
+            trials=14,
+            cv=3,
+            seed=seed,
+        )
         return r.trials[list(r.best_params)].to_numpy().tolist()
 
     assert params(3, "tpe") == params(3, "tpe")
@@ -78,8 +109,17 @@ def test_same_seed_gives_the_same_trial_sequence(clf_data):
 def test_pruned_trials_are_kept_with_their_state(clf_data):
     X, y = clf_data
     space = {"max_depth": (1, 8, "int"), "min_samples_leaf": (1, 60, "int")}
-    r = tune(DecisionTreeClassifier(random_state=0), X, y, strategy="random", space=space, trials=25, cv=5,
-             pruning="median", seed=1)
+    r = tune(
+        DecisionTreeClassifier(random_state=0),
+        X,
+        y,
+        strategy="random",
+        space=space,
+        trials=25,
+        cv=5,
+        pruning="median",
+        seed=1,
+    )
     pruned = r.trials[r.trials["state"] == "PRUNED"]
     assert r.n_trials_pruned == len(pruned) >= 1
     assert (pruned["folds"] < 5).all() and pruned["value"].notna().all()
@@ -88,8 +128,16 @@ def test_pruned_trials_are_kept_with_their_state(clf_data):
 
 def test_a_revisited_point_reuses_its_score_instead_of_refitting(clf_data):
     X, y = clf_data
-    r = tune(DecisionTreeClassifier(random_state=0), X, y, strategy="random", space={"max_depth": [1, 3]},
-             trials=6, cv=3, pruning=False)
+    r = tune(
+        DecisionTreeClassifier(random_state=0),
+        X,
+        y,
+        strategy="random",
+        space={"max_depth": [1, 3]},
+        trials=6,
+        cv=3,
+        pruning=False,
+    )
     fresh = r.trials[r.trials["cached_from"].isna()]
     cached = r.trials[r.trials["cached_from"].notna()]
     assert len(fresh) == 2 and len(cached) == 4
@@ -101,18 +149,38 @@ def test_a_revisited_point_reuses_its_score_instead_of_refitting(clf_data):
 def test_a_pruned_point_proposed_again_is_evaluated_in_full_once(clf_data):
     X, y = clf_data
     space = {"max_depth": [1, 2, 4, 8], "min_samples_leaf": [1, 40]}
-    r = tune(DecisionTreeClassifier(random_state=0), X, y, strategy="random", space=space, trials=40, cv=5,
-             pruning="median", seed=0)
+    r = tune(
+        DecisionTreeClassifier(random_state=0),
+        X,
+        y,
+        strategy="random",
+        space=space,
+        trials=40,
+        cv=5,
+        pruning="median",
+        seed=0,
+    )
     t = r.trials
-    assert t.groupby(["max_depth", "min_samples_leaf"], dropna=False)["state"].apply(
-        lambda s: (s == "PRUNED").sum()).max() == 1  # never pruned twice
+    assert (
+        t.groupby(["max_depth", "min_samples_leaf"], dropna=False)["state"]
+        .apply(lambda s: (s == "PRUNED").sum())
+        .max()
+        == 1
+    )  # never pruned twice
     again = t[t["second_chance"]]
     assert len(again) >= 1 and (again["state"] == "COMPLETE").all() and (again["folds"] == 5).all()
 
 
 def test_resuming_keeps_finished_trials_and_runs_only_the_rest(clf_data, tmp_path):
     X, y = clf_data
-    kw = dict(strategy="tpe", space=TREE_SPACE, cv=3, out_dir=tmp_path, study_name="resume-me", pruning=False)
+    kw = dict(
+        strategy="tpe",
+        space=TREE_SPACE,
+        cv=3,
+        out_dir=tmp_path,
+        study_name="resume-me",
+        pruning=False,
+    )
     first = tune(DecisionTreeClassifier(random_state=0), X, y, trials=4, **kw)
     second = tune(DecisionTreeClassifier(random_state=0), X, y, trials=7, **kw)
     assert len(second.trials) == 7
@@ -120,8 +188,12 @@ def test_resuming_keeps_finished_trials_and_runs_only_the_rest(clf_data, tmp_pat
     assert kept.equals(first.trials[["number", "value", "max_depth", "min_samples_leaf"]])
     third = tune(DecisionTreeClassifier(random_state=0), X, y, trials=7, **kw)  # nothing left to do
     assert len(third.trials) == 7 and third.best_score == second.best_score
-    study = optuna.load_study(study_name="resume-me", storage=optuna.storages.JournalStorage(
-        optuna.storages.journal.JournalFileBackend(str(tmp_path / "study.journal"))))
+    study = optuna.load_study(
+        study_name="resume-me",
+        storage=optuna.storages.JournalStorage(
+            optuna.storages.journal.JournalFileBackend(str(tmp_path / "study.journal"))
+        ),
+    )
     assert len(study.trials) == 7
     assert load_study(tmp_path, "resume-me").best_value == pytest.approx(second.best_score)
 
@@ -130,7 +202,9 @@ def test_resuming_with_other_inputs_is_refused(clf_data, tmp_path):
     X, y = clf_data
     kw = dict(strategy="random", cv=3, out_dir=tmp_path, study_name="s", trials=2)
     tune(DecisionTreeClassifier(), X, y, space=TREE_SPACE, **kw)
-    with pytest.raises(TuningError, match="made with a different search space; .* another study name"):
+    with pytest.raises(
+        TuningError, match="made with a different search space; .* another study name"
+    ):
         tune(DecisionTreeClassifier(), X, y, space={"max_depth": [1, 2]}, **kw)
     with pytest.raises(TuningError, match="different data"):
         tune(DecisionTreeClassifier(), X.iloc[:100], y.iloc[:100], space=TREE_SPACE, **kw)
@@ -138,14 +212,31 @@ def test_resuming_with_other_inputs_is_refused(clf_data, tmp_path):
 
 def test_target_stops_as_soon_as_it_is_reached(clf_data):
     X, y = clf_data
-    r = tune(DecisionTreeClassifier(random_state=0), X, y, strategy="random", space=TREE_SPACE, trials=12,
-             cv=3, target=0.5, pruning=False)
+    r = tune(
+        DecisionTreeClassifier(random_state=0),
+        X,
+        y,
+        strategy="random",
+        space=TREE_SPACE,
+        trials=12,
+        cv=3,
+        target=0.5,
+        pruning=False,
+    )
     assert len(r.trials) == 1
 
 
 def test_timeout_without_trials_runs_until_time_is_up(clf_data):
     X, y = clf_data
-    r = tune(LogisticRegression(), X, y, strategy="random", space={"C": (1e-2, 1e2, "log")}, timeout=1.0, cv=2)
+    r = tune(
+        LogisticRegression(),
+        X,
+        y,
+        strategy="random",
+        space={"C": (1e-2, 1e2, "log")},
+        timeout=1.0,
+        cv=2,
+    )
     assert r.n_trials_completed >= 2 and r.elapsed_s < 10
 
 
@@ -164,46 +255,86 @@ class InterruptingTree(DecisionTreeClassifier):
 def test_ctrl_c_keeps_finished_trials_and_refits_the_best(clf_data, tmp_path):
     X, y = clf_data
     InterruptingTree.fits = 0
-    r = tune(InterruptingTree(random_state=0), X, y, strategy="random", space=TREE_SPACE, trials=10, cv=2,
-             out_dir=tmp_path, pruning=False)
+    r = tune(
+        InterruptingTree(random_state=0),
+        X,
+        y,
+        strategy="random",
+        space=TREE_SPACE,
+        trials=10,
+        cv=2,
+        out_dir=tmp_path,
+        pruning=False,
+    )
     assert r.interrupted
     assert list(r.trials["state"]) == ["COMPLETE"] * 3 + ["FAIL"]
     assert r.best_estimator.predict(X).shape == (len(X),)
-    again = tune(InterruptingTree(random_state=0), X, y, strategy="random", space=TREE_SPACE, trials=10,
-                 cv=2, out_dir=tmp_path, pruning=False)  # rerun resumes to 10 finished trials
+    again = tune(
+        InterruptingTree(random_state=0),
+        X,
+        y,
+        strategy="random",
+        space=TREE_SPACE,
+        trials=10,
+        cv=2,
+        out_dir=tmp_path,
+        pruning=False,
+    )  # rerun resumes to 10 finished trials
     assert not again.interrupted and again.n_trials_completed == 10
 
 
 def test_all_trials_failing_is_an_error_naming_the_cause(clf_data):
     X, y = clf_data
     with pytest.raises(TuningError, match=r"no trial .* completed .*3 failed.*criterion"):
-        tune(DecisionTreeClassifier(), X, y, strategy="random", space={"criterion": ["nonsense"]}, trials=3, cv=2)
+        tune(
+            DecisionTreeClassifier(),
+            X,
+            y,
+            strategy="random",
+            space={"criterion": ["nonsense"]},
+            trials=3,
+            cv=2,
+        )
 
 
 def test_result_is_json_and_draws_plots(clf_data, tmp_path):
     X, y = clf_data
     space = {"max_depth": (1, 8, "int"), "min_samples_leaf": (1, 30, "int")}
-    r = tune(DecisionTreeClassifier(random_state=0), X, y, strategy="tpe", space=space, trials=8, cv=3)
+    r = tune(
+        DecisionTreeClassifier(random_state=0), X, y, strategy="tpe", space=space, trials=8, cv=3
+    )
     d = json.loads(json.dumps(r.to_dict()))
     assert d["best_params"] == r.best_params and len(d["trials"]) == 8
     paths = r.plots(tmp_path / "plots")
     names = {p.name for p in paths}
-    assert {"tuning_history.png", "tuning_importance.png", "tuning_slice.png", "tuning_contour.png"} <= names
+    assert {
+        "tuning_history.png",
+        "tuning_importance.png",
+        "tuning_slice.png",
+        "tuning_contour.png",
+    } <= names
     assert all(p.read_bytes()[:4] == b"\x89PNG" for p in paths)
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    (dict(strategy="hyperband"), UnknownNameError, "unknown strategy 'hyperband'; use one of: grid, random, bayes, tpe"),
-    (dict(trials=0), ConfigError, "trials must be a whole number >= 1"),
-    (dict(timeout=-1), ConfigError, "timeout must be a positive number"),
-    (dict(n_jobs=0), ConfigError, "n_jobs must be a whole number"),
-    (dict(cv=1), ConfigError, "cv must be at least 2 folds"),
-    (dict(cv=70), ConfigError, r"cv=70 but class .* has only"),
-    (dict(scoring="accuracy_score"), ConfigError, "unknown scoring 'accuracy_score'"),
-    (dict(pruning="sometimes"), UnknownNameError, "pruning must be True, False or one of"),
-    (dict(task="ranking"), ConfigError, "task must be one of"),
-    (dict(storage="redis://localhost"), TuningError, "unknown storage scheme 'redis://'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (
+            dict(strategy="hyperband"),
+            UnknownNameError,
+            "unknown strategy 'hyperband'; use one of: grid, random, bayes, tpe",
+        ),
+        (dict(trials=0), ConfigError, "trials must be a whole number >= 1"),
+        (dict(timeout=-1), ConfigError, "timeout must be a positive number"),
+        (dict(n_jobs=0), ConfigError, "n_jobs must be a whole number"),
+        (dict(cv=1), ConfigError, "cv must be at least 2 folds"),
+        (dict(cv=70), ConfigError, r"cv=70 but class .* has only"),
+        (dict(scoring="accuracy_score"), ConfigError, "unknown scoring 'accuracy_score'"),
+        (dict(pruning="sometimes"), UnknownNameError, "pruning must be True, False or one of"),
+        (dict(task="ranking"), ConfigError, "task must be one of"),
+        (dict(storage="redis://localhost"), TuningError, "unknown storage scheme 'redis://'"),
+    ],
+)
 def test_bad_options_are_refused_before_any_trial(clf_data, kwargs, error, match):
     X, y = clf_data
     with pytest.raises(error, match=match):

@@ -19,9 +19,14 @@ def test_chapter_example_runs_and_resumes(tmp_path):
     out = run.stdout
     assert "grid search: 36 configurations x 3 folds" in out
     assert "best CV accuracy: 0.9" in out
-    assert "Bayesian optimisation (GP): " in out and "held-out roc_auc of the bayes xgboost: 0.9" in out
+    assert (
+        "Bayesian optimisation (GP): " in out
+        and "held-out roc_auc of the bayes xgboost: 0.9" in out
+    )
     assert "tuning_history.png" in out
-    again = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)  # resumes: nothing left
+    again = subprocess.run(
+        cmd, capture_output=True, text=True, env=env, timeout=300
+    )  # resumes: nothing left
     assert again.returncode == 0, again.stderr
     first_best = [line for line in out.splitlines() if "best CV accuracy" in line]
     assert first_best == [line for line in again.stdout.splitlines() if "best CV accuracy" in line]

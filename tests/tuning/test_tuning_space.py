@@ -33,10 +33,16 @@ def test_skopt_dimensions_as_in_the_chapter():
 
 
 def test_modelworks_types_and_zoo_ranges():
-    dists = to_distributions({
-        "a": Integer(1, 10, "log-uniform"), "b": Real(0.0, 1.0), "c": Categorical([True, False]),
-        "d": (1e-3, 1e3, "log"), "e": (2, 6, "int"), "f": (0.1, 0.9, "linear"),
-    })
+    dists = to_distributions(
+        {
+            "a": Integer(1, 10, "log-uniform"),
+            "b": Real(0.0, 1.0),
+            "c": Categorical([True, False]),
+            "d": (1e-3, 1e3, "log"),
+            "e": (2, 6, "int"),
+            "f": (0.1, 0.9, "linear"),
+        }
+    )
     assert dists["a"] == D.IntDistribution(1, 10, log=True)
     assert dists["b"] == D.FloatDistribution(0.0, 1.0)
     assert dists["c"].choices == (True, False)
@@ -50,20 +56,23 @@ def test_optuna_distributions_pass_through():
     assert to_distributions({"x": d})["x"] is d
 
 
-@pytest.mark.parametrize("space, match", [
-    ({"max_depth": []}, r"space\['max_depth'\] is an empty list"),
-    ({"C": Real(10, 1)}, r"low \(10\) is greater than high \(1\)"),
-    ({"C": (5, 1, "log")}, "greater than high"),
-    ({"C": Real(0, 1, "log-uniform")}, "log-uniform range needs low > 0"),
-    ({"C": Real(0, 1, "normal")}, "prior must be 'uniform' or 'log-uniform'"),
-    ({"n": Integer(1.5, 4)}, "whole-number bounds"),
-    ({"est": [StandardScaler()]}, "cannot be stored in a study"),
-    ({}, "the search space is empty"),
-    ([{"a": [1]}, {"b": [2]}], "list of param_grid dicts is not supported"),
-    ([skopt.space.Integer(1, 3)], "has no name"),
-    ("n_estimators", "must be a dict"),
-    ({"C": object()}, "cannot search"),
-])
+@pytest.mark.parametrize(
+    "space, match",
+    [
+        ({"max_depth": []}, r"space\['max_depth'\] is an empty list"),
+        ({"C": Real(10, 1)}, r"low \(10\) is greater than high \(1\)"),
+        ({"C": (5, 1, "log")}, "greater than high"),
+        ({"C": Real(0, 1, "log-uniform")}, "log-uniform range needs low > 0"),
+        ({"C": Real(0, 1, "normal")}, "prior must be 'uniform' or 'log-uniform'"),
+        ({"n": Integer(1.5, 4)}, "whole-number bounds"),
+        ({"est": [StandardScaler()]}, "cannot be stored in a study"),
+        ({}, "the search space is empty"),
+        ([{"a": [1]}, {"b": [2]}], "list of param_grid dicts is not supported"),
+        ([skopt.space.Integer(1, 3)], "has no name"),
+        ("n_estimators", "must be a dict"),
+        ({"C": object()}, "cannot search"),
+    ],
+)
 def test_bad_spaces_get_a_clear_error(space, match):
     with pytest.raises(SpaceError, match=match):
         to_distributions(space)
@@ -72,18 +81,27 @@ def test_bad_spaces_get_a_clear_error(space, match):
 def test_unknown_parameter_names_the_closest_valid_one():
     pipe = Pipeline([("scale", StandardScaler()), ("model", DecisionTreeClassifier())])
     dists = to_distributions({"max_depht": [1, 2]})
-    with pytest.raises(SpaceError, match=r"unknown parameter 'max_depht' for Pipeline \(did you mean 'model__max_depth'\?\)"):
+    with pytest.raises(
+        SpaceError,
+        match=r"unknown parameter 'max_depht' for Pipeline \(did you mean 'model__max_depth'\?\)",
+    ):
         resolve_names(dists, pipe, prefix="model")
 
 
 def test_bare_names_map_to_the_model_step():
     pipe = Pipeline([("scale", StandardScaler()), ("model", DecisionTreeClassifier())])
-    out = resolve_names(to_distributions({"max_depth": [1, 2], "scale__with_mean": [True, False]}), pipe, prefix="model")
+    out = resolve_names(
+        to_distributions({"max_depth": [1, 2], "scale__with_mean": [True, False]}),
+        pipe,
+        prefix="model",
+    )
     assert set(out) == {"model__max_depth", "scale__with_mean"}
 
 
 def test_grid_cuts_ranges_into_a_few_values():
-    grid = grid_values(to_distributions({"C": (1e-2, 1e2, "log"), "k": (1, 3, "int"), "m": ["a", "b"]}))
+    grid = grid_values(
+        to_distributions({"C": (1e-2, 1e2, "log"), "k": (1, 3, "int"), "m": ["a", "b"]})
+    )
     assert grid["C"] == pytest.approx([0.01, 0.1, 1.0, 10.0, 100.0])
     assert grid["k"] == [1, 2, 3]
     assert grid["m"] == ["a", "b"]
@@ -99,7 +117,13 @@ def test_contains_checks_defaults_against_the_space():
 def test_a_bad_space_fails_before_any_trial_runs(clf_data, tmp_path):
     X, y = clf_data
     with pytest.raises(SpaceError, match="empty list"):
-        tune(DecisionTreeClassifier(), X, y, space={"max_depth": [2, 3], "min_samples_leaf": []}, out_dir=tmp_path)
+        tune(
+            DecisionTreeClassifier(),
+            X,
+            y,
+            space={"max_depth": [2, 3], "min_samples_leaf": []},
+            out_dir=tmp_path,
+        )
     with pytest.raises(SpaceError, match="unknown parameter 'depth'"):
         tune("rf", X, y, space={"depth": [2, 3]}, out_dir=tmp_path)
     assert not (tmp_path / "study.journal").exists()

@@ -47,7 +47,7 @@ SLOW_MODEL = textwrap.dedent('''
     SPACE = {"tree__max_depth": (1, 10, "int"), "tree__min_samples_leaf": (1, 30, "int")}
 ''')
 
-WORKER = textwrap.dedent('''
+WORKER = textwrap.dedent("""
     import sys
     sys.path.insert(0, sys.argv[1])
     import slowmodel
@@ -56,7 +56,7 @@ WORKER = textwrap.dedent('''
     X, y = slowmodel.data()
     tune(slowmodel.model(), X, y, strategy="random", space=slowmodel.SPACE, trials=40, cv=2, pruning=False,
          out_dir=sys.argv[2], study_name="crash")
-''')
+""")
 
 
 def _journal(path):
@@ -100,8 +100,18 @@ def test_kill_9_mid_trial_then_resume_loses_and_duplicates_nothing(tmp_path):
         import slowmodel
 
         X, y = slowmodel.data()
-        r = tune(slowmodel.model(), X, y, strategy="random", space=slowmodel.SPACE, trials=len(completed) + 2,
-                 cv=2, pruning=False, out_dir=out, study_name="crash")
+        r = tune(
+            slowmodel.model(),
+            X,
+            y,
+            strategy="random",
+            space=slowmodel.SPACE,
+            trials=len(completed) + 2,
+            cv=2,
+            pruning=False,
+            out_dir=out,
+            study_name="crash",
+        )
     finally:
         sys.path.remove(str(tmp_path))
         sys.modules.pop("slowmodel", None)
@@ -117,16 +127,29 @@ def test_kill_9_mid_trial_then_resume_loses_and_duplicates_nothing(tmp_path):
         retries = [t for t in after if t.system_attrs.get("failed_trial") == number]
         assert len(retries) == 1 and retries[0].state == TrialState.COMPLETE
         assert retries[0].params == by_number[number].params
-    origins = [t.system_attrs.get("failed_trial", t.number) for t in after if t.state == TrialState.COMPLETE]
+    origins = [
+        t.system_attrs.get("failed_trial", t.number)
+        for t in after
+        if t.state == TrialState.COMPLETE
+    ]
     assert len(origins) == len(set(origins))  # 0 duplicated
     assert r.n_trials_completed == len(completed) + 2
 
 
 def test_four_processes_times_25_trials_give_exactly_100(clf_data, tmp_path):
     X, y = clf_data
-    r = tune(DecisionTreeClassifier(random_state=0), X, y, strategy="random",
-             space={"max_depth": (1, 10, "int"), "min_samples_leaf": (1, 30, "int")},
-             trials=100, cv=2, n_jobs=4, out_dir=tmp_path, pruning=False)
+    r = tune(
+        DecisionTreeClassifier(random_state=0),
+        X,
+        y,
+        strategy="random",
+        space={"max_depth": (1, 10, "int"), "min_samples_leaf": (1, 30, "int")},
+        trials=100,
+        cv=2,
+        n_jobs=4,
+        out_dir=tmp_path,
+        pruning=False,
+    )
     study = optuna.load_study(study_name=r.study_name, storage=_journal(tmp_path / "study.journal"))
     states = [t.state for t in study.trials]
     assert states.count(TrialState.COMPLETE) == 100 and len(states) == 100
@@ -138,9 +161,19 @@ def test_four_processes_times_25_trials_give_exactly_100(clf_data, tmp_path):
 
 def test_grid_search_gives_the_same_best_at_any_n_jobs(clf_data, tmp_path):
     X, y = clf_data
-    one = tune(DecisionTreeClassifier(random_state=0), X, y, strategy="grid", space=TREE_SPACE, cv=3)
-    two = tune(DecisionTreeClassifier(random_state=0), X, y, strategy="grid", space=TREE_SPACE, cv=3, n_jobs=2,
-               out_dir=tmp_path)
+    one = tune(
+        DecisionTreeClassifier(random_state=0), X, y, strategy="grid", space=TREE_SPACE, cv=3
+    )
+    two = tune(
+        DecisionTreeClassifier(random_state=0),
+        X,
+        y,
+        strategy="grid",
+        space=TREE_SPACE,
+        cv=3,
+        n_jobs=2,
+        out_dir=tmp_path,
+    )
     assert (one.best_params, one.best_score) == (two.best_params, two.best_score)
     key = ["max_depth", "min_samples_leaf"]
     a = one.trials.sort_values("number").set_index("number")[key + ["value"]]
@@ -175,8 +208,17 @@ def test_a_dead_local_worker_is_detected_without_waiting_for_the_heartbeat(tmp_p
 def test_sqlite_url_storage_opens_with_plain_optuna(clf_data, tmp_path):
     X, y = clf_data
     url = f"sqlite:///{tmp_path / 'studies.db'}"
-    r = tune(DecisionTreeClassifier(random_state=0), X, y, strategy="tpe", space=TREE_SPACE, trials=3, cv=2,
-             storage=url, study_name="sq")
+    r = tune(
+        DecisionTreeClassifier(random_state=0),
+        X,
+        y,
+        strategy="tpe",
+        space=TREE_SPACE,
+        trials=3,
+        cv=2,
+        storage=url,
+        study_name="sq",
+    )
     assert r.storage == url
     study = optuna.load_study(study_name="sq", storage=url)
     assert len(study.trials) == 3 and study.best_value == pytest.approx(r.best_score)

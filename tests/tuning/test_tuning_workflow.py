@@ -14,10 +14,24 @@ from modelworks.tuning import _workflow
 def _ctx(clf_data, tmp_path, models, budget=None):
     X, y = clf_data
     cmp = cross_validate_models(X, y, "binary", models, cv=3, seed=0)
-    return RunContext(data=X.assign(y=y), target="y", task="binary", out_dir=tmp_path, seed=0, cv=3,
-                      time_budget=budget, X_train=X, y_train=y, scoring=PRIMARY["binary"],
-                      leaderboard=cmp.leaderboard, candidates=cmp.candidates, oof=cmp.oof, folds=cmp.folds,
-                      best_name=cmp.best, report=Report(tmp_path, "t"))
+    return RunContext(
+        data=X.assign(y=y),
+        target="y",
+        task="binary",
+        out_dir=tmp_path,
+        seed=0,
+        cv=3,
+        time_budget=budget,
+        X_train=X,
+        y_train=y,
+        scoring=PRIMARY["binary"],
+        leaderboard=cmp.leaderboard,
+        candidates=cmp.candidates,
+        oof=cmp.oof,
+        folds=cmp.folds,
+        best_name=cmp.best,
+        report=Report(tmp_path, "t"),
+    )
 
 
 def test_step_tunes_the_best_model_and_reports_it(clf_data, tmp_path, monkeypatch):

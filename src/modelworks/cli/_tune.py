@@ -17,35 +17,89 @@ from modelworks.cli._common import (
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "tune", help="tune a model's hyperparameters (grid, random, Bayesian GP, TPE) with a resumable study",
+        "tune",
+        help="tune a model's hyperparameters (grid, random, Bayesian GP, TPE) with a resumable study",
         description="Cross-validate a zoo model over its search space with one Optuna engine. The study is "
         "stored in DIR/study.journal (or --storage), so rerunning the same command resumes it; "
         "Ctrl-C stops cleanly and refits the best so far. Writes DIR/result.json and plots under DIR/plots.",
     )
     p.add_argument("data", metavar="DATA", help="CSV or Parquet file")
     p.add_argument("--target", required=True, metavar="COL", help="target column")
-    p.add_argument("--model", required=True, metavar="NAME", help="zoo model to tune (see `modelworks models`)")
-    p.add_argument("--strategy", default="bayes", choices=["grid", "random", "bayes", "tpe"],
-                   help="grid: exhaustive; random; bayes: Gaussian process; tpe: Tree-structured Parzen "
-                   "(default: bayes)")
-    p.add_argument("--trials", type=positive_int, metavar="N",
-                   help="finished trials the study should reach (default: the grid, else 50, 30 for bayes)")
-    p.add_argument("--timeout", type=positive_float, metavar="SECONDS", help="start no new trial after this")
-    p.add_argument("--cv", type=positive_int, default=5, metavar="K", help="cross-validation folds (default: 5)")
-    p.add_argument("--scoring", metavar="M", help="scikit-learn scorer, e.g. roc_auc, accuracy, neg_log_loss, "
-                   "neg_root_mean_squared_error (default: by task)")
-    p.add_argument("--storage", metavar="URL", help="study store: a file path (journal) or a database URL "
-                   "such as postgresql://user:pw@host/db (default: DIR/study.journal)")
-    p.add_argument("--study", metavar="NAME", help="study name; the same name resumes (default: MODEL-STRATEGY)")
-    p.add_argument("--n-jobs", type=int, default=1, metavar="N", help="worker processes (default: 1; -1: all CPUs)")
-    p.add_argument("--dask", metavar="ADDR", help="run trials on a Dask cluster, e.g. tcp://127.0.0.1:8786")
-    p.add_argument("--pruning", default="auto", choices=["auto", "median", "halving", "none"],
-                   help="stop hopeless trials after a few folds (auto: median, none for grid)")
-    p.add_argument("--space", metavar="JSON", help="search space as JSON, e.g. "
-                   "'{\"n_estimators\": [50, 100], \"learning_rate\": [0.01, 0.3, \"log\"]}' (lists of 3 with "
-                   "\"int\"/\"log\"/\"linear\" last are ranges; default: the zoo space)")
-    p.add_argument("--task", choices=["binary", "multiclass", "regression"], help="override the inferred task")
-    p.add_argument("--features", type=csv_list, metavar="A,B", help="feature columns (default: all but the target)")
+    p.add_argument(
+        "--model", required=True, metavar="NAME", help="zoo model to tune (see `modelworks models`)"
+    )
+    p.add_argument(
+        "--strategy",
+        default="bayes",
+        choices=["grid", "random", "bayes", "tpe"],
+        help="grid: exhaustive; random; bayes: Gaussian process; tpe: Tree-structured Parzen "
+        "(default: bayes)",
+    )
+    p.add_argument(
+        "--trials",
+        type=positive_int,
+        metavar="N",
+        help="finished trials the study should reach (default: the grid, else 50, 30 for bayes)",
+    )
+    p.add_argument(
+        "--timeout", type=positive_float, metavar="SECONDS", help="start no new trial after this"
+    )
+    p.add_argument(
+        "--cv",
+        type=positive_int,
+        default=5,
+        metavar="K",
+        help="cross-validation folds (default: 5)",
+    )
+    p.add_argument(
+        "--scoring",
+        metavar="M",
+        help="scikit-learn scorer, e.g. roc_auc, accuracy, neg_log_loss, "
+        "neg_root_mean_squared_error (default: by task)",
+    )
+    p.add_argument(
+        "--storage",
+        metavar="URL",
+        help="study store: a file path (journal) or a database URL "
+        "such as postgresql://user:pw@host/db (default: DIR/study.journal)",
+    )
+    p.add_argument(
+        "--study",
+        metavar="NAME",
+        help="study name; the same name resumes (default: MODEL-STRATEGY)",
+    )
+    p.add_argument(
+        "--n-jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="worker processes (default: 1; -1: all CPUs)",
+    )
+    p.add_argument(
+        "--dask", metavar="ADDR", help="run trials on a Dask cluster, e.g. tcp://127.0.0.1:8786"
+    )
+    p.add_argument(
+        "--pruning",
+        default="auto",
+        choices=["auto", "median", "halving", "none"],
+        help="stop hopeless trials after a few folds (auto: median, none for grid)",
+    )
+    p.add_argument(
+        "--space",
+        metavar="JSON",
+        help="search space as JSON, e.g. "
+        '\'{"n_estimators": [50, 100], "learning_rate": [0.01, 0.3, "log"]}\' (lists of 3 with '
+        '"int"/"log"/"linear" last are ranges; default: the zoo space)',
+    )
+    p.add_argument(
+        "--task", choices=["binary", "multiclass", "regression"], help="override the inferred task"
+    )
+    p.add_argument(
+        "--features",
+        type=csv_list,
+        metavar="A,B",
+        help="feature columns (default: all but the target)",
+    )
     p.add_argument("--seed", type=int, default=0)
     add_out(p, "modelworks-tune", "the study, result.json and plots")
     add_json(p)
@@ -66,7 +120,10 @@ def _parse_space(text: str | None):
     if not isinstance(raw, dict):
         raise SpaceError("--space must be a JSON object of parameter -> values")
     kinds = ("int", "log", "linear", "int-log")
-    return {k: (tuple(v) if isinstance(v, list) and len(v) == 3 and v[2] in kinds else v) for k, v in raw.items()}
+    return {
+        k: (tuple(v) if isinstance(v, list) and len(v) == 3 and v[2] in kinds else v)
+        for k, v in raw.items()
+    }
 
 
 def _tune(args) -> int:
@@ -83,12 +140,29 @@ def _tune(args) -> int:
         prep = prepare(frame, args.target, task=args.task, cv=args.cv, features=args.features)
     out = Path(args.out)
     pruning = {"auto": True, "none": False}.get(args.pruning, args.pruning)
-    info(f"tuning {args.model} ({args.strategy}) on {len(prep.X)} rows, {prep.task}; study in "
-         f"{args.storage or out / 'study.journal'}")
-    result = tune(args.model, prep.X, prep.y, strategy=args.strategy, space=_parse_space(args.space),
-                  trials=args.trials, timeout=args.timeout, cv=args.cv, scoring=args.scoring, n_jobs=args.n_jobs,
-                  storage=args.storage, study_name=args.study, pruning=pruning, seed=args.seed, out_dir=out,
-                  dask=args.dask, task=prep.task)
+    info(
+        f"tuning {args.model} ({args.strategy}) on {len(prep.X)} rows, {prep.task}; study in "
+        f"{args.storage or out / 'study.journal'}"
+    )
+    result = tune(
+        args.model,
+        prep.X,
+        prep.y,
+        strategy=args.strategy,
+        space=_parse_space(args.space),
+        trials=args.trials,
+        timeout=args.timeout,
+        cv=args.cv,
+        scoring=args.scoring,
+        n_jobs=args.n_jobs,
+        storage=args.storage,
+        study_name=args.study,
+        pruning=pruning,
+        seed=args.seed,
+        out_dir=out,
+        dask=args.dask,
+        task=prep.task,
+    )
     plots = result.plots(out / "plots")
     payload = result.to_dict()
     payload["plots"] = [str(p) for p in plots]
@@ -96,19 +170,29 @@ def _tune(args) -> int:
     if args.json:
         emit_json(payload)
     else:
-        std = f" ± {result.best_score_std:.4f}" if result.best_score_std == result.best_score_std else ""
-        print(f"best CV {result.scoring}: {result.best_score:.4f}{std}  (trial {result.best_trial})")
+        std = (
+            f" ± {result.best_score_std:.4f}"
+            if result.best_score_std == result.best_score_std
+            else ""
+        )
+        print(
+            f"best CV {result.scoring}: {result.best_score:.4f}{std}  (trial {result.best_trial})"
+        )
         if result.baseline_score is not None:
             print(f"starting parameters:  {result.baseline_score:.4f}")
         for k, v in result.best_params.items():
             print(f"  {k} = {v}")
-        print(f"trials: {result.n_trials_completed} completed, {result.n_trials_pruned} pruned, "
-              f"{result.n_trials_failed} failed  ({result.elapsed_s:.1f} s)")
+        print(
+            f"trials: {result.n_trials_completed} completed, {result.n_trials_pruned} pruned, "
+            f"{result.n_trials_failed} failed  ({result.elapsed_s:.1f} s)"
+        )
         print(f"study: {result.study_name} in {result.storage}")
         for w in result.warnings:
             print(f"warning: {w}")
         print(f"result: {out / 'result.json'}")
     if result.interrupted:
-        info("interrupted: the finished trials are kept and the best so far was refitted; rerun to resume")
+        info(
+            "interrupted: the finished trials are kept and the best so far was refitted; rerun to resume"
+        )
         return 130
     return 0

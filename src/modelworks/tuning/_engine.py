@@ -43,6 +43,7 @@ TASKS = ("binary", "multiclass", "regression")
 
 # --------------------------------------------------------------------------- samplers, pruners
 
+
 def _grid_sampler(distributions, seed):
     import optuna
 
@@ -74,7 +75,12 @@ def _tpe_sampler(distributions, seed):
         return optuna.samplers.TPESampler(seed=seed, multivariate=True, n_startup_trials=N_STARTUP)
 
 
-SAMPLERS = {"grid": _grid_sampler, "random": _random_sampler, "bayes": _gp_sampler, "tpe": _tpe_sampler}
+SAMPLERS = {
+    "grid": _grid_sampler,
+    "random": _random_sampler,
+    "bayes": _gp_sampler,
+    "tpe": _tpe_sampler,
+}
 
 
 def _median_pruner():
@@ -111,7 +117,9 @@ def _pruner_name(pruning: Any, strategy: str) -> Any:
         return "none"
     if isinstance(pruning, str) and pruning in PRUNER_FACTORIES:
         return pruning
-    raise UnknownNameError(f"pruning must be True, False or one of {', '.join(PRUNERS)}, got {pruning!r}")
+    raise UnknownNameError(
+        f"pruning must be True, False or one of {', '.join(PRUNERS)}, got {pruning!r}"
+    )
 
 
 def _make_pruner(spec):
@@ -120,13 +128,18 @@ def _make_pruner(spec):
 
 # --------------------------------------------------------------------------- the objective
 
+
 def _suggest(trial, name: str, dist):
     import optuna.distributions as d
 
     table = {
         d.CategoricalDistribution: lambda: trial.suggest_categorical(name, dist.choices),
-        d.IntDistribution: lambda: trial.suggest_int(name, dist.low, dist.high, step=dist.step, log=dist.log),
-        d.FloatDistribution: lambda: trial.suggest_float(name, dist.low, dist.high, step=dist.step, log=dist.log),
+        d.IntDistribution: lambda: trial.suggest_int(
+            name, dist.low, dist.high, step=dist.step, log=dist.log
+        ),
+        d.FloatDistribution: lambda: trial.suggest_float(
+            name, dist.low, dist.high, step=dist.step, log=dist.log
+        ),
     }
     return table[type(dist)]()
 
@@ -153,7 +166,9 @@ class _Objective:
         trial.set_user_attr(_storage.WORKER_ATTR, _storage.this_worker())
         params = {name: _suggest(trial, name, dist) for name, dist in self.distributions.items()}
         done = _same_params(trial, params, TrialState.COMPLETE)
-        if done is not None:  # samplers revisit points of small discrete spaces: reuse, do not refit
+        if (
+            done is not None
+        ):  # samplers revisit points of small discrete spaces: reuse, do not refit
             trial.set_user_attr("cached_from", done.number)
             for key in ("fold_scores", "std"):
                 if key in done.user_attrs:
@@ -172,7 +187,9 @@ class _Objective:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     model.fit(_safe_indexing(self.X, train), _safe_indexing(self.y, train))
-                    score = float(scorer(model, _safe_indexing(self.X, valid), _safe_indexing(self.y, valid)))
+                    score = float(
+                        scorer(model, _safe_indexing(self.X, valid), _safe_indexing(self.y, valid))
+                    )
                 if not math.isfinite(score):
                     raise TuningError(f"the score on fold {step + 1} is {score}")
                 scores.append(score)
@@ -187,7 +204,9 @@ class _Objective:
         finally:
             if scores:  # one write per trial, not per fold (each write is an fsync in a journal)
                 trial.set_user_attr("fold_scores", scores)
-                trial.set_user_attr("std", float(np.std(scores, ddof=1)) if len(scores) > 1 else 0.0)
+                trial.set_user_attr(
+                    "std", float(np.std(scores, ddof=1)) if len(scores) > 1 else 0.0
+                )
         return float(np.mean(scores))
 
 
@@ -195,7 +214,11 @@ def _same_params(trial, params, state):
     """A finished trial of this study in ``state`` with exactly these parameters, if any."""
     want = {k: repr(v) for k, v in params.items()}
     for t in trial.study.get_trials(deepcopy=False, states=(state,)):
-        if t.number != trial.number and t.value is not None and {k: repr(v) for k, v in t.params.items()} == want:
+        if (
+            t.number != trial.number
+            and t.value is not None
+            and {k: repr(v) for k, v in t.params.items()} == want
+        ):
             return t
     return None
 
@@ -212,6 +235,7 @@ def _stop_at_target(target):
 
 # --------------------------------------------------------------------------- workers
 
+
 def _load(payload, worker_index: int):
     import optuna
 
@@ -219,11 +243,17 @@ def _load(payload, worker_index: int):
     seed = payload["seed"] if payload["strategy"] == "grid" else payload["seed"] + worker_index
     sampler = SAMPLERS[payload["strategy"]](payload["objective"].distributions, seed)
     storage = _storage.open_storage(payload["storage"])
-    return optuna.load_study(study_name=payload["study_name"], storage=storage, sampler=sampler,
-                             pruner=_make_pruner(payload["pruner"]))
+    return optuna.load_study(
+        study_name=payload["study_name"],
+        storage=storage,
+        sampler=sampler,
+        pruner=_make_pruner(payload["pruner"]),
+    )
 
 
-def run_worker(payload: dict, worker_index: int, n_trials: int | None, deadline: float | None) -> dict:
+def run_worker(
+    payload: dict, worker_index: int, n_trials: int | None, deadline: float | None
+) -> dict:
     """Run trials of a stored study until ``n_trials`` are done or ``deadline`` (epoch s) passes.
 
     Runs in a worker process or on a Dask worker; opens the study from ``payload["storage"]``.
@@ -233,14 +263,22 @@ def run_worker(payload: dict, worker_index: int, n_trials: int | None, deadline:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            study.optimize(payload["objective"], n_trials=n_trials, timeout=timeout, catch=(Exception,),
-                           callbacks=[_stop_at_target(payload["objective"].target)], gc_after_trial=False)
+            study.optimize(
+                payload["objective"],
+                n_trials=n_trials,
+                timeout=timeout,
+                catch=(Exception,),
+                callbacks=[_stop_at_target(payload["objective"].target)],
+                gc_after_trial=False,
+            )
     except KeyboardInterrupt:
         return {"worker": _storage.this_worker(), "interrupted": True}
     return {"worker": _storage.this_worker(), "interrupted": False}
 
 
-def _process_entry(payload, worker_index, n_trials, deadline, queue) -> None:  # pragma: no cover - subprocess
+def _process_entry(
+    payload, worker_index, n_trials, deadline, queue
+) -> None:  # pragma: no cover - subprocess
     try:
         queue.put(("ok", run_worker(payload, worker_index, n_trials, deadline)))
     except KeyboardInterrupt:
@@ -253,7 +291,9 @@ def _quotas(remaining: int | None, n_workers: int) -> list[int | None]:
     if remaining is None:
         return [None] * n_workers
     n_workers = max(1, min(n_workers, remaining))
-    return [remaining // n_workers + (1 if i < remaining % n_workers else 0) for i in range(n_workers)]
+    return [
+        remaining // n_workers + (1 if i < remaining % n_workers else 0) for i in range(n_workers)
+    ]
 
 
 class _Watcher:
@@ -291,8 +331,10 @@ def _run_processes(payload, quotas, deadline, watcher) -> tuple[bool, list[str]]
     ctx = mp.get_context("spawn")  # safe with torch/OpenMP already loaded in the parent
     queue = ctx.Queue()
     # not daemonic: estimators inside a worker may start their own processes (joblib)
-    procs = [ctx.Process(target=_process_entry, args=(payload, i, n, deadline, queue))
-             for i, n in enumerate(quotas)]
+    procs = [
+        ctx.Process(target=_process_entry, args=(payload, i, n, deadline, queue))
+        for i, n in enumerate(quotas)
+    ]
     interrupted = False
     try:
         for p in procs:
@@ -322,7 +364,11 @@ def _run_processes(payload, quotas, deadline, watcher) -> tuple[bool, list[str]]
         elif value.get("interrupted"):
             interrupted = True
     if not interrupted:
-        errors += [f"worker {i} exited with code {p.exitcode}" for i, p in enumerate(procs) if p.exitcode not in (0, None)]
+        errors += [
+            f"worker {i} exited with code {p.exitcode}"
+            for i, p in enumerate(procs)
+            if p.exitcode not in (0, None)
+        ]
     return interrupted, errors
 
 
@@ -337,18 +383,26 @@ def _run_dask(payload, remaining, n_jobs, deadline, watcher, dask) -> tuple[bool
         try:
             client = distributed.Client(dask, timeout=DASK_CONNECT_TIMEOUT)
         except (OSError, TimeoutError) as e:
-            raise TuningError(f"cannot reach the Dask scheduler at {dask!r} ({e}); start one with "
-                              "`dask scheduler` and workers with `dask worker ADDRESS`, or check the address") from e
+            raise TuningError(
+                f"cannot reach the Dask scheduler at {dask!r} ({e}); start one with "
+                "`dask scheduler` and workers with `dask worker ADDRESS`, or check the address"
+            ) from e
     else:
         client = dask
     interrupted = False
     errors: list[str] = []
     tag = uuid.uuid4().hex[:8]
     try:
-        n_workers = n_jobs if n_jobs > 1 else max(1, len(client.scheduler_info().get("workers", {})))
+        n_workers = (
+            n_jobs if n_jobs > 1 else max(1, len(client.scheduler_info().get("workers", {})))
+        )
         quotas = _quotas(remaining, n_workers)
-        futures = [client.submit(run_worker, payload, i, n, deadline, pure=False, key=f"modelworks-tune-{tag}-{i}")
-                   for i, n in enumerate(quotas)]
+        futures = [
+            client.submit(
+                run_worker, payload, i, n, deadline, pure=False, key=f"modelworks-tune-{tag}-{i}"
+            )
+            for i, n in enumerate(quotas)
+        ]
         try:
             while not all(f.done() for f in futures):
                 with contextlib.suppress(distributed.TimeoutError, TimeoutError):
@@ -368,6 +422,7 @@ def _run_dask(payload, remaining, n_jobs, deadline, watcher, dask) -> tuple[bool
 
 # --------------------------------------------------------------------------- inputs
 
+
 def _check_inputs(X, y):
     import pandas as pd
 
@@ -383,7 +438,9 @@ def _check_inputs(X, y):
     if len(X) != len(y):
         raise DataError(f"X has {len(X)} rows but y has {len(y)}; they must match")
     if len(X) < 4:
-        raise DataError(f"tuning needs more rows than this ({len(X)}); cross-validation needs at least a few per fold")
+        raise DataError(
+            f"tuning needs more rows than this ({len(X)}); cross-validation needs at least a few per fold"
+        )
     if y.isna().any():
         raise DataError(f"y has {int(y.isna().sum())} missing values; drop those rows first")
     X.index = range(len(X))
@@ -400,7 +457,9 @@ def _make_folds(cv, X, y, task, seed) -> list:
     from sklearn.model_selection import KFold, StratifiedKFold
 
     if isinstance(cv, bool):
-        raise ConfigError(f"cv must be a number of folds >= 2, a splitter or a list of (train, test) index pairs, got {cv!r}")
+        raise ConfigError(
+            f"cv must be a number of folds >= 2, a splitter or a list of (train, test) index pairs, got {cv!r}"
+        )
     if isinstance(cv, int | np.integer):
         cv = int(cv)
         if cv < 2:
@@ -411,24 +470,38 @@ def _make_folds(cv, X, y, task, seed) -> list:
             smallest = y.value_counts().min()
             if smallest < cv:
                 label = y.value_counts().idxmin()
-                raise ConfigError(f"cv={cv} but class {label!r} has only {smallest} rows; use cv <= {smallest}")
-            return [(np.asarray(a), np.asarray(b)) for a, b in
-                    StratifiedKFold(cv, shuffle=True, random_state=seed).split(X, y)]
-        return [(np.asarray(a), np.asarray(b)) for a, b in KFold(cv, shuffle=True, random_state=seed).split(X)]
+                raise ConfigError(
+                    f"cv={cv} but class {label!r} has only {smallest} rows; use cv <= {smallest}"
+                )
+            return [
+                (np.asarray(a), np.asarray(b))
+                for a, b in StratifiedKFold(cv, shuffle=True, random_state=seed).split(X, y)
+            ]
+        return [
+            (np.asarray(a), np.asarray(b))
+            for a, b in KFold(cv, shuffle=True, random_state=seed).split(X)
+        ]
     if hasattr(cv, "split"):
         folds = list(cv.split(X, y))
     else:
         try:
             folds = list(cv)
         except TypeError:
-            raise ConfigError(f"cv must be a number of folds, a splitter or (train, test) pairs, got {type(cv).__name__}") from None
+            raise ConfigError(
+                f"cv must be a number of folds, a splitter or (train, test) pairs, got {type(cv).__name__}"
+            ) from None
     out = []
     for i, fold in enumerate(folds):
         try:
             train, valid = (np.asarray(f, dtype=int) for f in fold)
         except (TypeError, ValueError):
             raise ConfigError(f"cv fold {i} is not a (train_indices, test_indices) pair") from None
-        if len(train) == 0 or len(valid) == 0 or max(train.max(), valid.max()) >= len(y) or min(train.min(), valid.min()) < 0:
+        if (
+            len(train) == 0
+            or len(valid) == 0
+            or max(train.max(), valid.max()) >= len(y)
+            or min(train.min(), valid.min()) < 0
+        ):
             raise ConfigError(f"cv fold {i} has empty or out-of-range indices for {len(y)} rows")
         out.append((train, valid))
     if not out:
@@ -448,13 +521,19 @@ def _estimator_and_space(model, X, task, space, seed):
         if space is None:
             space = default_space(entry.name, task)
             if not space:
-                raise SpaceError(f"model '{entry.name}' has no hyperparameters to tune; pass space=... or pick another model")
+                raise SpaceError(
+                    f"model '{entry.name}' has no hyperparameters to tune; pass space=... or pick another model"
+                )
         return estimator, space, "model", entry.name
     if not (hasattr(model, "fit") and hasattr(model, "get_params")):
-        raise ConfigError(f"model must be a zoo name (e.g. 'rf') or a scikit-learn estimator, got {type(model).__name__}")
+        raise ConfigError(
+            f"model must be a zoo name (e.g. 'rf') or a scikit-learn estimator, got {type(model).__name__}"
+        )
     if space is None:
-        raise SpaceError(f"a search space is needed for a {type(model).__name__}: pass space={{'param': [values]}}; "
-                         "zoo models (model='rf') bring their own")
+        raise SpaceError(
+            f"a search space is needed for a {type(model).__name__}: pass space={{'param': [values]}}; "
+            "zoo models (model='rf') bring their own"
+        )
     prefix = model.steps[-1][0] if isinstance(model, Pipeline) else None
     return model, space, prefix, type(model).__name__.lower()
 
@@ -468,30 +547,56 @@ def _check_scoring(estimator, scoring, task):
     try:
         check_scoring(estimator, scoring=scoring)
     except (ValueError, TypeError) as e:
-        raise ConfigError(f"unknown scoring {scoring!r}: use a scikit-learn scorer name such as "
-                          "'roc_auc', 'accuracy', 'neg_log_loss', 'neg_root_mean_squared_error', 'r2' "
-                          "or a callable scorer(estimator, X, y)") from e
+        raise ConfigError(
+            f"unknown scoring {scoring!r}: use a scikit-learn scorer name such as "
+            "'roc_auc', 'accuracy', 'neg_log_loss', 'neg_root_mean_squared_error', 'r2' "
+            "or a callable scorer(estimator, X, y)"
+        ) from e
     return scoring
 
 
 def _fingerprint(**parts) -> dict:
     import joblib
 
-    return {k: (v if isinstance(v, str | int | float | dict | type(None)) else joblib.hash(v)) for k, v in parts.items()}
+    return {
+        k: (v if isinstance(v, str | int | float | dict | type(None)) else joblib.hash(v))
+        for k, v in parts.items()
+    }
 
 
 def _finished(study) -> int:
     from optuna.trial import TrialState
 
-    return sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in study.get_trials(deepcopy=False))
+    return sum(
+        t.state in (TrialState.COMPLETE, TrialState.PRUNED)
+        for t in study.get_trials(deepcopy=False)
+    )
 
 
 # --------------------------------------------------------------------------- tune
 
-def tune(model, X, y, *, strategy: str = "bayes", space=None, trials: int | None = None,
-         timeout: float | None = None, cv=5, scoring=None, n_jobs: int = 1, storage=None,
-         study_name: str | None = None, pruning=True, seed: int = 0, out_dir=None, dask=None,
-         task: str | None = None, target: float | None = None):
+
+def tune(
+    model,
+    X,
+    y,
+    *,
+    strategy: str = "bayes",
+    space=None,
+    trials: int | None = None,
+    timeout: float | None = None,
+    cv=5,
+    scoring=None,
+    n_jobs: int = 1,
+    storage=None,
+    study_name: str | None = None,
+    pruning=True,
+    seed: int = 0,
+    out_dir=None,
+    dask=None,
+    task: str | None = None,
+    target: float | None = None,
+):
     """Tune a model's hyperparameters by cross-validation with one Optuna engine.
 
     Parameters
@@ -570,13 +675,26 @@ def tune(model, X, y, *, strategy: str = "bayes", space=None, trials: int | None
 
     started = time.monotonic()
     if strategy not in STRATEGIES:
-        raise UnknownNameError(f"unknown strategy {strategy!r}; use one of: {', '.join(STRATEGIES)}")
-    if trials is not None and (isinstance(trials, bool) or not isinstance(trials, int | np.integer) or trials < 1):
+        raise UnknownNameError(
+            f"unknown strategy {strategy!r}; use one of: {', '.join(STRATEGIES)}"
+        )
+    if trials is not None and (
+        isinstance(trials, bool) or not isinstance(trials, int | np.integer) or trials < 1
+    ):
         raise ConfigError(f"trials must be a whole number >= 1, got {trials!r}")
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0):
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0
+    ):
         raise ConfigError(f"timeout must be a positive number of seconds, got {timeout!r}")
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int | np.integer) or n_jobs == 0 or n_jobs < -1:
-        raise ConfigError(f"n_jobs must be a whole number >= 1 (or -1 for one per CPU), got {n_jobs!r}")
+    if (
+        isinstance(n_jobs, bool)
+        or not isinstance(n_jobs, int | np.integer)
+        or n_jobs == 0
+        or n_jobs < -1
+    ):
+        raise ConfigError(
+            f"n_jobs must be a whole number >= 1 (or -1 for one per CPU), got {n_jobs!r}"
+        )
     n_jobs = (os.cpu_count() or 1) if n_jobs == -1 else int(n_jobs)
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
         raise ConfigError(f"seed must be a whole number, got {seed!r}")
@@ -588,8 +706,10 @@ def tune(model, X, y, *, strategy: str = "bayes", space=None, trials: int | None
     estimator, space, prefix, label = _estimator_and_space(model, X, task, space, seed)
     distributions = _space.resolve_names(_space.to_distributions(space), estimator, prefix=prefix)
     if strategy == "grid":  # the study records exactly the grid's values
-        distributions = {k: optuna.distributions.CategoricalDistribution(v)
-                         for k, v in _space.grid_values(distributions).items()}
+        distributions = {
+            k: optuna.distributions.CategoricalDistribution(v)
+            for k, v in _space.grid_values(distributions).items()
+        }
     pruner = _pruner_name(pruning, strategy)
     scoring = _check_scoring(estimator, scoring, task)
     folds = _make_folds(cv, X, y, task, seed)
@@ -602,27 +722,46 @@ def tune(model, X, y, *, strategy: str = "bayes", space=None, trials: int | None
         raise ConfigError(f"study_name must be a non-empty string, got {study_name!r}")
 
     parallel = n_jobs > 1 or dask is not None
-    spec = storage if storage is not None else (_storage.default_storage(out_dir) if out_dir is not None else None)
+    spec = (
+        storage
+        if storage is not None
+        else (_storage.default_storage(out_dir) if out_dir is not None else None)
+    )
     tmp_dir = None
     if spec is None and parallel:
         tmp_dir = tempfile.mkdtemp(prefix="modelworks-tune-")
         spec = os.path.join(tmp_dir, _storage.DEFAULT_FILE)
     if parallel and isinstance(spec, optuna.storages.InMemoryStorage):
-        raise TuningError("parallel trials (n_jobs > 1 or dask) need a storage every worker can open: "
-                          "a file path or a database URL, not memory")
+        raise TuningError(
+            "parallel trials (n_jobs > 1 or dask) need a storage every worker can open: "
+            "a file path or a database URL, not memory"
+        )
     verbosity = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # failures are in the trials table
     try:
         study_storage = _storage.open_storage(spec)
-        config = _fingerprint(strategy=strategy, space=_space.describe(distributions),
-                              scoring=scoring if isinstance(scoring, str) else repr(scoring),
-                              estimator=type(estimator).__name__, data=(X, y), folds=folds)
+        config = _fingerprint(
+            strategy=strategy,
+            space=_space.describe(distributions),
+            scoring=scoring if isinstance(scoring, str) else repr(scoring),
+            estimator=type(estimator).__name__,
+            data=(X, y),
+            folds=folds,
+        )
         try:
-            study = optuna.create_study(study_name=study_name, storage=study_storage, direction="maximize",
-                                        sampler=sampler, pruner=_make_pruner(pruner), load_if_exists=True)
+            study = optuna.create_study(
+                study_name=study_name,
+                storage=study_storage,
+                direction="maximize",
+                sampler=sampler,
+                pruner=_make_pruner(pruner),
+                load_if_exists=True,
+            )
         except Exception as e:
-            raise TuningError(f"cannot open study '{study_name}' in {_storage.describe_storage(spec)}: "
-                              f"{type(e).__name__}: {e}") from e
+            raise TuningError(
+                f"cannot open study '{study_name}' in {_storage.describe_storage(spec)}: "
+                f"{type(e).__name__}: {e}"
+            ) from e
         _check_resume(study, config, spec)
         _storage.recover_stale_trials(study)
         fresh = not study.get_trials(deepcopy=False)
@@ -635,38 +774,68 @@ def tune(model, X, y, *, strategy: str = "bayes", space=None, trials: int | None
         watcher = _Watcher(study, remaining, f"tune {label} ({strategy})")
         interrupted, errors = False, []
         reached = target is not None and any(
-            t.value is not None and t.value >= target for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
+            t.value is not None and t.value >= target
+            for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+        )
         try:
             if remaining != 0 and not reached:
                 if not parallel:
                     try:
                         with warnings.catch_warnings():
                             warnings.simplefilter("ignore")
-                            study.optimize(objective, n_trials=remaining, timeout=timeout, catch=(Exception,),
-                                           callbacks=[watcher.callback, _stop_at_target(target)], gc_after_trial=False)
+                            study.optimize(
+                                objective,
+                                n_trials=remaining,
+                                timeout=timeout,
+                                catch=(Exception,),
+                                callbacks=[watcher.callback, _stop_at_target(target)],
+                                gc_after_trial=False,
+                            )
                     except KeyboardInterrupt:
                         interrupted = True
                 else:
-                    payload = {"objective": objective, "storage": _storage.storage_spec(study_storage),
-                               "study_name": study_name, "strategy": strategy, "seed": int(seed), "pruner": pruner}
+                    payload = {
+                        "objective": objective,
+                        "storage": _storage.storage_spec(study_storage),
+                        "study_name": study_name,
+                        "strategy": strategy,
+                        "seed": int(seed),
+                        "pruner": pruner,
+                    }
                     deadline = None if timeout is None else time.time() + timeout
                     if dask is not None:
-                        interrupted, errors = _run_dask(payload, remaining, n_jobs, deadline, watcher, dask)
+                        interrupted, errors = _run_dask(
+                            payload, remaining, n_jobs, deadline, watcher, dask
+                        )
                     else:
-                        interrupted, errors = _run_processes(payload, _quotas(remaining, n_jobs), deadline, watcher)
+                        interrupted, errors = _run_processes(
+                            payload, _quotas(remaining, n_jobs), deadline, watcher
+                        )
                     if interrupted:
                         _storage.recover_stale_trials(study)
         finally:
             watcher.close()
         if tmp_dir is not None:  # keep the finished study in memory, drop the temporary file
             memory = optuna.storages.InMemoryStorage()
-            optuna.copy_study(from_study_name=study_name, from_storage=study_storage, to_storage=memory)
+            optuna.copy_study(
+                from_study_name=study_name, from_storage=study_storage, to_storage=memory
+            )
             study = optuna.load_study(study_name=study_name, storage=memory)
             spec = None
         result: TuneResult = build_result(
-            study, estimator=estimator, X=X, y=y, strategy=strategy, scoring=scoring, task=task,
-            storage=_storage.describe_storage(spec), distributions=distributions, interrupted=interrupted,
-            elapsed=time.monotonic() - started, worker_errors=errors, model_name=label,
+            study,
+            estimator=estimator,
+            X=X,
+            y=y,
+            strategy=strategy,
+            scoring=scoring,
+            task=task,
+            storage=_storage.describe_storage(spec),
+            distributions=distributions,
+            interrupted=interrupted,
+            elapsed=time.monotonic() - started,
+            worker_errors=errors,
+            model_name=label,
         )
         return result
     finally:
@@ -675,16 +844,22 @@ def tune(model, X, y, *, strategy: str = "bayes", space=None, trials: int | None
             shutil.rmtree(tmp_dir, ignore_errors=True)
 
 
-_CONFIG_NAMES = {"folds": "cross-validation folds (cv, seed)", "space": "search space", "estimator": "model",
-                 "data": "data"}
+_CONFIG_NAMES = {
+    "folds": "cross-validation folds (cv, seed)",
+    "space": "search space",
+    "estimator": "model",
+    "data": "data",
+}
 
 
 def _check_resume(study, config: dict, spec) -> None:
     stored = study.user_attrs.get("modelworks")
     if stored is None:
         if study.get_trials(deepcopy=False):
-            raise TuningError(f"study '{study.study_name}' in {_storage.describe_storage(spec)} was not made by "
-                              "modelworks; use another --study NAME")
+            raise TuningError(
+                f"study '{study.study_name}' in {_storage.describe_storage(spec)} was not made by "
+                "modelworks; use another --study NAME"
+            )
         study.set_user_attr("modelworks", config)
         return
     differ = [_CONFIG_NAMES.get(k, k) for k in config if stored.get(k) != config[k]]

@@ -66,27 +66,29 @@ class TuneResult:
         """Everything but the model, as plain JSON types."""
         from modelworks._io import to_jsonable
 
-        return to_jsonable({
-            "model": self.model_name,
-            "task": self.task,
-            "strategy": self.strategy,
-            "scoring": self.scoring,
-            "best_params": self.best_params,
-            "best_score": self.best_score,
-            "best_score_std": self.best_score_std,
-            "best_trial": self.best_trial,
-            "baseline_score": self.baseline_score,
-            "n_trials_completed": self.n_trials_completed,
-            "n_trials_pruned": self.n_trials_pruned,
-            "n_trials_failed": self.n_trials_failed,
-            "interrupted": self.interrupted,
-            "elapsed_s": round(self.elapsed_s, 3),
-            "study_name": self.study_name,
-            "storage": self.storage,
-            "space": self.space,
-            "warnings": self.warnings,
-            "trials": self.trials.replace({np.nan: None}).to_dict(orient="records"),
-        })
+        return to_jsonable(
+            {
+                "model": self.model_name,
+                "task": self.task,
+                "strategy": self.strategy,
+                "scoring": self.scoring,
+                "best_params": self.best_params,
+                "best_score": self.best_score,
+                "best_score_std": self.best_score_std,
+                "best_trial": self.best_trial,
+                "baseline_score": self.baseline_score,
+                "n_trials_completed": self.n_trials_completed,
+                "n_trials_pruned": self.n_trials_pruned,
+                "n_trials_failed": self.n_trials_failed,
+                "interrupted": self.interrupted,
+                "elapsed_s": round(self.elapsed_s, 3),
+                "study_name": self.study_name,
+                "storage": self.storage,
+                "space": self.space,
+                "warnings": self.warnings,
+                "trials": self.trials.replace({np.nan: None}).to_dict(orient="records"),
+            }
+        )
 
     def plots(self, out_dir: str | os.PathLike) -> list[Path]:
         """Write PNG plots to ``out_dir`` and return their paths.
@@ -112,12 +114,17 @@ def trials_frame(study) -> pd.DataFrame:
     params = _param_columns(trials)
     rows = []
     for t in trials:
-        duration = (t.datetime_complete - t.datetime_start).total_seconds() if t.datetime_complete and t.datetime_start else None
+        duration = (
+            (t.datetime_complete - t.datetime_start).total_seconds()
+            if t.datetime_complete and t.datetime_start
+            else None
+        )
         row = {
             "number": t.number,
             "state": t.state.name,
-            "value": t.value if t.value is not None else (
-                t.intermediate_values[t.last_step] if t.last_step is not None else None),
+            "value": t.value
+            if t.value is not None
+            else (t.intermediate_values[t.last_step] if t.last_step is not None else None),
             "std": t.user_attrs.get("std"),
             "folds": len(t.user_attrs.get("fold_scores", [])),
             "duration_s": duration,
@@ -130,8 +137,21 @@ def trials_frame(study) -> pd.DataFrame:
         }
         row.update({p: t.params.get(p) for p in params})
         rows.append(row)
-    cols = ["number", "state", "value", "std", "folds", "duration_s", "worker", "baseline", "cached_from", "second_chance", "retry_of",
-            "error", *params]
+    cols = [
+        "number",
+        "state",
+        "value",
+        "std",
+        "folds",
+        "duration_s",
+        "worker",
+        "baseline",
+        "cached_from",
+        "second_chance",
+        "retry_of",
+        "error",
+        *params,
+    ]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -139,14 +159,32 @@ def _best_trial(study):
     """Highest value; ties go to the lowest trial number (the same at any n_jobs)."""
     from optuna.trial import TrialState
 
-    done = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)) if t.value is not None]
+    done = [
+        t
+        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        if t.value is not None
+    ]
     if not done:
         return None
     return min(done, key=lambda t: (-t.value, t.number))
 
 
-def build_result(study, *, estimator, X, y, strategy, scoring, task, storage, distributions, interrupted,
-                 elapsed, worker_errors, model_name) -> TuneResult:
+def build_result(
+    study,
+    *,
+    estimator,
+    X,
+    y,
+    strategy,
+    scoring,
+    task,
+    storage,
+    distributions,
+    interrupted,
+    elapsed,
+    worker_errors,
+    model_name,
+) -> TuneResult:
     from sklearn.base import clone
 
     from modelworks.tuning._space import describe
@@ -158,20 +196,28 @@ def build_result(study, *, estimator, X, y, strategy, scoring, task, storage, di
         why = f"; first error: {errors[0]}" if errors else ""
         if interrupted:
             raise TuningError("tuning was interrupted before any trial finished; nothing to refit")
-        raise TuningError(f"no trial of study '{study.study_name}' completed "
-                          f"({int((frame['state'] == 'PRUNED').sum())} pruned, "
-                          f"{int((frame['state'] == 'FAIL').sum())} failed){why}")
+        raise TuningError(
+            f"no trial of study '{study.study_name}' completed "
+            f"({int((frame['state'] == 'PRUNED').sum())} pruned, "
+            f"{int((frame['state'] == 'FAIL').sum())} failed){why}"
+        )
     params = dict(best.params)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = clone(estimator).set_params(**params).fit(X, y)
-    baseline = [t.value for t in study.get_trials(deepcopy=False)
-                if t.user_attrs.get("baseline") and t.state.name == "COMPLETE"]
+    baseline = [
+        t.value
+        for t in study.get_trials(deepcopy=False)
+        if t.user_attrs.get("baseline") and t.state.name == "COMPLETE"
+    ]
     notes = [f"worker error: {e}" for e in worker_errors]
     failed = int((frame["state"] == "FAIL").sum())
     if failed:
         errs = frame["error"].dropna().unique()
-        notes.append(f"{failed} trial(s) failed" + (f", e.g. {errs[0]}" if len(errs) else " (worker stopped)"))
+        notes.append(
+            f"{failed} trial(s) failed"
+            + (f", e.g. {errs[0]}" if len(errs) else " (worker stopped)")
+        )
     return TuneResult(
         best_params=params,
         best_score=float(best.value),
@@ -199,6 +245,7 @@ def build_result(study, *, estimator, X, y, strategy, scoring, task, storage, di
 
 # --------------------------------------------------------------------------- plots
 
+
 def _importances(study) -> dict[str, float]:
     import optuna
 
@@ -222,12 +269,26 @@ def history_figure(result: TuneResult):
     pruned = t[(t["state"] == "PRUNED") & t["value"].notna()]
     ax.scatter(done["number"], done["value"], s=18, label="completed", color="#1f77b4")
     if len(pruned):
-        ax.scatter(pruned["number"], pruned["value"], s=18, marker="x", color="#999999",
-                   label="pruned (running mean)")
+        ax.scatter(
+            pruned["number"],
+            pruned["value"],
+            s=18,
+            marker="x",
+            color="#999999",
+            label="pruned (running mean)",
+        )
     best = done.sort_values("number")["value"].cummax()
-    ax.step(done.sort_values("number")["number"], best, where="post", color="#d62728", label="best so far")
+    ax.step(
+        done.sort_values("number")["number"],
+        best,
+        where="post",
+        color="#d62728",
+        label="best so far",
+    )
     if result.baseline_score is not None:
-        ax.axhline(result.baseline_score, color="#2ca02c", ls="--", lw=1, label="starting parameters")
+        ax.axhline(
+            result.baseline_score, color="#2ca02c", ls="--", lw=1, label="starting parameters"
+        )
     ax.set_xlabel("trial")
     ax.set_ylabel(f"CV {result.scoring}")
     ax.set_title(f"{result.model_name}: {result.strategy} search")
@@ -275,7 +336,9 @@ def write_plots(result: TuneResult, out_dir) -> list[Path]:
         return paths
     importances = _importances(study)
     if len(importances) >= 2:
-        paths.append(save_figure(importance_figure(result, importances), out / "tuning_importance.png"))
+        paths.append(
+            save_figure(importance_figure(result, importances), out / "tuning_importance.png")
+        )
     complete = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
     if len(complete) >= 2:
         top = list(importances)[:2] if importances else list(result.best_params)[:2]

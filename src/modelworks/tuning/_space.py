@@ -87,7 +87,9 @@ def _numeric_range(low, high, *, log: bool, integer: bool, where: str):
         if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
             raise SpaceError(f"{where}: {label} must be a finite number, got {v!r}")
         if integer and float(v) != int(v):
-            raise SpaceError(f"{where}: an integer range needs whole-number bounds, got {label}={v!r}")
+            raise SpaceError(
+                f"{where}: an integer range needs whole-number bounds, got {label}={v!r}"
+            )
     if low > high:
         raise SpaceError(f"{where}: low ({low}) is greater than high ({high}); swap them")
     if log and low <= 0:
@@ -123,17 +125,27 @@ def _dimension(value: Any, where: str):
 
     if isinstance(value, optuna.distributions.BaseDistribution):
         return value
-    if isinstance(value, Integer | Real) or (_is_skopt(value) and type(value).__name__ in ("Integer", "Real")):
+    if isinstance(value, Integer | Real) or (
+        _is_skopt(value) and type(value).__name__ in ("Integer", "Real")
+    ):
         integer = type(value).__name__ == "Integer"
-        return _numeric_range(value.low, value.high, log=_log_prior(value.prior, where),
-                              integer=integer, where=where)
-    if isinstance(value, Categorical) or (_is_skopt(value) and type(value).__name__ == "Categorical"):
+        return _numeric_range(
+            value.low, value.high, log=_log_prior(value.prior, where), integer=integer, where=where
+        )
+    if isinstance(value, Categorical) or (
+        _is_skopt(value) and type(value).__name__ == "Categorical"
+    ):
         return _categorical(value.categories, where)
-    if (isinstance(value, tuple) and len(value) == 3 and isinstance(value[2], str)
-            and value[2] in ("int", "log", "linear", "int-log")):
+    if (
+        isinstance(value, tuple)
+        and len(value) == 3
+        and isinstance(value[2], str)
+        and value[2] in ("int", "log", "linear", "int-log")
+    ):
         low, high, kind = value
-        return _numeric_range(low, high, log=kind in ("log", "int-log"), integer=kind.startswith("int"),
-                              where=where)
+        return _numeric_range(
+            low, high, log=kind in ("log", "int-log"), integer=kind.startswith("int"), where=where
+        )
     if isinstance(value, list | tuple | np.ndarray | range):
         return _categorical([v.item() if isinstance(v, np.generic) else v for v in value], where)
     raise SpaceError(
@@ -147,17 +159,23 @@ def _as_mapping(space: Any) -> dict[str, Any]:
         return dict(space)
     if isinstance(space, list | tuple):
         if space and all(isinstance(s, Mapping) for s in space):
-            raise SpaceError("a list of param_grid dicts is not supported; tune each grid separately "
-                             "or merge them into one dict")
+            raise SpaceError(
+                "a list of param_grid dicts is not supported; tune each grid separately "
+                "or merge them into one dict"
+            )
         out = {}
         for i, dim in enumerate(space):
             name = getattr(dim, "name", None)
             if not name:
-                raise SpaceError(f"space[{i}] ({dim!r}) has no name; give dimensions as a dict "
-                                 "{'param': dimension} or name them: Integer(50, 300, name='n_estimators')")
+                raise SpaceError(
+                    f"space[{i}] ({dim!r}) has no name; give dimensions as a dict "
+                    "{'param': dimension} or name them: Integer(50, 300, name='n_estimators')"
+                )
             out[name] = dim
         return out
-    raise SpaceError(f"space must be a dict of parameter -> values/dimension, got {type(space).__name__}")
+    raise SpaceError(
+        f"space must be a dict of parameter -> values/dimension, got {type(space).__name__}"
+    )
 
 
 def to_distributions(space: Any) -> dict[str, Any]:
@@ -180,7 +198,9 @@ def to_distributions(space: Any) -> dict[str, Any]:
     return out
 
 
-def resolve_names(distributions: dict[str, Any], estimator, *, prefix: str | None = None) -> dict[str, Any]:
+def resolve_names(
+    distributions: dict[str, Any], estimator, *, prefix: str | None = None
+) -> dict[str, Any]:
     """Check every parameter against ``estimator.get_params()``; map bare names to ``prefix__name``.
 
     ``prefix`` (e.g. ``"model"``) lets a zoo model's space say ``n_estimators`` for a pipeline's
@@ -195,8 +215,10 @@ def resolve_names(distributions: dict[str, Any], estimator, *, prefix: str | Non
         if key not in valid:
             close = difflib.get_close_matches(name, sorted(valid), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
-            tunable = sorted((k for k in valid if "__" in k or not prefix),
-                             key=lambda k: (not (prefix and k.startswith(f"{prefix}__")), k))
+            tunable = sorted(
+                (k for k in valid if "__" in k or not prefix),
+                key=lambda k: (not (prefix and k.startswith(f"{prefix}__")), k),
+            )
             listed = ", ".join(tunable[:25]) + (", ..." if len(tunable) > 25 else "")
             raise SpaceError(
                 f"unknown parameter '{name}' for {type(estimator).__name__}{hint}; "
@@ -242,7 +264,9 @@ def contains(distributions: dict[str, Any], params: dict[str, Any]) -> bool:
         if isinstance(dist, optuna.distributions.CategoricalDistribution):
             if not any(v is c or (type(v) is type(c) and v == c) for c in dist.choices):
                 return False
-        elif isinstance(v, bool) or not isinstance(v, int | float) or not dist.low <= v <= dist.high:
+        elif (
+            isinstance(v, bool) or not isinstance(v, int | float) or not dist.low <= v <= dist.high
+        ):
             return False
         elif isinstance(dist, optuna.distributions.IntDistribution) and v != int(v):
             return False

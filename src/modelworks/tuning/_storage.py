@@ -23,6 +23,7 @@ Every study opens with plain Optuna::
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import time
@@ -67,6 +68,7 @@ def worker_is_dead(worker: str | None) -> bool:
     return not _pid_alive(int(pid))
 
 
+@functools.cache
 def _journal_class():
     import optuna
     from optuna.storages._heartbeat import BaseHeartbeat
@@ -75,8 +77,14 @@ def _journal_class():
     class HeartbeatJournalStorage(optuna.storages.JournalStorage, BaseHeartbeat):
         """Optuna's journal storage plus the heartbeat it lacks (see the module docstring)."""
 
-        def __init__(self, path: str, *, heartbeat_interval: int = HEARTBEAT_INTERVAL,
-                     grace_period: int = GRACE_PERIOD, max_retry: int | None = MAX_RETRY) -> None:
+        def __init__(
+            self,
+            path: str,
+            *,
+            heartbeat_interval: int = HEARTBEAT_INTERVAL,
+            grace_period: int = GRACE_PERIOD,
+            max_retry: int | None = MAX_RETRY,
+        ) -> None:
             from optuna.storages.journal import JournalFileBackend
 
             self.path = str(path)
@@ -86,7 +94,10 @@ def _journal_class():
             super().__init__(JournalFileBackend(self.path))
 
         def __reduce__(self):  # rebuilt from the path in worker processes
-            return (_make_journal, (self.path, self.heartbeat_interval, self.grace_period, self.max_retry))
+            return (
+                _make_journal,
+                (self.path, self.heartbeat_interval, self.grace_period, self.max_retry),
+            )
 
         def record_heartbeat(self, trial_id: int) -> None:
             try:
@@ -101,7 +112,9 @@ def _journal_class():
                 beat = t.system_attrs.get("heartbeat")
                 if beat is None and t.datetime_start is not None:
                     beat = t.datetime_start.timestamp()
-                if worker_is_dead(t.user_attrs.get(WORKER_ATTR)) or (beat is not None and now - beat > self.grace_period):
+                if worker_is_dead(t.user_attrs.get(WORKER_ATTR)) or (
+                    beat is not None and now - beat > self.grace_period
+                ):
                     stale.append(t._trial_id)
             return stale
 
@@ -114,13 +127,19 @@ def _journal_class():
     return HeartbeatJournalStorage
 
 
-def _make_journal(path, heartbeat_interval=HEARTBEAT_INTERVAL, grace_period=GRACE_PERIOD, max_retry=MAX_RETRY):
+def _make_journal(
+    path, heartbeat_interval=HEARTBEAT_INTERVAL, grace_period=GRACE_PERIOD, max_retry=MAX_RETRY
+):
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Optuna marks heartbeat features experimental
-        return _journal_class()(path, heartbeat_interval=heartbeat_interval, grace_period=grace_period,
-                                max_retry=max_retry)
+        return _journal_class()(
+            path,
+            heartbeat_interval=heartbeat_interval,
+            grace_period=grace_period,
+            max_retry=max_retry,
+        )
 
 
 def _make_rdb(url: str):
@@ -130,20 +149,30 @@ def _make_rdb(url: str):
 
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
-        kwargs["engine_kwargs"] = {"connect_args": {"timeout": 60}}  # wait for a writer, never "locked"
+        kwargs["engine_kwargs"] = {
+            "connect_args": {"timeout": 60}
+        }  # wait for a writer, never "locked"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             return optuna.storages.RDBStorage(
-                url, heartbeat_interval=HEARTBEAT_INTERVAL, grace_period=GRACE_PERIOD,
-                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY),
+                url,
+                heartbeat_interval=HEARTBEAT_INTERVAL,
+                grace_period=GRACE_PERIOD,
+                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
+                    max_retry=MAX_RETRY
+                ),
                 **kwargs,
             )
         except ImportError as e:
-            raise TuningError(f"the driver for storage '{_redact(url)}' is not installed ({e}); "
-                              "for postgresql:// install psycopg2-binary") from e
+            raise TuningError(
+                f"the driver for storage '{_redact(url)}' is not installed ({e}); "
+                "for postgresql:// install psycopg2-binary"
+            ) from e
         except Exception as e:  # sqlalchemy OperationalError etc.: unreachable or bad URL
-            raise TuningError(f"cannot open storage '{_redact(url)}': {type(e).__name__}: {str(e)[:200]}") from e
+            raise TuningError(
+                f"cannot open storage '{_redact(url)}': {type(e).__name__}: {str(e)[:200]}"
+            ) from e
 
 
 def _redact(url: str) -> str:
@@ -191,13 +220,17 @@ def open_storage(spec: Any):
     if isinstance(spec, optuna.storages.BaseStorage):
         return spec
     if not isinstance(spec, str | os.PathLike):
-        raise TuningError(f"storage must be a file path, a database URL or an Optuna storage, got {type(spec).__name__}")
+        raise TuningError(
+            f"storage must be a file path, a database URL or an Optuna storage, got {type(spec).__name__}"
+        )
     text = os.fspath(spec)
     if "://" in text:
         scheme = text.split("://", 1)[0].split("+", 1)[0].lower()
         if scheme not in _RDB_SCHEMES:
-            raise TuningError(f"unknown storage scheme '{scheme}://'; use a file path (journal), "
-                              "sqlite:///FILE.db or postgresql://USER:PASSWORD@HOST/DB")
+            raise TuningError(
+                f"unknown storage scheme '{scheme}://'; use a file path (journal), "
+                "sqlite:///FILE.db or postgresql://USER:PASSWORD@HOST/DB"
+            )
         return _make_rdb(text)
     path = Path(text).expanduser().resolve()
     if path.is_dir():
@@ -238,7 +271,10 @@ def recover_stale_trials(study) -> list[int]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         getter = getattr(storage, "_get_stale_trial_ids", None)
-        if getter is not None and getattr(storage, "get_heartbeat_interval", lambda: None)() is not None:
+        if (
+            getter is not None
+            and getattr(storage, "get_heartbeat_interval", lambda: None)() is not None
+        ):
             stale_ids.update(getter(study._study_id))
         for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
             if worker_is_dead(t.user_attrs.get(WORKER_ATTR)):

@@ -69,9 +69,21 @@ def step(ctx) -> None:
     key = joblib.hash((ctx.X_train, ctx.y_train, folds, ctx.seed, ctx.scoring))[:8]
     t0 = time.monotonic()
     # 0.8: the trial running at the timeout and the refit still need their time
-    result = tune(ctx.candidates[name], ctx.X_train, ctx.y_train, strategy=strategy, space=space, trials=TRIALS,
-                  timeout=0.8 * seconds, cv=folds, scoring=ctx.scoring or None, seed=ctx.seed, task=ctx.task,
-                  out_dir=Path(ctx.out_dir) / "tuning", study_name=f"{name}-{strategy}-{key}")
+    result = tune(
+        ctx.candidates[name],
+        ctx.X_train,
+        ctx.y_train,
+        strategy=strategy,
+        space=space,
+        trials=TRIALS,
+        timeout=0.8 * seconds,
+        cv=folds,
+        scoring=ctx.scoring or None,
+        seed=ctx.seed,
+        task=ctx.task,
+        out_dir=Path(ctx.out_dir) / "tuning",
+        study_name=f"{name}-{strategy}-{key}",
+    )
     before = result.baseline_score if result.baseline_score is not None else _leaderboard_score(ctx)
     improved = before is None or result.best_score > before
     if improved:
@@ -81,7 +93,9 @@ def step(ctx) -> None:
     _section(ctx, result, name, before, improved)
 
 
-def _summary(result, name: str, before: float | None, improved: bool, seconds: float) -> dict[str, Any]:
+def _summary(
+    result, name: str, before: float | None, improved: bool, seconds: float
+) -> dict[str, Any]:
     return {
         "model": name,
         "strategy": result.strategy,
@@ -105,31 +119,54 @@ def _section(ctx, result, name: str, before: float | None, improved: bool) -> No
 
     from modelworks.tuning._result import _importances, history_figure, importance_figure
 
-    label = {"bayes": "Bayesian optimisation (Gaussian process)", "tpe": "TPE"}.get(result.strategy, result.strategy)
+    label = {"bayes": "Bayesian optimisation (Gaussian process)", "tpe": "TPE"}.get(
+        result.strategy, result.strategy
+    )
     sec = ctx.report.section("Tuning", order=30)
-    verdict = (f"The tuned model is kept as the final candidate ('{name} (tuned)')." if improved else
-               "Tuning did not beat the starting parameters on cross-validation; the untuned model is kept.")
+    verdict = (
+        f"The tuned model is kept as the final candidate ('{name} (tuned)')."
+        if improved
+        else "Tuning did not beat the starting parameters on cross-validation; the untuned model is kept."
+    )
     sec.text(
         f"'{name}' was tuned with {label} over {len(result.space)} hyperparameter(s) on the training split, "
         f"with the same {ctx.cv}-fold cross-validation as the comparison and {result.scoring} as the score "
         f"(higher is better); trials whose running CV mean was hopeless were pruned. {verdict}"
     )
-    sec.metrics({
-        f"CV {result.scoring} before": before,
-        f"CV {result.scoring} after": result.best_score,
-        "trials completed": result.n_trials_completed,
-        "trials pruned": result.n_trials_pruned,
-        "seconds": round(result.elapsed_s, 1),
-    })
-    sec.table(pd.DataFrame([{"parameter": k, "best value": v, "searched": result.space.get(k, "")}
-                            for k, v in result.best_params.items()]))
-    sec.figure(history_figure(result), "tuning_history", "CV score of every trial and the best so far",
-               report=ctx.report)
+    sec.metrics(
+        {
+            f"CV {result.scoring} before": before,
+            f"CV {result.scoring} after": result.best_score,
+            "trials completed": result.n_trials_completed,
+            "trials pruned": result.n_trials_pruned,
+            "seconds": round(result.elapsed_s, 1),
+        }
+    )
+    sec.table(
+        pd.DataFrame(
+            [
+                {"parameter": k, "best value": v, "searched": result.space.get(k, "")}
+                for k, v in result.best_params.items()
+            ]
+        )
+    )
+    sec.figure(
+        history_figure(result),
+        "tuning_history",
+        "CV score of every trial and the best so far",
+        report=ctx.report,
+    )
     imp = _importances(result.study) if len(result.best_params) >= 2 else {}
     if len(imp) >= 2:
-        sec.figure(importance_figure(result, imp), "tuning_importance",
-                   "Which hyperparameters mattered (fANOVA importance)", report=ctx.report)
+        sec.figure(
+            importance_figure(result, imp),
+            "tuning_importance",
+            "Which hyperparameters mattered (fANOVA importance)",
+            report=ctx.report,
+        )
     for w in result.warnings:
         sec.warning(w)
-    sec.text(f"Study '{result.study_name}' is stored in {result.storage}; open it with "
-             "modelworks.tuning.load_study or optuna.load_study.")
+    sec.text(
+        f"Study '{result.study_name}' is stored in {result.storage}; open it with "
+        "modelworks.tuning.load_study or optuna.load_study."
+    )
