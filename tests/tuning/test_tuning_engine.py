@@ -171,6 +171,35 @@ def test_a_pruned_point_proposed_again_is_evaluated_in_full_once(clf_data):
     assert len(again) >= 1 and (again["state"] == "COMPLETE").all() and (again["folds"] == 5).all()
 
 
+def test_successive_halving_on_training_size():
+    from sklearn.datasets import make_classification
+    from sklearn.model_selection import cross_val_score
+
+    X, y = make_classification(n_samples=450, n_features=8, n_informative=5, random_state=0)
+    folds = list(StratifiedKFold(3, shuffle=True, random_state=0).split(X, y))
+    space = {"max_depth": (1, 8, "int"), "min_samples_leaf": (1, 40, "int")}
+    r = tune(
+        DecisionTreeClassifier(random_state=0),
+        X,
+        y,
+        strategy="random",
+        space=space,
+        trials=15,
+        cv=folds,
+        pruning="halving-rows",
+        seed=0,
+    )
+    steps = {t.number: sorted(t.intermediate_values) for t in r.study.trials}
+    assert set(map(tuple, steps.values())) <= {(1,), (1, 3), (1, 3, 9)}
+    pruned = r.trials[r.trials["state"] == "PRUNED"]
+    assert len(pruned) >= 1 and all(steps[n] != [1, 3, 9] for n in pruned["number"])
+    # a completed trial's score is the plain CV score on all rows
+    best = DecisionTreeClassifier(random_state=0).set_params(**r.best_params)
+    assert r.best_score == pytest.approx(
+        cross_val_score(best, X, y, cv=folds, scoring="roc_auc").mean()
+    )
+
+
 def test_resuming_keeps_finished_trials_and_runs_only_the_rest(clf_data, tmp_path):
     X, y = clf_data
     kw = dict(

@@ -81,7 +81,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--pruning",
         default="auto",
-        choices=["auto", "median", "halving", "none"],
+        choices=["auto", "median", "halving", "halving-rows", "none"],
         help="stop hopeless trials after a few folds (auto: median, none for grid)",
     )
     p.add_argument(

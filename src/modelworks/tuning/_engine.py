@@ -33,7 +33,9 @@ from modelworks.tuning import _space, _storage
 STRATEGIES = ("grid", "random", "bayes", "tpe")
 # trials when neither trials nor timeout is given (grid: the whole grid)
 DEFAULT_TRIALS = {"random": 50, "tpe": 50, "bayes": 30}
-PRUNERS = ("median", "halving", "none")
+PRUNERS = ("median", "halving", "halving-rows", "none")
+# successive halving on training size: (reported step, share of each fold's training rows)
+ROW_RUNGS = ((1, 1 / 9), (3, 1 / 3), (9, 1.0))
 DASK_CONNECT_TIMEOUT = "10s"
 # random trials before TPE / GP model the space (Optuna's default is 10); 5 halved the time to
 # reach the grid's best on the benchmark's small grids without hurting the final score
@@ -102,7 +104,12 @@ def _no_pruner():
     return optuna.pruners.NopPruner()
 
 
-PRUNER_FACTORIES = {"median": _median_pruner, "halving": _halving_pruner, "none": _no_pruner}
+PRUNER_FACTORIES = {
+    "median": _median_pruner,
+    "halving": _halving_pruner,
+    "halving-rows": _halving_pruner,  # the same pruner; the objective reports row shares as steps
+    "none": _no_pruner,
+}
 
 
 def _pruner_name(pruning: Any, strategy: str) -> Any:
@@ -145,9 +152,16 @@ def _suggest(trial, name: str, dist):
 
 
 class _Objective:
-    """Cross-validate one parameter set; picklable so worker processes can run it."""
+    """Cross-validate one parameter set; picklable so worker processes can run it.
 
-    def __init__(self, estimator, X, y, folds, scoring, distributions, target=None):
+    ``by_rows=True`` is successive halving on training size: every fold is first fitted on
+    1/9 of its training rows, then 1/3, then all, and the running score is reported after each
+    size (steps 1, 3, 9) for ``SuccessiveHalvingPruner`` to stop the weak trials early.
+    """
+
+    def __init__(
+        self, estimator, X, y, folds, scoring, distributions, target=None, by_rows=False, seed=0
+    ):
         self.estimator = estimator
         self.X = X
         self.y = y
@@ -155,20 +169,17 @@ class _Objective:
         self.scoring = scoring
         self.distributions = distributions
         self.target = target
+        self.by_rows = by_rows
+        self.seed = seed
 
     def __call__(self, trial) -> float:
-        import optuna
         from optuna.trial import TrialState
-        from sklearn.base import clone
-        from sklearn.metrics import check_scoring
-        from sklearn.utils import _safe_indexing
 
         trial.set_user_attr(_storage.WORKER_ATTR, _storage.this_worker())
         params = {name: _suggest(trial, name, dist) for name, dist in self.distributions.items()}
+        # samplers revisit points of small discrete spaces: reuse the score, do not refit
         done = _same_params(trial, params, TrialState.COMPLETE)
-        if (
-            done is not None
-        ):  # samplers revisit points of small discrete spaces: reuse, do not refit
+        if done is not None:
             trial.set_user_attr("cached_from", done.number)
             for key in ("fold_scores", "std"):
                 if key in done.user_attrs:
@@ -179,35 +190,90 @@ class _Objective:
         second_chance = _same_params(trial, params, TrialState.PRUNED) is not None
         if second_chance:
             trial.set_user_attr("second_chance", True)
+        scores: list[float] = []
+        try:
+            evaluate = self._by_rows if self.by_rows else self._by_folds
+            scores = evaluate(trial, params, prune=not second_chance)
+        except Exception as e:
+            import optuna
+
+            if not isinstance(e, optuna.TrialPruned):
+                trial.set_user_attr("error", f"{type(e).__name__}: {str(e)[:300]}")
+            raise
+        return float(np.mean(scores))
+
+    def _score(self, params, train, valid, scorer) -> float:
+        from sklearn.base import clone
+        from sklearn.utils import _safe_indexing
+
+        model = clone(self.estimator).set_params(**params)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(_safe_indexing(self.X, train), _safe_indexing(self.y, train))
+            score = float(
+                scorer(model, _safe_indexing(self.X, valid), _safe_indexing(self.y, valid))
+            )
+        if not math.isfinite(score):
+            raise TuningError(f"the score is {score} for {params}")
+        return score
+
+    @staticmethod
+    def _record(trial, scores) -> None:
+        # one write per trial, not per fold (each write is an fsync in a journal file)
+        trial.set_user_attr("fold_scores", scores)
+        trial.set_user_attr("std", float(np.std(scores, ddof=1)) if len(scores) > 1 else 0.0)
+
+    def _by_folds(self, trial, params, *, prune: bool) -> list[float]:
+        import optuna
+        from sklearn.metrics import check_scoring
+
         scorer = check_scoring(self.estimator, scoring=self.scoring)
         scores: list[float] = []
         try:
             for step, (train, valid) in enumerate(self.folds):
-                model = clone(self.estimator).set_params(**params)
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    model.fit(_safe_indexing(self.X, train), _safe_indexing(self.y, train))
-                    score = float(
-                        scorer(model, _safe_indexing(self.X, valid), _safe_indexing(self.y, valid))
-                    )
-                if not math.isfinite(score):
-                    raise TuningError(f"the score on fold {step + 1} is {score}")
-                scores.append(score)
+                scores.append(self._score(params, train, valid, scorer))
                 trial.report(float(np.mean(scores)), step)
-                if step < len(self.folds) - 1 and not second_chance and trial.should_prune():
+                if prune and step < len(self.folds) - 1 and trial.should_prune():
                     raise optuna.TrialPruned(f"pruned after {step + 1} folds")
-        except optuna.TrialPruned:
-            raise
-        except Exception as e:
-            trial.set_user_attr("error", f"{type(e).__name__}: {str(e)[:300]}")
-            raise
         finally:
-            if scores:  # one write per trial, not per fold (each write is an fsync in a journal)
-                trial.set_user_attr("fold_scores", scores)
-                trial.set_user_attr(
-                    "std", float(np.std(scores, ddof=1)) if len(scores) > 1 else 0.0
-                )
-        return float(np.mean(scores))
+            if scores:
+                self._record(trial, scores)
+        return scores
+
+    def _subset(self, train, fraction: float, fold: int):
+        """The same stratified share of a fold's training rows for every trial."""
+        from sklearn.model_selection import train_test_split
+
+        if fraction >= 1:
+            return train
+        y = np.asarray(self.y)[train]
+        try:
+            part, _ = train_test_split(
+                train, train_size=fraction, random_state=self.seed + fold, stratify=y
+            )
+        except ValueError:  # a class too small to split: unstratified
+            part, _ = train_test_split(train, train_size=fraction, random_state=self.seed + fold)
+        return np.sort(part)
+
+    def _by_rows(self, trial, params, *, prune: bool) -> list[float]:
+        import optuna
+        from sklearn.metrics import check_scoring
+
+        scorer = check_scoring(self.estimator, scoring=self.scoring)
+        scores: list[float] = []
+        try:
+            for i, (step, fraction) in enumerate(ROW_RUNGS):
+                scores = [
+                    self._score(params, self._subset(train, fraction, k), valid, scorer)
+                    for k, (train, valid) in enumerate(self.folds)
+                ]
+                trial.report(float(np.mean(scores)), step)
+                if prune and i < len(ROW_RUNGS) - 1 and trial.should_prune():
+                    raise optuna.TrialPruned(f"pruned at {fraction:.0%} of the training rows")
+        finally:
+            if scores:
+                self._record(trial, scores)
+        return scores
 
 
 def _same_params(trial, params, state):
@@ -640,9 +706,11 @@ def tune(
     study_name : str, optional
         Default ``"<model>-<strategy>"``. The same name on the same storage resumes the study;
         it must have been made with the same data, space, folds and scoring.
-    pruning : bool or {"median", "halving", "none"}
-        Stop trials whose running CV mean is hopeless (``True``: median pruning; grid search
-        stays exhaustive unless a pruner is named). Pruned trials show in ``trials``.
+    pruning : bool or {"median", "halving", "halving-rows", "none"}
+        Stop trials whose running CV mean is hopeless (``True``: median pruning after each
+        fold; grid search stays exhaustive unless a pruner is named). ``"halving"``: successive
+        halving over folds; ``"halving-rows"``: successive halving on training size (each
+        fold fitted on 1/9, then 1/3, then all of its rows). Pruned trials show in ``trials``.
     seed : int
         Seeds the sampler, the folds and zoo models: the same seed gives the same trial
         sequence at ``n_jobs=1``, and grid search the same best at any ``n_jobs``.
@@ -770,7 +838,17 @@ def tune(
 
         done = _finished(study)
         remaining = None if trials is None else max(0, int(trials) - done)
-        objective = _Objective(estimator, X, y, folds, scoring, distributions, target)
+        objective = _Objective(
+            estimator,
+            X,
+            y,
+            folds,
+            scoring,
+            distributions,
+            target,
+            by_rows=pruner == "halving-rows",
+            seed=int(seed),
+        )
         watcher = _Watcher(study, remaining, f"tune {label} ({strategy})")
         interrupted, errors = False, []
         reached = target is not None and any(
