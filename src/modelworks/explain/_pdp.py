@@ -204,27 +204,52 @@ def _brute_unit(unit, X, feats, grids, method, column, need_ice):
     else:
         Z = unit.transform(X)
         enc = [_encoded_values(unit, X, c, g) for c, g in zip(feats, grids)]
-        trees = _trees_for(unit.final, Z, method)
+        cols = [i for idx, _ in enc for i in idx]
+        Zu, inverse, counts = _dedupe(Z, cols)
+        trees = _trees_for(unit.final, Zu, method)
         if trees is not None:
-            return (*_tree_brute(trees, Z, enc, grids, column, need_ice), "brute-tree")
+            out = _tree_brute(trees, Zu, enc, grids, column)
+            return (*_finish(out, inverse, counts, grids, need_ice), "brute-tree")
+        m = len(Zu)
         fn = getattr(unit.final, method)
-        per_batch = max(1, _BATCH_CELLS // max(1, Z.size))
+        per_batch = max(1, _BATCH_CELLS // max(1, Zu.size))
         P = None
         positions = list(np.ndindex(*[len(g) for g in grids]))
         for lo in range(0, len(positions), per_batch):
             chunk = positions[lo:lo + per_batch]
-            big = np.tile(Z, (len(chunk), 1))
+            big = np.tile(Zu, (len(chunk), 1))
             for b, pos in enumerate(chunk):
-                rows = slice(b * n, (b + 1) * n)
+                rows = slice(b * m, (b + 1) * m)
                 for (idx, vals), p in zip(enc, pos):
                     big[rows, idx] = vals[p]
-            out = _predict(fn, big, column).reshape(len(chunk), n, -1)
+            out = _predict(fn, big, column).reshape(len(chunk), m, -1)
             P = out if P is None else np.concatenate([P, out])
+        return (*_finish(P.transpose(1, 0, 2), inverse, counts, grids, need_ice), "brute")
     K = P.shape[2]
     shape = [len(g) for g in grids]
     avg = P.mean(axis=1).T.reshape([K, *shape])
     ice = P.transpose(2, 1, 0).reshape([K, n, *shape]) if need_ice else None
     return avg, ice, "brute"
+
+
+def _dedupe(Z: np.ndarray, cols: list[int]):
+    """Unique rows ignoring the columns that get overwritten: identical rows give identical curves."""
+    rest = np.delete(Z, cols, axis=1)
+    if rest.shape[1] == 0:
+        return Z[:1], np.zeros(len(Z), dtype=np.intp), np.array([len(Z)])
+    _, first, inverse, counts = np.unique(rest, axis=0, return_index=True, return_inverse=True,
+                                          return_counts=True)
+    return Z[first], np.asarray(inverse).ravel(), counts
+
+
+def _finish(out: np.ndarray, inverse, counts, grids, need_ice):
+    """(unique rows, G, K) -> average (K, *grid) weighted by row counts, ICE (K, n, *grid)."""
+    n = int(counts.sum())
+    K = out.shape[2]
+    shape = [len(g) for g in grids]
+    avg = np.tensordot(counts / n, out, axes=(0, 0)).T.reshape([K, *shape])
+    ice = out[inverse].transpose(2, 0, 1).reshape([K, n, *shape]) if need_ice else None
+    return avg, ice
 
 
 def _trees_for(final, Z, method):
@@ -236,22 +261,22 @@ def _trees_for(final, Z, method):
     return checked(final, Z, method)
 
 
-def _tree_brute(trees, Z, enc, grids, column, need_ice):
+def _tree_brute(trees, Z, enc, grids, column):
     """Exact brute-force PD/ICE with one tree pass per row (see ``_trees.tree_ice``)."""
-    from modelworks.explain._trees import link, tree_ice
+    from modelworks.explain._trees import link, tree_ice, tree_ice_grid
 
     cols = [i for idx, _ in enc for i in idx]
-    positions = list(np.ndindex(*[len(g) for g in grids]))
-    points = np.array([np.concatenate([vals[p] for (_, vals), p in zip(enc, pos)]) for pos in positions])
-    raw = tree_ice(trees, Z, cols, points)  # (n, G, K)
+    raw = None
+    if all(len(idx) == 1 for idx, _ in enc):  # numeric columns: O(1) per leaf on sorted grids
+        raw = tree_ice_grid(trees, Z, cols, [vals[:, 0] for _, vals in enc])
+    if raw is None:  # one-hot groups (or an unsorted grid): a mask of grid points per path
+        positions = list(np.ndindex(*[len(g) for g in grids]))
+        points = np.array([np.concatenate([vals[p] for (_, vals), p in zip(enc, pos)]) for pos in positions])
+        raw = tree_ice(trees, Z, cols, points)  # (n, G, K)
     out = link(trees, raw)
     if column is not None:
         out = out[:, :, column:column + 1]
-    n, K = out.shape[0], out.shape[2]
-    shape = [len(g) for g in grids]
-    avg = out.mean(axis=0).T.reshape([K, *shape])
-    ice = out.transpose(2, 0, 1).reshape([K, n, *shape]) if need_ice else None
-    return avg, ice
+    return out  # (rows, G, K)
 
 
 def _recursion_ok(unit, feats, X, method) -> str | None:
@@ -299,7 +324,12 @@ def _recursion_offset(final, Z) -> float:
 
 
 def _unit_pd(est, X, feats, grids, method, column, kind, choice):
-    unit = unit_of(est, list(X.columns))
+    from modelworks.explain._model import Unit
+
+    if ensemble_kind(est) is not None:  # a stack (or another ensemble): vary the original columns
+        unit = Unit(prep=None, final=est, sources=None)
+    else:
+        unit = unit_of(est, list(X.columns))
     need_ice = kind in ("individual", "both")
     why = _recursion_ok(unit, feats, X, method)
     if choice == "recursion" and (why or need_ice):

@@ -12,6 +12,12 @@ module only decides which applies and combines results:
 * a **stack** whose meta-learner is linear, ``g(x) = b + sum_f c_f z_f(x)`` in the meta-learner's
   link space, the same way: ``phi_g = sum_f c_f phi_{z_f}``.
 
+Interventional values of tree models (blends, stacks, or a single model given a background) come
+from :mod:`modelworks.explain._trees`: exact, where shap's C++ interventional path drifts on deep
+trees (random forests, lightgbm). The one case without an exact fast algorithm is a boosted
+classifier's *probability* (a sigmoid of a sum of trees): shap's rescaled TreeSHAP is used and the
+explanation says these members are approximate.
+
 Every model is explained on its own encoded features (the output of its preprocessing) and the
 one-hot parts are then summed back to the user's columns.
 """
@@ -140,8 +146,40 @@ def _exact_trees(final, Z, method: str):
     return trees
 
 
+def _native_contribs(final, Z: np.ndarray):
+    """The boosters' own path-dependent TreeSHAP (what shap calls for them, minus its model parse)."""
+    mro = {c.__name__ for c in type(final).__mro__}
+    if {"XGBClassifier", "XGBRegressor"} & mro:
+        import xgboost
+
+        booster = final.get_booster()
+        dm = xgboost.DMatrix(Z, missing=getattr(final, "missing", np.nan), feature_names=booster.feature_names)
+        out = np.asarray(booster.predict(dm, pred_contribs=True, validate_features=False), dtype=float)
+    elif {"LGBMClassifier", "LGBMRegressor"} & mro:
+        out = np.asarray(final.booster_.predict(Z, pred_contrib=True), dtype=float)
+        k = out.shape[1] // (Z.shape[1] + 1)
+        if k > 1:
+            out = out.reshape(len(Z), k, Z.shape[1] + 1)
+    else:
+        return None
+    if out.ndim == 2:  # (n, M + 1): one output, bias last
+        return out[:, :-1, None], out[:, -1, None]
+    return out[:, :, :-1].transpose(0, 2, 1), out[:, :, -1]  # (n, K, M + 1)
+
+
 def _tree_values(final, Z, bg, method, *, interventional: bool, chunk_progress):
     import shap
+
+    if not interventional:
+        vals, bias = [], None
+        for lo, hi in chunk_progress(len(Z), _CHUNK["tree"]):
+            got = _native_contribs(final, Z[lo:hi])
+            if got is None:
+                break
+            vals.append(got[0])
+            bias = got[1]
+        else:
+            return np.concatenate(vals), np.asarray(bias[0], dtype=float).reshape(-1), len(Z)
 
     if interventional:
         model_output = "probability" if method == "predict_proba" else "raw"
@@ -407,8 +445,6 @@ _REASONS = {
 def _single_reason(final, explainer, fam, interventional, nbg) -> str:
     how = (f" (interventional, background of {nbg} rows)" if interventional
            else " (path-dependent: the trees' own cover, no background needed)")
-    if explainer in ("exact", "permutation") and fam == "tree":
-        pass
     p = getattr(final, "n_features_in_", "?")
     return _REASONS[explainer].format(name=type(final).__name__, how=how, p=p, b=nbg)
 

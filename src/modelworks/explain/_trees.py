@@ -151,51 +151,48 @@ def _kernels():
                             state[a] = 0
                             continue
                         node = a
-                        if left[t, node] < 0:  # a leaf: share its value among the deciding features
-                            if na + nz == 0:
-                                continue
-                            wpos = weights[na - 1, nz] if na > 0 else 0.0
-                            wneg = weights[na, nz - 1] if nz > 0 else 0.0
-                            for q in range(npath):
-                                f = path[q]
-                                if state[f] == 1:
-                                    for k in range(K):
-                                        phi[i, f, k] += wpos * value[t, node, k]
-                                else:
-                                    for k in range(K):
-                                        phi[i, f, k] -= wneg * value[t, node, k]
-                            continue
-                        f = feature[t, node]
-                        thr = threshold[t, node]
-                        dl = default[t, node] == left[t, node]
-                        xv = X[i, f]
-                        zv = B[j, f]
-                        xl = dl if np.isnan(xv) else xv <= thr
-                        zl = dl if np.isnan(zv) else zv <= thr
-                        xchild = left[t, node] if xl else right[t, node]
-                        zchild = left[t, node] if zl else right[t, node]
-                        if xl == zl or state[f] == 1:
-                            op[sp] = 0
-                            arg[sp] = xchild
-                            sp += 1
-                        elif state[f] == 2:
-                            op[sp] = 0
-                            arg[sp] = zchild
-                            sp += 1
-                        else:  # the two rows part here: follow both, f decided by one or the other
-                            op[sp] = 3
-                            arg[sp] = f
-                            op[sp + 1] = 0
-                            arg[sp + 1] = zchild
-                            op[sp + 2] = 2
-                            arg[sp + 2] = f
-                            op[sp + 3] = 3
-                            arg[sp + 3] = f
-                            op[sp + 4] = 0
-                            arg[sp + 4] = xchild
-                            op[sp + 5] = 1
-                            arg[sp + 5] = f
-                            sp += 6
+                        while True:  # descend without the stack while the two rows agree
+                            if left[t, node] < 0:  # a leaf: share its value among the deciding features
+                                if na + nz > 0:
+                                    wpos = weights[na - 1, nz] if na > 0 else 0.0
+                                    wneg = weights[na, nz - 1] if nz > 0 else 0.0
+                                    for q in range(npath):
+                                        f = path[q]
+                                        if state[f] == 1:
+                                            for k in range(K):
+                                                phi[i, f, k] += wpos * value[t, node, k]
+                                        else:
+                                            for k in range(K):
+                                                phi[i, f, k] -= wneg * value[t, node, k]
+                                break
+                            f = feature[t, node]
+                            thr = threshold[t, node]
+                            dl = default[t, node] == left[t, node]
+                            xv = X[i, f]
+                            zv = B[j, f]
+                            xl = dl if np.isnan(xv) else xv <= thr
+                            zl = dl if np.isnan(zv) else zv <= thr
+                            xchild = left[t, node] if xl else right[t, node]
+                            zchild = left[t, node] if zl else right[t, node]
+                            if xl == zl or state[f] == 1:
+                                node = xchild
+                            elif state[f] == 2:
+                                node = zchild
+                            else:  # the rows part here: f decided by the row now, by z later
+                                op[sp] = 3
+                                arg[sp] = f
+                                op[sp + 1] = 0
+                                arg[sp + 1] = zchild
+                                op[sp + 2] = 2
+                                arg[sp + 2] = f
+                                op[sp + 3] = 3
+                                arg[sp + 3] = f
+                                sp += 4
+                                state[f] = 1
+                                path[npath] = f
+                                npath += 1
+                                na += 1
+                                node = xchild
         for i in range(n):
             for f in range(n_features):
                 for k in range(K):
@@ -280,7 +277,94 @@ def _kernels():
                         sp += 1
         return out
 
-    return predict_raw, interventional, ice
+    @numba.njit(cache=True)
+    def ice_intervals(X, g0, g1, c0, c1, packed, default, value, max_depth):
+        """Like ``ice`` for one or two numeric columns with sorted grids, O(1) work per leaf.
+
+        Every leaf a row reaches covers a box of grid indices [lo0, hi0) x [lo1, hi1): its value
+        goes into a 2-D difference array (integrated by the caller). Trees are the outer loop
+        so each tree stays in cache; the stack is used only where the grid splits.
+        """
+        n = X.shape[0]
+        G0 = g0.shape[0]
+        G1 = g1.shape[0]
+        T = packed.shape[0]
+        K = value.shape[2]
+        diff = np.zeros((n, G0 + 1, G1 + 1, K))
+        size = 2 * (max_depth + 2) + 4
+        st = np.empty((size, 5), np.int64)
+        for t in range(T):
+            pt = packed[t]  # per node: threshold, left, right, feature (one cache line)
+            dt = default[t]
+            vt = value[t]
+            for i in range(n):
+                st[0, 0] = 0
+                st[0, 1] = 0
+                st[0, 2] = G0
+                st[0, 3] = 0
+                st[0, 4] = G1
+                sp = 1
+                while sp > 0:
+                    sp -= 1
+                    node = st[sp, 0]
+                    lo0 = st[sp, 1]
+                    hi0 = st[sp, 2]
+                    lo1 = st[sp, 3]
+                    hi1 = st[sp, 4]
+                    while True:
+                        thr = pt[node, 0]
+                        lc = np.int64(pt[node, 1])
+                        if lc < 0:
+                            for k in range(K):
+                                v = vt[node, k]
+                                diff[i, lo0, lo1, k] += v
+                                diff[i, hi0, lo1, k] -= v
+                                diff[i, lo0, hi1, k] -= v
+                                diff[i, hi0, hi1, k] += v
+                            break
+                        rc = np.int64(pt[node, 2])
+                        f = np.int64(pt[node, 3])
+                        if f == c0:
+                            cut = min(max(np.searchsorted(g0, thr, side="right"), lo0), hi0)
+                            if cut > lo0 and cut < hi0:
+                                st[sp, 0] = rc
+                                st[sp, 1] = cut
+                                st[sp, 2] = hi0
+                                st[sp, 3] = lo1
+                                st[sp, 4] = hi1
+                                sp += 1
+                                hi0 = cut
+                                node = lc
+                            elif cut > lo0:
+                                node = lc
+                            else:
+                                node = rc
+                        elif f == c1:
+                            cut = min(max(np.searchsorted(g1, thr, side="right"), lo1), hi1)
+                            if cut > lo1 and cut < hi1:
+                                st[sp, 0] = rc
+                                st[sp, 1] = lo0
+                                st[sp, 2] = hi0
+                                st[sp, 3] = cut
+                                st[sp, 4] = hi1
+                                sp += 1
+                                hi1 = cut
+                                node = lc
+                            elif cut > lo1:
+                                node = lc
+                            else:
+                                node = rc
+                        else:
+                            v = X[i, f]
+                            if v <= thr:
+                                node = lc
+                            elif v > thr:
+                                node = rc
+                            else:  # NaN
+                                node = dt[node]
+        return diff
+
+    return predict_raw, interventional, ice, ice_intervals
 
 
 @lru_cache(maxsize=64)
@@ -307,6 +391,33 @@ def interventional_shap(trees: Trees, Z: np.ndarray, B: np.ndarray) -> tuple[np.
              Zp.shape[1], depth, _weights(depth + 1))
     base = predict_raw(trees, Bp).mean(axis=0)
     return phi, base
+
+
+def packed(trees: Trees) -> np.ndarray:
+    """(trees, nodes, 4) float64: threshold, left, right, feature side by side (cache-friendly)."""
+    out = np.empty((*trees.left.shape, 4))
+    out[..., 0] = trees.threshold
+    out[..., 1] = trees.left
+    out[..., 2] = trees.right
+    out[..., 3] = trees.feature
+    return out
+
+
+def tree_ice_grid(trees: Trees, Z: np.ndarray, cols: list[int], grids: list[np.ndarray]) -> np.ndarray | None:
+    """Raw output (n, G0[*G1], outputs) on the product grid of one or two numeric columns.
+
+    ``None`` when a grid is not strictly increasing after the library's cast (use :func:`tree_ice`).
+    """
+    gs = [np.asarray(g, dtype=float).astype(trees.input_dtype).astype(np.float64) for g in grids]
+    if len(gs) not in (1, 2) or any(np.any(np.diff(g) <= 0) or np.isnan(g).any() for g in gs):
+        return None
+    fn = _kernels()[3]
+    g1 = gs[1] if len(gs) == 2 else np.zeros(1)
+    c1 = cols[1] if len(cols) == 2 else -2
+    diff = fn(prepare_rows(trees, Z), np.ascontiguousarray(gs[0]), np.ascontiguousarray(g1), int(cols[0]),
+              int(c1), packed(trees), trees.default, trees.value, max(trees.max_depth, 1) + 2)
+    out = np.cumsum(np.cumsum(diff, axis=1), axis=2)[:, : len(gs[0]), : len(g1)] + trees.base
+    return out.reshape(out.shape[0], -1, out.shape[-1])
 
 
 def tree_ice(trees: Trees, Z: np.ndarray, cols: list[int], points: np.ndarray) -> np.ndarray:
