@@ -77,6 +77,7 @@ def test_pipeline_step_params_and_regression_default_scoring(reg_data):
         cv=3,
     )
     assert r.task == "regression" and r.scoring == "neg_root_mean_squared_error"
+    assert r.model_name == "ridge" and r.study_name == "ridge-tpe"  # named after the final step
     assert r.best_score < 0 and set(r.best_params) == {"ridge__alpha", "scale__with_mean"}
 
 

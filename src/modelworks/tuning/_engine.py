@@ -600,8 +600,11 @@ def _estimator_and_space(model, X, task, space, seed):
             f"a search space is needed for a {type(model).__name__}: pass space={{'param': [values]}}; "
             "zoo models (model='rf') bring their own"
         )
-    prefix = model.steps[-1][0] if isinstance(model, Pipeline) else None
-    return model, space, prefix, type(model).__name__.lower()
+    if isinstance(
+        model, Pipeline
+    ):  # named after its model, parameters addressed through its last step
+        return model, space, model.steps[-1][0], type(model.steps[-1][1]).__name__.lower()
+    return model, space, None, type(model).__name__.lower()
 
 
 def _check_scoring(estimator, scoring, task):

@@ -84,6 +84,7 @@ def step(ctx) -> None:
         out_dir=Path(ctx.out_dir) / "tuning",
         study_name=f"{name}-{strategy}-{key}",
     )
+    result.model_name = name
     before = result.baseline_score if result.baseline_score is not None else _leaderboard_score(ctx)
     improved = before is None or result.best_score > before
     if improved:
