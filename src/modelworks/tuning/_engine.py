@@ -875,6 +875,7 @@ def tune(
                     except KeyboardInterrupt:
                         interrupted = True
                 else:
+                    n_before = len(study.get_trials(deepcopy=False))
                     payload = {
                         "objective": objective,
                         "storage": _storage.storage_spec(study_storage),
@@ -894,6 +895,16 @@ def tune(
                         )
                     if interrupted:
                         _storage.recover_stale_trials(study)
+                    elif (
+                        not errors
+                        and (deadline is None or time.time() < deadline)
+                        and not study.get_trials(deepcopy=False)[n_before:]
+                    ):
+                        raise TuningError(
+                            "the workers ran but no trial reached the study in "
+                            f"{_storage.describe_storage(spec)}; workers on other machines need a storage "
+                            "they can all reach: a shared path or a database URL (--storage postgresql://...)"
+                        )
         finally:
             watcher.close()
         if tmp_dir is not None:  # keep the finished study in memory, drop the temporary file
