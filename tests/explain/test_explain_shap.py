@@ -193,3 +193,15 @@ def test_to_dict_is_json_ready(cancer):
     assert d["explainer"] == "tree" and d["rows"] == 20
     assert d["top_features"][0]["feature"] in X.columns
     assert isinstance(pd.DataFrame(d["top_features"]), pd.DataFrame)
+
+
+def test_modelworks_explain_is_callable_even_after_the_subpackage_is_imported(cancer):
+    import modelworks
+    import modelworks.explain  # binds modelworks.explain to the subpackage
+
+    X, y = cancer
+    ex = modelworks.explain(pipe(X, y, "rf", "binary"), X.iloc[:5])
+    assert ex.values.shape == (5, 7)
+    from modelworks import explain as explain_again
+
+    assert explain_again(pipe(X, y, "logreg", "binary"), X.iloc[:5]).explainer_name == "linear"

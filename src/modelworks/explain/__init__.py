@@ -7,6 +7,9 @@
   supports it, an exact fast brute force otherwise; a blend's is the weighted sum of its members'.
 """
 
+import sys as _sys
+import types as _types
+
 from modelworks.explain._explanation import CostEstimate, Explanation, estimate_cost, explain
 from modelworks.explain._pdp import (
     PartialDependence,
@@ -25,3 +28,14 @@ __all__ = [
     "partial_dependence",
     "plot_partial_dependence",
 ]
+
+
+class _CallableModule(_types.ModuleType):
+    """``modelworks.explain`` is both this subpackage and the function: once the subpackage is
+    imported, Python binds ``modelworks.explain`` to the module, so the module forwards calls."""
+
+    def __call__(self, model, X, **kwargs):
+        return explain(model, X, **kwargs)
+
+
+_sys.modules[__name__].__class__ = _CallableModule

@@ -12,6 +12,13 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", str(text)).strip("-").lower() or "x"
 
 
+def _short(method: str) -> str:
+    """A plot-title version of how a PD was computed."""
+    if method.startswith("weighted sum"):
+        return f"blend of {method.count(':')} members, summed by weight"
+    return method
+
+
 def _save(fig, path: Path) -> Path:
     from modelworks.report import save_figure
 
@@ -116,7 +123,7 @@ def pdp_plots(result, out_dir: Path, *, prefix: str = "pdp", max_ice: int = 50,
             ax.set_ylabel(f"{result.output}{f' ({out})' if len(result.outputs) > 1 else ''}")
             kind = "PD and ICE" if item.individual is not None and item.average is not None else (
                 "ICE" if item.individual is not None else "partial dependence")
-            ax.set_title(f"{kind} of {item.features[0]} ({item.method})", fontsize=10)
+            ax.set_title(f"{kind} of {item.features[0]} ({_short(item.method)})", fontsize=10)
         else:
             g0, g1 = item.grid
             z = item.average[k] if item.average is not None else item.individual[k].mean(axis=0)
@@ -133,7 +140,7 @@ def pdp_plots(result, out_dir: Path, *, prefix: str = "pdp", max_ice: int = 50,
                 ax.set_xticks(x1, [str(g) for g in g1], rotation=45, ha="right")
             ax.set_ylabel(item.features[0])
             ax.set_xlabel(item.features[1])
-            ax.set_title(f"2-D partial dependence of {item.features[0]} and {item.features[1]} ({item.method})",
-                         fontsize=10)
+            ax.set_title(f"2-D partial dependence of {item.features[0]} and {item.features[1]} "
+                         f"({_short(item.method)})", fontsize=10)
         paths[name] = _save(fig, out_dir / f"{prefix}-{_slug(name)}.png")
     return paths
