@@ -301,13 +301,14 @@ def exactness(part: Part, final) -> str:
     return "exact"
 
 
-def _numeric(frame, what):
+def _numeric(frame, what, why: str = "this model's preprocessing cannot be mapped back to columns"):
     try:
         return frame.to_numpy(dtype=float)
     except (TypeError, ValueError) as e:
+        text = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
         raise ExplainError(
-            f"this model's preprocessing cannot be mapped back to columns, so {what} is explained "
-            "as it is; that needs numeric columns (use modelworks.data.make_pipeline)"
+            f"{why}, so {what} is explained model-agnostically on its own columns, which must be "
+            f"numeric; non-numeric: {', '.join(text)} (encode them, or explain the members one by one)"
         ) from e
 
 
@@ -588,8 +589,9 @@ def _black_box(model, X, background, columns, explainer, seed, n_classes, output
     algo = explainer if explainer in ("exact", "permutation") else (
         "exact" if p <= EXACT_MAX_FEATURES else "permutation")
     # the ensemble takes the original frame: evaluate it on rebuilt frames (numeric columns only)
-    Xn = _numeric(X, "X")
-    Bn = _numeric(bg, "background")
+    why = f"{type(model).__name__} is not a weighted sum of its members' outputs"
+    Xn = _numeric(X, "X", why)
+    Bn = _numeric(bg, "background", why)
     dtypes = X.dtypes
 
     class _Frame:
