@@ -9,7 +9,7 @@ mistyped columns answer 422 naming the field, oversized bodies 413, a full serve
 ``Retry-After``; no answer ever carries a stack trace. SIGTERM finishes in-flight requests.
 """
 
-from modelworks.serve._app import ServeOptions, create_app, openapi, parse_rows
+from modelworks.serve._app import ServeOptions, create_app, openapi, parse_rows, to_frame
 from modelworks.serve._server import serve
 
-__all__ = ["ServeOptions", "create_app", "openapi", "parse_rows", "serve"]
+__all__ = ["ServeOptions", "create_app", "openapi", "parse_rows", "serve", "to_frame"]

@@ -19,7 +19,10 @@ from typing import Any
 
 from modelworks.exceptions import ConfigError, SchemaError
 
-_SCALARS = (str, int, float, bool, type(None))
+# requests this small, for models this fast, are scored on the event loop (no thread hop)
+INLINE_MAX_ROWS = 16
+INLINE_MAX_SECONDS = 0.005
+_SCAN_CELLS = 2_000
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -107,6 +110,20 @@ class _Metrics:
                     "uptime_s": round(time.time() - self.started, 1)}
 
 
+def _plain(values) -> list:
+    """Predictions as plain JSON values (numpy's tolist is fast; non-finite floats become null)."""
+    import numpy as np
+
+    arr = np.asarray(values)
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        return [v if math.isfinite(v) else None for v in arr.tolist()]
+    if arr.dtype.kind in "fiub":
+        return arr.tolist()
+    from modelworks._io import to_jsonable
+
+    return to_jsonable(arr.tolist())
+
+
 def _reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON; send null for a missing value")
 
@@ -119,17 +136,63 @@ def _fields_from(message: str) -> list[str]:
     return [m.group(1)] if m else []
 
 
-def _check_cells(rows: list[dict]) -> None:
-    for i, row in enumerate(rows):
-        for key, value in row.items():
-            if not isinstance(value, _SCALARS):
-                raise RequestError(422, f"row {i}, column '{key}': expected a number, text, true/false or null, "
-                                        f"got a JSON {'object' if isinstance(value, dict) else 'array'}",
-                                   fields=[str(key)])
-            if isinstance(value, float) and not math.isfinite(value):
-                raise RequestError(422, f"row {i}, column '{key}': {value} is not a finite number", fields=[str(key)])
-            if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**63:
-                raise RequestError(422, f"row {i}, column '{key}': the number is too large", fields=[str(key)])
+def _bad_cell(i: int, key: str, value: Any) -> RequestError:
+    if isinstance(value, float) and not math.isfinite(value):
+        return RequestError(422, f"row {i}, column '{key}': {value} is not a finite number", fields=[str(key)])
+    if isinstance(value, int) and not isinstance(value, bool):
+        return RequestError(422, f"row {i}, column '{key}': the number is too large", fields=[str(key)])
+    kind = "object" if isinstance(value, dict) else "array" if isinstance(value, list) else type(value).__name__
+    return RequestError(422, f"row {i}, column '{key}': expected a number, text, true/false or null, "
+                             f"got a JSON {kind}", fields=[str(key)])
+
+
+def to_frame(rows: list[dict]):
+    """Build the input frame, refusing cells that are not finite JSON scalars (checked per column)."""
+    import numpy as np
+    import pandas as pd
+
+    if len(rows) * len(rows[0]) <= _SCAN_CELLS:  # small requests: one pass over the cells is cheapest
+        for i, row in enumerate(rows):
+            for key, v in row.items():
+                if v is None or isinstance(v, str | bool):
+                    continue
+                if isinstance(v, float):
+                    if math.isfinite(v) or v != v:
+                        continue
+                elif isinstance(v, int) and abs(v) <= 2**63:
+                    continue
+                raise _bad_cell(i, key, v)
+        try:
+            return pd.DataFrame.from_records(rows, columns=list(rows[0]))
+        except (OverflowError, ValueError, TypeError) as e:
+            raise RequestError(422, f"the rows cannot be read as a table: {e}") from None
+    try:
+        frame = pd.DataFrame.from_records(rows, columns=list(rows[0]))
+    except (OverflowError, ValueError, TypeError) as e:  # find the cell that pandas could not take
+        for i, row in enumerate(rows):
+            for key, v in row.items():
+                if isinstance(v, int) and not isinstance(v, bool) and abs(v) > 2**63 \
+                        or not isinstance(v, str | int | float | bool | type(None)):
+                    raise _bad_cell(i, key, v) from None
+        raise RequestError(422, f"the rows cannot be read as a table: {e}") from None
+    for j, key in enumerate(frame.columns):
+        values = frame.iloc[:, j].to_numpy()
+        kind = values.dtype.kind
+        if kind == "f":
+            bad = np.flatnonzero(np.isinf(values))
+            if len(bad):
+                raise _bad_cell(int(bad[0]), key, float(values[bad[0]]))
+        elif kind == "O":
+            for i, v in enumerate(values):
+                if v is None or isinstance(v, str | bool):
+                    continue
+                if isinstance(v, float):
+                    if math.isfinite(v) or v != v:  # NaN stands for a missing value
+                        continue
+                elif isinstance(v, int) and abs(v) <= 2**63:
+                    continue
+                raise _bad_cell(i, key, v)
+    return frame
 
 
 def parse_rows(body: Any, max_rows: int) -> list[dict]:
@@ -163,13 +226,12 @@ def parse_rows(body: Any, max_rows: int) -> list[dict]:
         raise RequestError(422, "no rows to predict; send at least one row")
     if len(rows) > max_rows:
         raise RequestError(413, f"{len(rows)} rows is over the limit of {max_rows} per request; split the batch")
-    keys = set(rows[0])
+    keys = rows[0].keys()
     for i, row in enumerate(rows):
-        if set(row) != keys:
-            diff = sorted(set(row) ^ keys)
+        if row.keys() != keys:
+            diff = sorted(set(row) ^ set(keys), key=str)
             raise RequestError(422, f"row {i} does not have the same columns as row 0 (differs in: {', '.join(map(str, diff[:10]))})",
                                fields=[str(d) for d in diff[:10]])
-    _check_cells(rows)
     return rows
 
 
@@ -185,6 +247,7 @@ class _Predictor:
         self.classes = None
         self.argmax_ok = False
         self._log_lock = threading.Lock()
+        self.classes_json = None
         if self.has_proba:
             classes = getattr(self.model, "classes_", None)
             self.classes = list(classes) if classes is not None else package.classes
@@ -198,13 +261,31 @@ class _Predictor:
                                                          np.asarray(self.model.predict(X))))
                 except Exception:
                     self.argmax_ok = False
+            from modelworks._io import to_jsonable
 
-    def __call__(self, rows: list[dict], ignore_extra: bool) -> dict:
-        import pandas as pd
+            self.classes_json = to_jsonable(self.classes)
+        self.small_request_s = self._time_one_row()
 
-        from modelworks._io import to_jsonable
+    def _time_one_row(self) -> float:
+        """Median seconds to validate and score one row of the reference sample (inf if unknown)."""
+        import statistics
 
-        frame = pd.DataFrame.from_records(rows, columns=list(rows[0]))
+        sample = self.package.reference_sample()
+        if sample is None or not all(c in sample.columns for c in self.package.features):
+            return float("inf")
+        rows = sample[self.package.features].head(1).to_dict(orient="records")
+        times = []
+        try:
+            for _ in range(5):
+                t0 = time.perf_counter()
+                self(rows, False, log=False)
+                times.append(time.perf_counter() - t0)
+        except Exception:
+            return float("inf")
+        return statistics.median(times)
+
+    def __call__(self, rows: list[dict], ignore_extra: bool, *, log: bool = True) -> dict:
+        frame = to_frame(rows)
         try:
             X = self.package.validate(frame, ignore_extra=ignore_extra)
         except SchemaError as e:
@@ -218,11 +299,11 @@ class _Predictor:
                 pred = self.model.predict(X)
         except (ValueError, TypeError, OverflowError) as e:
             raise RequestError(422, f"the model cannot score these values: {e}") from None
-        out = {"predictions": to_jsonable(list(pred)), "rows": len(rows)}
+        out = {"predictions": _plain(pred), "rows": len(rows)}
         if proba is not None:
-            out["classes"] = to_jsonable(self.classes)
-            out["probabilities"] = to_jsonable(proba.round(6))
-        if self.options.log_requests:
+            out["classes"] = self.classes_json
+            out["probabilities"] = proba.round(6).tolist()
+        if log and self.options.log_requests:
             self._log(X, out["predictions"])
         return out
 
@@ -388,7 +469,11 @@ def create_app(package, *, ignore_extra: bool = False, max_body_bytes: int = 16 
             ignore = options.ignore_extra or request.query_params.get("ignore_extra", "").lower() in ("1", "true")
             parsed = parse_rows(body, options.max_rows)
             rows = len(parsed)
-            result = await anyio.to_thread.run_sync(predictor, parsed, ignore, limiter=limiter)
+            if len(parsed) <= INLINE_MAX_ROWS and predictor.small_request_s < INLINE_MAX_SECONDS:
+                # a thread hop costs about as much as scoring a few rows of a fast model
+                result = predictor(parsed, ignore)
+            else:
+                result = await anyio.to_thread.run_sync(predictor, parsed, ignore, limiter=limiter)
             result["model"] = identity["ref"]
             response = JSONResponse(result)
             status = 200
