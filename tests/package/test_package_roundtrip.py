@@ -211,3 +211,29 @@ def test_keras_wrapper_is_saved_natively_and_reloads(data, tmp_path):
 
 def test_environment_is_clean():  # the package code never sets process-wide state
     assert "MODELWORKS_SERVE_CONFIG" not in os.environ
+
+
+def test_mixed_model_from_stats_round_trips(tmp_path):
+    stats = pytest.importorskip("modelworks.stats")
+    rng = np.random.default_rng(0)
+    groups = np.repeat(np.arange(12), 10)
+    frame = pd.DataFrame({"x": rng.normal(size=120), "g": [f"s{g}" for g in groups]})
+    frame["y"] = 2 * frame["x"] + rng.normal(0, 1, 12)[groups] + rng.normal(0, 0.3, 120)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = stats.MixedModel("y ~ x", "g").fit(frame)
+    X = frame[["x", "g"]]
+    pkg = mp.load(mp.save(model, tmp_path / "mixed", X_sample=X, y_sample=frame["y"], task="regression", target="y"))
+    np.testing.assert_allclose(pkg.predict(X), model.predict(X))
+
+
+@pytest.mark.parametrize("kind", ["BlendClassifier", "EnsembleSelectionClassifier"])
+def test_blend_and_selection_ensembles_round_trip(kind, data, tmp_path):
+    import modelworks.ensemble as ens
+
+    X, y = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = make_pipeline(X, getattr(ens, kind)([("lr", "logreg"), ("knn", "knn")], cv=3)).fit(X, y)
+    pkg = mp.load(mp.save(model, tmp_path / kind, X_sample=X, y_sample=y, task="binary"))
+    np.testing.assert_allclose(pkg.predict_proba(X), model.predict_proba(X))
