@@ -9,7 +9,6 @@ import pandas as pd
 import statsmodels.api as sm
 
 from modelworks.forecast import forecast
-from modelworks.forecast._report import write_outputs
 
 macro = sm.datasets.macrodata.load_pandas().data
 quarters = pd.PeriodIndex.from_fields(year=macro["year"].astype(int), quarter=macro["quarter"].astype(int),
@@ -26,5 +25,5 @@ for s in result.series:
 print("\nmodels over all series (backtest, 3 folds x 8 quarters):")
 print(result.summary.round(3).to_string(index=False))
 
-paths = write_outputs(result, "macro-forecast", subtitle="statsmodels macrodata")
+paths = result.write("macro-forecast", subtitle="statsmodels macrodata")
 print(f"\nreport: {paths['report']}  ({paths['n_plots']} plots)")

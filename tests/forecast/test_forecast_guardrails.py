@@ -153,3 +153,12 @@ def test_frequency_with_gaps_is_still_inferred_from_the_grid():
     y = monthly(30).drop([pd.Timestamp("2020-03-01"), pd.Timestamp("2021-07-01")])
     model = Naive().fit(y, fill="interpolate")
     assert model.freq_ == "MS" and len(model.y_) == 30
+
+
+def test_asking_for_a_level_that_was_not_predicted_names_the_available_ones():
+    fc = Naive().fit(monthly()).predict(3, levels=(80, 95))
+    with pytest.raises(ForecastError, match="no 99% interval in this forecast; it has levels 80, 95"):
+        fc.interval(99)
+    flat = fc.to_frame()
+    assert list(flat.columns) == ["time", "forecast", "lower_80", "upper_80", "lower_95", "upper_95"]
+    assert type(flat) is pd.DataFrame

@@ -94,7 +94,6 @@ def _forecast(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from modelworks.forecast import forecast
-    from modelworks.forecast._report import write_outputs
 
     seasonal_order = args.seasonal_order
     if args.model != "arima" and (args.order or seasonal_order):
@@ -112,7 +111,7 @@ def _forecast(args: argparse.Namespace) -> int:
         seasonal_period=args.seasonal_period, n_jobs=args.jobs, calibrate=args.calibrate,
     )
     out = Path(args.out or "modelworks-forecast")
-    paths = write_outputs(result, out, title="modelworks forecast",
+    paths = result.write(out, title="modelworks forecast",
                           subtitle=f"{Path(str(args.data)).name if not hasattr(args.data, 'shape') else 'data'}"
                           f" · target {args.target} · horizon {args.horizon}")
     if args.json:

@@ -205,6 +205,15 @@ class ForecastResult:
     seconds: float = 0.0
     calibrated: bool = False
 
+    def write(self, out_dir, *, title: str = "modelworks forecast", subtitle: str = "") -> dict:
+        """Write forecasts.csv, leaderboard.csv, forecast.json, a plot per series and report.html.
+
+        Returns a dict of the paths written. All writes are atomic.
+        """
+        from modelworks.forecast._report import write_outputs
+
+        return write_outputs(self, out_dir, title=title, subtitle=subtitle)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "model": self.model, "horizon": self.horizon, "levels": list(self.levels),
