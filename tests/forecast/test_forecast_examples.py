@@ -9,7 +9,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 CASES = {
-    "forecast_arima.py": ["SARIMAX", "ARIMA(1,1,1) forecast with 80% and 95% intervals", "AutoARIMA chose",
+    "forecast_arima.py": ["ma.L1", "ARIMA(1,1,1) forecast with 80% and 95% intervals", "AutoARIMA chose",
                           "coverage 80%"],
     "forecast_prophet.py": ["Prophet forecast of CO2", "co2_prophet.png", "seasonal-naive"],
     "forecast_many.py": ["6 series forecast", "mase_mean", "report: macro-forecast/report.html"],
