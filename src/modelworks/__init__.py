@@ -34,6 +34,9 @@ _LAZY = {
     "partial_dependence": "modelworks.explain",
     "drift": "modelworks.monitor",
     "compare_models": "modelworks.monitor",
+    "self_test": "modelworks.monitor",
+    "drift_over_time": "modelworks.monitor",
+    "compare_cv": "modelworks.monitor",
 }
 
 _SUBPACKAGES = {

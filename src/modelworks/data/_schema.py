@@ -115,8 +115,8 @@ class Schema:
         if len(set(present)) != len(present):
             dups = sorted({c for c in present if present.count(c) > 1})
             raise SchemaError(f"duplicate input columns: {', '.join(dups)}")
-        frame = frame.copy()
-        frame.columns = present
+        if any(not isinstance(c, str) for c in frame.columns):
+            frame = frame.set_axis(present, axis=1)  # a renamed view, the caller's frame untouched
         missing = [n for n in self.names if n not in present]
         if missing:
             raise SchemaError(
@@ -154,7 +154,7 @@ def _coerce(s: pd.Series, spec: ColumnSpec) -> pd.Series:
         if pd.api.types.is_bool_dtype(s):
             _bad(spec, s, np.ones(len(s), bool), "numbers")
         if pd.api.types.is_numeric_dtype(s):
-            return s.astype(float)
+            return s.astype(float, copy=False)  # no copy when it is float64 already
         as_text = s.where(s.isna(), s.astype(str).str.strip())
         conv = pd.to_numeric(as_text.replace("", np.nan), errors="coerce")
         bad = conv.isna() & s.notna() & (as_text != "")

@@ -32,5 +32,7 @@ class XGBClassifier(xgboost.XGBClassifier):
         return labels if labels is not None else np.arange(self.n_classes_)
 
     def predict(self, X, **kwargs):
-        codes = np.asarray(super().predict(X, **kwargs)).astype(int)
-        return self.classes_[codes]
+        raw = super().predict(X, **kwargs)
+        if kwargs.get("output_margin"):
+            return raw  # margins are floats, not class codes
+        return self.classes_[np.asarray(raw).astype(int)]
