@@ -96,3 +96,17 @@ def test_xgboost_classifier_accepts_text_labels():
     assert list(model.classes_) == ["no", "yes"]
     assert set(model.predict(X)) <= {"no", "yes"}
     assert (model.predict(X) == y).mean() > 0.9
+
+
+def test_xgboost_classifier_decodes_labels_but_not_margins():
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)})
+    y = np.where(X["a"] + 0.3 * rng.normal(size=200) > 0, "yes", "no")
+    model = get_model("xgboost", "binary", seed=0).set_params(n_estimators=20).fit(X, y)
+    assert set(model.predict(X)) <= {"yes", "no"}
+    margin = model.predict(X, output_margin=True)
+    assert margin.dtype.kind == "f" and len(np.unique(margin)) > 2  # real margins, not class codes
+    proba = model.predict_proba(X)[:, 1]
+    assert np.allclose(1 / (1 + np.exp(-margin)), proba, atol=1e-5)

@@ -25,14 +25,24 @@ def csv_list(value: str) -> list[str]:
     return items
 
 
-def positive_int(value: str) -> int:
+def _whole_number(value: str, low: int) -> int:
     try:
         n = int(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
-    if n <= 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {n}")
+    if n < low:
+        raise argparse.ArgumentTypeError(f"expected a number {'> 0' if low == 1 else '>= 0'}, got {n}")
     return n
+
+
+def positive_int(value: str) -> int:
+    """A whole number > 0 (argparse type)."""
+    return _whole_number(value, 1)
+
+
+def non_negative_int(value: str) -> int:
+    """A whole number >= 0 (argparse type)."""
+    return _whole_number(value, 0)
 
 
 def positive_float(value: str) -> float:

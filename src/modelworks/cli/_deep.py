@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from modelworks.cli._common import add_json, add_out, emit_json, info, positive_float, positive_int
+from modelworks.cli._common import (
+    add_json,
+    add_out,
+    emit_json,
+    info,
+    non_negative_int,
+    positive_float,
+    positive_int,
+)
 
 
 def _fraction(value: str) -> float:
@@ -15,16 +23,6 @@ def _fraction(value: str) -> float:
     if not 0 <= x < 1:
         raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {value}")
     return x
-
-
-def _non_negative_int(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {n}")
-    return n
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -45,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "ResNet50, MobileNetV2 (downloads ImageNet weights: needs a network)")
     p.add_argument("--epochs", type=positive_int, default=10, metavar="N",
                    help="epochs training the head with the base frozen (default: 10)")
-    p.add_argument("--fine-tune-layers", type=_non_negative_int, default=0, metavar="N",
+    p.add_argument("--fine-tune-layers", type=non_negative_int, default=0, metavar="N",
                    help="then unfreeze the top N layers with weights and fine-tune (default: 0, no fine-tuning)")
     p.add_argument("--fine-tune-epochs", type=positive_int, metavar="N",
                    help="epochs of fine-tuning (default: --epochs)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from modelworks.cli._common import add_json, add_out, emit_json, info
+from modelworks.cli._common import add_json, add_out, emit_json, info, non_negative_int
 
 _MODELS = ["auto", "arima", "auto-arima", "prophet", "naive", "seasonal-naive", "drift"]
 _FILLS = ["interpolate", "ffill", "zero"]
@@ -32,16 +32,6 @@ def _levels(value: str) -> tuple[float, ...]:
         return tuple(float(v) for v in value.split(",") if v.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(f"levels must be numbers like 80,95, got {value!r}") from None
-
-
-def _nonneg_int(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {n}")
-    return n
 
 
 def _int(value: str) -> int:
@@ -73,7 +63,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    metavar="P,D,Q[,m]", help="seasonal ARIMA order for --model arima")
     p.add_argument("--seasonal-period", type=_int, metavar="M",
                    help="observations per season (default: from the frequency, e.g. 12 monthly)")
-    p.add_argument("--backtest", type=_nonneg_int, default=3, metavar="K",
+    p.add_argument("--backtest", type=non_negative_int, default=3, metavar="K",
                    help="rolling-origin folds for evaluation (default: 3; 0 = none)")
     p.add_argument("--levels", type=_levels, default=(80, 95), metavar="L1,L2",
                    help="interval levels in percent (default: 80,95)")
