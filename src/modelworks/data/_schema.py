@@ -129,9 +129,15 @@ class Schema:
                 f"unexpected column{'s' if len(extra) > 1 else ''}: {', '.join(extra)} "
                 "(the model was not trained on them; pass ignore_extra=True / --ignore-extra to drop them)"
             )
+        dtypes = dict(zip(frame.columns, frame.dtypes))
+        ready = [spec.name for spec in self.columns if _is_plain_number(spec, dtypes[spec.name])]
+        if len(ready) == len(self.columns):  # the common serving case: one block cast, no per-column work
+            return frame[self.names].astype(float, copy=False)
+        ready_set = set(ready)
         out = {}
         for spec in self.columns:
-            out[spec.name] = _coerce(frame[spec.name], spec)
+            s = frame[spec.name]
+            out[spec.name] = s.astype(float, copy=False) if spec.name in ready_set else _coerce(s, spec)
         return pd.DataFrame(out, index=frame.index)
 
 
@@ -147,6 +153,11 @@ def _bad(spec: ColumnSpec, s: pd.Series, mask, expected: str):
         f"column '{spec.name}' expects {expected} but got {example!r} (row {idx[0]}, {len(idx)} such value"
         f"{'s' if len(idx) > 1 else ''}); it cannot be converted safely"
     )
+
+
+def _is_plain_number(spec: ColumnSpec, dtype) -> bool:
+    """A numeric column that already holds numbers (not booleans): converting is a plain cast."""
+    return (spec.kind in ("numeric", "integer") and isinstance(dtype, np.dtype) and dtype.kind in "iuf")
 
 
 def _coerce(s: pd.Series, spec: ColumnSpec) -> pd.Series:
