@@ -124,6 +124,33 @@ def _plain(values) -> list:
     return to_jsonable(arr.tolist())
 
 
+_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_DIGITS = b"0" * 20
+
+
+def _fast_loads(raw: bytes):
+    """orjson parses request bodies 3-5x faster than json; anything it refuses goes to json for the message.
+
+    orjson reads integers beyond 64 bits as floats; json keeps them exact so that the server can refuse
+    them by name. A body with a run of 20 digits anywhere therefore takes the standard parser.
+    """
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover - orjson is a dependency
+        return json.loads(raw, parse_constant=_reject_constant)
+    if _LONG_DIGITS in raw.translate(_DIGITS_TO_ZERO):  # C-speed scan, no regex backtracking
+        return json.loads(raw, parse_constant=_reject_constant)
+    return orjson.loads(raw)
+
+
+def _fast_dumps(obj) -> bytes:
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover
+        return json.dumps(obj, allow_nan=False, separators=(",", ":")).encode()
+    return orjson.dumps(obj)
+
+
 def _reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON; send null for a missing value")
 
@@ -461,7 +488,12 @@ def create_app(package, *, ignore_extra: bool = False, max_body_bytes: int = 16 
             if not raw.strip():
                 raise RequestError(400, 'empty body; send JSON like {"records": [{column: value, ...}]}')
             try:
-                body = json.loads(raw, parse_constant=_reject_constant)
+                body = _fast_loads(raw)
+            except (ValueError, RecursionError):  # the standard parser below names what is wrong
+                body = None
+            try:
+                if body is None:
+                    body = json.loads(raw, parse_constant=_reject_constant)
             except RecursionError:
                 raise RequestError(400, "the JSON body is nested too deeply") from None
             except (ValueError, UnicodeDecodeError) as e:
@@ -475,7 +507,7 @@ def create_app(package, *, ignore_extra: bool = False, max_body_bytes: int = 16 
             else:
                 result = await anyio.to_thread.run_sync(predictor, parsed, ignore, limiter=limiter)
             result["model"] = identity["ref"]
-            response = JSONResponse(result)
+            response = Response(_fast_dumps(result), media_type="application/json")
             status = 200
         except RequestError as e:
             metrics.reject(str(e.status))
