@@ -61,7 +61,8 @@ def evaluate(model, data, target: str, *, out_dir: str | os.PathLike | None = No
     ----------
     model : path, ``models:/NAME@ALIAS``, Package or fitted estimator
     data : path or pandas.DataFrame
-        Must contain ``target`` and the model's input columns.
+        Must contain ``target`` and the model's input columns. An id-like column the model does
+        not use (``id``, ``*_id``) is set aside, as :func:`predict` does.
     target : str
     out_dir : path, optional
         Where ``evaluation.json``, plots and ``report.html`` go.
@@ -97,6 +98,13 @@ def evaluate(model, data, target: str, *, out_dir: str | os.PathLike | None = No
     X = frame.drop(columns=[target])
     manifest = pkg.manifest or {}
     if pkg.schema is not None:
+        from modelworks.scoring._predict import _id_column
+
+        # the id column predict() carries along is no feature: set it aside here too, so a
+        # held-out file that predict accepts is not refused for its "extra" id column
+        id_col = _id_column([str(c) for c in X.columns], pkg.schema.names, None)
+        if id_col is not None:
+            X = X.drop(columns=[id_col])
         X = pkg.schema.validate(X, ignore_extra=ignore_extra)
     task = manifest.get("task") or ("regression" if not hasattr(pkg.model, "classes_") else
                                     ("binary" if len(pkg.model.classes_) == 2 else "multiclass"))

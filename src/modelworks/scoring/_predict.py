@@ -78,26 +78,80 @@ def _id_column(columns, schema_names, id_column):
     return None
 
 
+def _outputs(model, X, proba: bool):
+    """``(predict, predict_proba or None)``, transforming the chunk once for a pipeline.
+
+    ``Pipeline.predict`` and ``Pipeline.predict_proba`` each run every transformer again; for
+    one-hot encoding and scaling that is a third of the time of scoring a file.
+    ``pipeline[:-1].transform`` then the final step's methods is exactly what both do.
+    """
+    from sklearn.pipeline import Pipeline
+
+    final = model.steps[-1][1] if isinstance(model, Pipeline) and len(model.steps) > 1 else None
+    if proba and final is not None and hasattr(final, "predict") and hasattr(final, "predict_proba"):
+        Xt = model[:-1].transform(X)
+        return final.predict(Xt), final.predict_proba(Xt)
+    return model.predict(X), (model.predict_proba(X) if proba else None)
+
+
 def _score_chunk(pkg, chunk: pd.DataFrame, *, proba: bool, ignore_extra: bool, id_col, task) -> pd.DataFrame:
-    chunk = chunk.copy()
-    chunk.columns = [str(c) for c in chunk.columns]
-    ids = chunk.pop(id_col) if id_col is not None else None
-    if pkg.schema is not None:
-        X = pkg.schema.validate(chunk, ignore_extra=ignore_extra)
-    else:
-        X = chunk
+    if any(not isinstance(c, str) for c in chunk.columns):
+        chunk = chunk.set_axis([str(c) for c in chunk.columns], axis=1)
+    features = chunk.drop(columns=[id_col]) if id_col is not None else chunk
+    X = pkg.schema.validate(features, ignore_extra=ignore_extra) if pkg.schema is not None else features
     model = pkg.model
+    if proba and (not hasattr(model, "predict_proba") or task == "regression"):
+        raise ConfigError("--proba needs a classifier with predict_proba; this model predicts values")
+    pred, p = _outputs(model, X, proba)
     out = pd.DataFrame(index=chunk.index)
-    if ids is not None:
-        out[id_col] = ids
-    out["prediction"] = model.predict(X)
-    if proba:
-        if not hasattr(model, "predict_proba") or task == "regression":
-            raise ConfigError("--proba needs a classifier with predict_proba; this model predicts values")
-        p = np.asarray(model.predict_proba(X))
+    if id_col is not None:
+        out[id_col] = chunk[id_col]
+    out["prediction"] = pred
+    if p is not None:
+        p = np.asarray(p)
         for j, cls in enumerate(getattr(model, "classes_", range(p.shape[1]))):
             out[f"proba_{cls}"] = p[:, j]
     return out
+
+
+class _CsvWriter:
+    """Append chunks to one open text file (comma-separated, or tab for ``.tsv``)."""
+
+    def __init__(self, path: Path, target: Path):
+        self._sep = "\t" if target.suffix.lower() == ".tsv" else ","
+        self._file = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115 closed in close()
+        self._header = True
+
+    def write(self, frame: pd.DataFrame) -> None:
+        frame.to_csv(self._file, sep=self._sep, header=self._header, index=False)
+        self._header = False
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class _ParquetWriter:
+    """Append chunks as row groups; later chunks are cast to the first chunk's schema."""
+
+    def __init__(self, path: Path, target: Path):
+        self._path, self._writer = path, None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self._path, table.schema)
+        self._writer.write_table(table.cast(self._writer.schema))
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+
+
+_WRITERS = {".csv": _CsvWriter, ".tsv": _CsvWriter, ".txt": _CsvWriter,
+            ".parquet": _ParquetWriter, ".pq": _ParquetWriter}
 
 
 def predict(model, data, *, out: str | os.PathLike | None = None, proba: bool = False,
@@ -139,11 +193,8 @@ def predict(model, data, *, out: str | os.PathLike | None = None, proba: bool = 
     schema_names = pkg.schema.names if pkg.schema is not None else []
     keep = out is None if keep is None else keep
     out_path = Path(out) if out is not None else None
-    fmt = None
-    if out_path is not None:
-        fmt = "parquet" if out_path.suffix.lower() in (".parquet", ".pq") else "csv"
-        if out_path.suffix.lower() not in (".csv", ".parquet", ".pq", ".tsv", ".txt"):
-            raise ConfigError(f"output file {out_path} must end in .csv or .parquet")
+    if out_path is not None and out_path.suffix.lower() not in _WRITERS:
+        raise ConfigError(f"output file {out_path} must end in .csv or .parquet (or .tsv)")
     kept, rows, n_chunks, id_col = [], 0, 0, None
     bar = progress(desc="predict", unit="rows")
 
@@ -166,24 +217,14 @@ def predict(model, data, *, out: str | os.PathLike | None = None, proba: bool = 
                 pass
         else:
             with atomic_path(out_path, suffix=".partial") as tmp:
-                writer = None
+                writer = _WRITERS[out_path.suffix.lower()](tmp, out_path)
                 try:
                     for scored in chunks_scored():
-                        if fmt == "parquet":
-                            import pyarrow as pa
-                            import pyarrow.parquet as pq
-
-                            table = pa.Table.from_pandas(scored, preserve_index=False)
-                            if writer is None:
-                                writer = pq.ParquetWriter(tmp, table.schema)
-                            writer.write_table(table.cast(writer.schema))
-                        else:
-                            scored.to_csv(tmp, mode="a", header=not tmp.exists(), index=False)
+                        writer.write(scored)
                     if rows == 0:
                         raise DataFileError("the data has no rows to predict")
                 finally:
-                    if writer is not None:
-                        writer.close()
+                    writer.close()
     finally:
         bar.close()
     predictions = pd.concat(kept, ignore_index=True) if keep and kept else None
