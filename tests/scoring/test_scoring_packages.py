@@ -301,12 +301,6 @@ def test_cli_predict_drops_extra_columns_when_told(trained, workdir):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,  # the SchemaError is raised; only the row it names is wrong
-    reason="Schema._bad (data/_schema.py) counts rows within the chunk it was "
-    "given, so chunked predict names row 20 of the 3rd 40-row chunk instead of row 100",
-)
 def test_unsafe_value_is_named_by_its_row_in_the_file(trained, tmp_path):
     from modelworks.exceptions import SchemaError
 

@@ -149,8 +149,10 @@ def _listing(names: list[str], limit: int = 20) -> str:
 def _bad(spec: ColumnSpec, s: pd.Series, mask, expected: str):
     idx = np.flatnonzero(np.asarray(mask))
     example = s.iloc[idx[0]]
+    # the row's label when rows are numbered (a chunk of a file keeps its rows' numbers), else its position
+    row = s.index[idx[0]] if pd.api.types.is_integer_dtype(s.index.dtype) else idx[0]
     raise SchemaError(
-        f"column '{spec.name}' expects {expected} but got {example!r} (row {idx[0]}, {len(idx)} such value"
+        f"column '{spec.name}' expects {expected} but got {example!r} (row {row}, {len(idx)} such value"
         f"{'s' if len(idx) > 1 else ''}); it cannot be converted safely"
     )
 
