@@ -57,3 +57,27 @@ def is_available(module: str) -> bool:
         return importlib.util.find_spec(module) is not None
     except (ImportError, ValueError):
         return False
+
+
+def skops_io() -> ModuleType:
+    """``skops.io``, imported without importing torch.
+
+    skops lists its trusted types with ``sklearn.utils.all_estimators()``, which walks every
+    scikit-learn package; one of them (``sklearn.externals.array_api_compat.torch``) imports
+    torch when it is installed: 3-4 s and 200 MB in every process that only loads a
+    scikit-learn model (``predict``, ``serve`` workers). While skops is imported, torch is made
+    unimportable so the walk skips that package (``pkgutil.walk_packages`` ignores its
+    ImportError); afterwards torch imports normally and the skipped package can be imported again.
+    """
+    import sys
+
+    if "skops.io" in sys.modules or "torch" in sys.modules:
+        return importlib.import_module("skops.io")
+    sys.modules["torch"] = None  # type: ignore[assignment]  # `import torch` raises ImportError
+    try:
+        return importlib.import_module("skops.io")
+    finally:
+        if "torch" in sys.modules and sys.modules["torch"] is None:
+            del sys.modules["torch"]
+        for name in [n for n in sys.modules if n.startswith("sklearn.externals.array_api_compat.torch")]:
+            del sys.modules[name]

@@ -109,7 +109,10 @@ def _finish_warnings(ctx, caught) -> list[str]:
 def _write_outputs(out, model, results: dict, report) -> dict:
     from pathlib import Path
 
-    import skops.io as sio
+    from modelworks._imports import skops_io
+
+
+    sio = skops_io()
 
     from modelworks._io import write_bytes, write_json
 

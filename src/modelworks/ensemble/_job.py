@@ -196,7 +196,9 @@ def _stack(names, pipes, P, X_train, y_train, task, folds, classes, cv, seed):
 
 
 def _write(out_dir: Path, result: dict, model) -> dict:
-    import skops.io as sio
+    from modelworks._imports import skops_io
+
+    sio = skops_io()
 
     from modelworks._io import atomic_path, write_json
 

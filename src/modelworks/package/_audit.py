@@ -134,7 +134,9 @@ def audit_skops(path: Path) -> list[str]:
     Nothing named in the file is imported here except modules of scikit-learn, NumPy, SciPy
     and modelworks itself.
     """
-    import skops.io as sio
+    from modelworks._imports import skops_io
+
+    sio = skops_io()
 
     check_zip(path)
     try:

@@ -69,7 +69,9 @@ class SkopsFormat:
     name = "skops"
 
     def save(self, model: Any, root: Path) -> dict:
-        import skops.io as sio
+        from modelworks._imports import skops_io
+
+        sio = skops_io()
 
         try:
             sio.dump(model, root / "model.skops")
@@ -96,7 +98,9 @@ class SkopsFormat:
         return {"file": "model.skops", "trusted_types": types}
 
     def load(self, root: Path, entry: dict, *, trust_pickle: bool) -> Any:
-        import skops.io as sio
+        from modelworks._imports import skops_io
+
+        sio = skops_io()
 
         from modelworks.package._audit import audit_skops
 
