@@ -8,6 +8,7 @@ nothing is written beside the repository.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -134,6 +135,15 @@ def test_cli_predict_on_a_package_equals_in_process_predict(trained, workdir):
     preds = pd.read_csv(out, float_precision="round_trip")
     _assert_equals_in_process(preds, trained["model"], trained["held"])
     assert sorted(p.name for p in workdir.iterdir()) == ["preds.csv"]  # no temporary left behind
+
+
+def test_cli_predict_without_out_streams_csv_to_stdout(trained, workdir):
+    done = _cli("predict", trained["pkg"], trained["root"] / "new.csv", "--proba", "--chunk-size", 37, cwd=workdir)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("customer_id,prediction") == 1  # one header, then every chunk's rows
+    preds = pd.read_csv(io.StringIO(done.stdout), float_precision="round_trip")
+    _assert_equals_in_process(preds, trained["model"], trained["held"])
+    assert list(workdir.iterdir()) == []
 
 
 def test_cli_predict_by_registry_alias_equals_the_package(trained, tmp_path, workdir):

@@ -44,14 +44,20 @@ def _predict(args) -> int:
 
     from modelworks.scoring import predict
 
+    stream = args.out is None and not args.json  # CSV to stdout chunk by chunk: memory stays bounded
+    header = [True]
+
+    def to_stdout(chunk) -> None:
+        chunk.to_csv(sys.stdout, index=False, header=header[0])
+        header[0] = False
+
     result = predict(args.model, args.data, out=args.out, proba=args.proba, chunk_size=args.chunk_size,
-                     ignore_extra=args.ignore_extra, id_column=args.id_column, keep=args.out is None,
+                     ignore_extra=args.ignore_extra, id_column=args.id_column,
+                     keep=args.out is None and args.json, sink=to_stdout if stream else None,
                      trust_pickle=args.trust_pickle, tracking_uri=args.tracking_uri)
     if args.out is None:
         if args.json:
             emit_json({**result.to_dict(), "predictions": result.predictions.to_dict(orient="records")})
-        else:
-            result.predictions.to_csv(sys.stdout, index=False)
         return 0
     if args.json:
         emit_json(result.to_dict())

@@ -156,7 +156,8 @@ _WRITERS = {".csv": _CsvWriter, ".tsv": _CsvWriter, ".txt": _CsvWriter,
 
 def predict(model, data, *, out: str | os.PathLike | None = None, proba: bool = False,
             chunk_size: int = DEFAULT_CHUNK, ignore_extra: bool = False, id_column: str | None = None,
-            keep: bool | None = None, trust_pickle: bool = False, tracking_uri: str | None = None) -> PredictResult:
+            keep: bool | None = None, trust_pickle: bool = False, tracking_uri: str | None = None,
+            sink=None) -> PredictResult:
     """Predict with a saved model on a CSV/Parquet file or a DataFrame.
 
     Input is validated against the model's schema exactly as the server does (columns by
@@ -176,6 +177,9 @@ def predict(model, data, *, out: str | os.PathLike | None = None, proba: bool = 
         Column copied next to the predictions (default: an ``id``-like column not used by the model).
     keep : bool, optional
         Keep predictions in memory (default: when ``out`` is not given).
+    sink : callable, optional
+        Called with each scored chunk (a DataFrame) as soon as it is ready, e.g. to stream
+        predictions to stdout with bounded memory (``keep=False``).
 
     Returns
     -------
@@ -209,6 +213,8 @@ def predict(model, data, *, out: str | os.PathLike | None = None, proba: bool = 
             bar.update(len(scored))
             if keep:
                 kept.append(scored)
+            if sink is not None:
+                sink(scored)
             yield scored
 
     try:
@@ -228,7 +234,7 @@ def predict(model, data, *, out: str | os.PathLike | None = None, proba: bool = 
     finally:
         bar.close()
     predictions = pd.concat(kept, ignore_index=True) if keep and kept else None
-    if predictions is None and keep:
+    if rows == 0:
         raise DataFileError("the data has no rows to predict")
     return PredictResult(predictions=predictions, rows=rows, out=out_path, seconds=time.perf_counter() - started,
                          chunks=n_chunks)
