@@ -137,6 +137,29 @@ def test_datetime_and_bool_columns_are_compared():
     assert report.drifted == ["when"]
 
 
+def test_dates_written_as_text_are_compared_as_times(tmp_path):
+    rng = np.random.default_rng(3)
+    n = 600
+
+    def days(start):
+        return (pd.Timestamp(start) + pd.to_timedelta(rng.integers(0, 60, n), "D")).strftime("%Y-%m-%d")
+
+    ref = pd.DataFrame({"when": days("2024-01-01"), "plan": rng.choice(["a", "b"], n)})
+    same = pd.DataFrame({"when": days("2024-01-01"), "plan": rng.choice(["a", "b"], n)})
+    later = pd.DataFrame({"when": days("2024-01-20"), "plan": rng.choice(["a", "b"], n)})
+    ref.to_csv(tmp_path / "ref.csv", index=False)
+    same.to_csv(tmp_path / "same.csv", index=False)
+    report = drift(tmp_path / "ref.csv", tmp_path / "same.csv")  # text dates: KS on times, not 60 categories
+    assert list(report.table["kind"]) == ["datetime", "categorical"] and report.drifted == []
+    assert drift(ref, later).drifted == ["when"]
+    # a reference holding real datetimes (a package's sample) against dates read from a CSV
+    typed = ref.assign(when=pd.to_datetime(ref["when"]))
+    assert drift(typed, tmp_path / "same.csv").table["kind"].tolist() == ["datetime", "categorical"]
+    # text that is not dates next to reference dates stays an explicit mismatch
+    with pytest.raises(MonitorError, match="'when' is dates .* but text"):
+        drift(typed, same.assign(when="soon"))
+
+
 def test_type_mismatch_names_the_column_and_both_types(frames):
     ref, cur = frames
     cur = cur.assign(age=cur["age"].astype(str).str[:4] + "y")

@@ -127,9 +127,25 @@ def _kind(series: pd.Series) -> str:
     return "categorical"
 
 
+def _dates(series: pd.Series) -> pd.Series | None:
+    """``series`` as datetimes when it is dates written as text (every non-missing value parses)."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return series
+    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        return None
+    present = series.dropna()
+    if present.empty or not all(isinstance(v, str) for v in present.iloc[:50]):
+        return None
+    if pd.to_datetime(present.iloc[:50], errors="coerce", format="mixed").isna().any():
+        return None  # cheap early exit for ordinary text columns
+    parsed = pd.to_datetime(series, errors="coerce", format="mixed")
+    return parsed if parsed.notna().sum() == len(present) else None
+
+
 def _as_float(series: pd.Series, kind: str) -> np.ndarray:
     if kind == "datetime":
-        values = pd.to_datetime(series)
+        values = _dates(series)
+        values = pd.to_datetime(series, errors="coerce", format="mixed") if values is None else values
         out = values.astype("int64").to_numpy(dtype=float) / 1e9
         out[values.isna().to_numpy()] = np.nan
         return out
@@ -143,10 +159,25 @@ def _example(series: pd.Series) -> str:
     return repr(s.iloc[0]) if len(s) else "all missing"
 
 
-def _check_kinds(ref: pd.DataFrame, cur: pd.DataFrame, columns: list[str]) -> dict[str, str]:
+def _check_kinds(ref: pd.DataFrame, cur: pd.DataFrame, columns: list[str], ref_is_dates=None) -> dict[str, str]:
+    """The kind each column is compared as. Dates read from a CSV arrive as text: when every
+    reference value parses as a date (``ref_is_dates(col)``, cached by the prepared reference),
+    the column is compared as times, not as categories of timestamps."""
+    if ref_is_dates is None:
+        def ref_is_dates(col):
+            return _dates(ref[col]) is not None
+
     kinds: dict[str, str] = {}
     for col in columns:
         k_ref, k_cur = _kind(ref[col]), _kind(cur[col])
+        if k_ref == "categorical" and k_cur in ("categorical", "datetime") and ref_is_dates(col):
+            if k_cur == "datetime" or _dates(cur[col]) is not None:
+                k_ref = k_cur = "datetime"
+        elif k_ref == "datetime" and k_cur == "categorical" and _dates(cur[col]) is not None:
+            k_cur = "datetime"
+        if k_ref == k_cur:
+            kinds[col] = k_ref
+            continue
         num_ref, num_cur = k_ref != "categorical", k_cur != "categorical"
         if num_ref == num_cur:
             kinds[col] = k_ref
@@ -155,9 +186,8 @@ def _check_kinds(ref: pd.DataFrame, cur: pd.DataFrame, columns: list[str]) -> di
         if ref[col].notna().any() and cur[col].notna().any():
 
             def word(k, s):
-                return (
-                    f"{'numeric' if k != 'categorical' else 'text'} ({s.dtype}, e.g. {_example(s)})"
-                )
+                what = {"categorical": "text", "datetime": "dates"}.get(k, "numeric")
+                return f"{what} ({s.dtype}, e.g. {_example(s)})"
 
             raise MonitorError(
                 f"column '{col}' is {word(k_ref, ref[col])} in the reference but "
@@ -190,6 +220,13 @@ class PreparedReference:
             cache  # keep sorted columns for the next batch (costs one copy of the numeric data)
         )
         self._prepared: dict[str, Any] = {}
+        self._dates: dict[str, bool] = {}
+
+    def is_dates(self, col: str) -> bool:
+        """Whether a text column of the reference holds dates (parsed once, remembered)."""
+        if col not in self._dates:
+            self._dates[col] = _dates(self.frame[col]) is not None
+        return self._dates[col]
 
     def get(self, col: str, kind: str):
         if col in self._prepared:
@@ -590,7 +627,7 @@ def _compare(ref: PreparedReference, cur: pd.DataFrame, columns: list[str] | Non
             f"{', '.join(ref.columns[:10])}; current: {', '.join(map(str, cur.columns[:10]))}); "
             "check that both files describe the same features"
         )
-    kinds = _check_kinds(ref.frame, cur, common)
+    kinds = _check_kinds(ref.frame, cur, common, ref.is_dates)
     rows = []
     for col in common:
         kind = kinds[col]

@@ -152,7 +152,7 @@ def drift_stream(
     kinds, sketches, cat_counts, cat_missing, n_rows = None, {}, {}, {}, 0
     for batch in iter_parquet(path, batch_rows=batch_rows, columns=common):
         if kinds is None:
-            kinds = _drift._check_kinds(ref.frame, batch, common)
+            kinds = _drift._check_kinds(ref.frame, batch, common, ref.is_dates)
         n_rows += len(batch)
         for col in common:
             if kinds[col] == "categorical":
