@@ -65,6 +65,21 @@ def test_user_errors_exit_2_with_one_line(saved, capsys, argv, message, tmp_path
     assert err.startswith("error:") and message in err
 
 
+def test_columns_the_model_never_saw_are_left_out_and_missing_ones_named(saved, capsys, tmp_path):
+    import pandas as pd
+
+    pkg, data, _ = saved
+    frame = pd.read_csv(data)
+    frame.insert(0, "customer_id", range(len(frame)))
+    frame.to_csv(tmp_path / "with_id.csv", index=False)
+    assert main(["explain", str(pkg), str(tmp_path / "with_id.csv"), "--out", str(tmp_path / "o"),
+                 "--rows", "20", "--pdp", "radius"]) == 0
+    assert "left out: customer_id, label" in capsys.readouterr().err
+    frame.drop(columns=["radius"]).to_csv(tmp_path / "no_radius.csv", index=False)
+    assert main(["explain", str(pkg), str(tmp_path / "no_radius.csv"), "--out", str(tmp_path / "o")]) == 2
+    assert "missing column: radius" in capsys.readouterr().err
+
+
 def test_missing_package_exits_2(tmp_path, capsys, saved):
     _, data, _ = saved
     assert main(["explain", str(tmp_path / "nothing"), str(data)]) == 2

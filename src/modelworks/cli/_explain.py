@@ -64,10 +64,13 @@ def _handler(args) -> int:
     from modelworks.package import load_ref
 
     package = load_ref(args.model)
-    frame = load_table(args.data)
-    target = package.manifest.get("target")
-    if target and target in frame.columns:
-        frame = frame.drop(columns=[target])
+    raw = load_table(args.data)
+    # the model's columns, matched by name and converted as predict does; the target, ids and other
+    # columns the model never saw are left out of the explanation
+    frame = package.validate(raw, ignore_extra=True)
+    left_out = [str(c) for c in raw.columns if c not in set(frame.columns)]
+    if left_out and not args.json:
+        info(f"not model inputs, left out: {', '.join(left_out)}")
     out = Path(args.out)
     model = package.model
     if args.pdp is not None:  # fail before the expensive part
