@@ -44,7 +44,7 @@ def test_tune_prints_the_best_and_writes_result_and_plots(csv, tmp_path, capsys)
     )
     assert rc == 0
     text = capsys.readouterr().out
-    assert "best CV neg_log_loss: -0." in text and "model__C = " in text
+    assert "best CV log_loss: 0." in text and "model__C = " in text
     assert "trials: " in text and "study: logreg-tpe in" in text
     result = json.loads((out / "result.json").read_text())
     assert result["task"] == "multiclass" and len(result["trials"]) == 5

@@ -175,11 +175,13 @@ def _tune(args) -> int:
             if result.best_score_std == result.best_score_std
             else ""
         )
-        print(
-            f"best CV {result.scoring}: {result.best_score:.4f}{std}  (trial {result.best_trial})"
-        )
+        # scikit-learn's neg_* scorers are losses with the sign flipped: show the loss itself
+        name, sign = str(result.scoring), 1.0
+        if name.startswith("neg_"):
+            name, sign = name[4:], -1.0
+        print(f"best CV {name}: {sign * result.best_score:.4f}{std}  (trial {result.best_trial})")
         if result.baseline_score is not None:
-            print(f"starting parameters:  {result.baseline_score:.4f}")
+            print(f"starting parameters:  {sign * result.baseline_score:.4f}")
         for k, v in result.best_params.items():
             print(f"  {k} = {v}")
         print(
