@@ -15,7 +15,7 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 export HF_HUB_OFFLINE := 1
 
-.PHONY: demo test install browser lint bench clean
+.PHONY: demo test install browser postgres lint bench clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3"; exit 2; }
@@ -39,7 +39,15 @@ browser:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; } || \
 	  echo "warning: chromium not installed; browser tests will fail (apt-get install chromium)"
 
-test: install browser
+# PostgreSQL server binaries (Debian package) for the shared-study tests, which start their own
+# throwaway server; the tests skip where it is missing
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \
+	  { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) ; } || \
+	  echo "warning: PostgreSQL not installed; the shared-study tests will be skipped (apt-get install postgresql)"
+
+test: install browser postgres
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 lint: install

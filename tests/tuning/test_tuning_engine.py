@@ -107,6 +107,26 @@ def test_same_seed_gives_the_same_trial_sequence(clf_data):
     assert params(3, "random") != params(4, "random")
 
 
+def test_a_resumed_study_draws_new_points_not_the_first_runs_again(clf_data, tmp_path):
+    X, y = clf_data
+    space = {"ccp_alpha": (1e-5, 1e-1, "log"), "min_samples_leaf": (1, 30, "int")}
+    for trials in (3, 6):
+        r = tune(
+            DecisionTreeClassifier(random_state=0),
+            X,
+            y,
+            strategy="random",
+            space=space,
+            trials=trials,
+            cv=2,
+            out_dir=tmp_path,
+            seed=0,
+        )
+    alphas = r.trials["ccp_alpha"].tolist()
+    assert len(alphas) == 6 and len(set(alphas)) == 6
+    assert r.trials["cached_from"].isna().all()  # nothing evaluated twice
+
+
 def test_pruned_trials_are_kept_with_their_state(clf_data):
     X, y = clf_data
     space = {"max_depth": (1, 8, "int"), "min_samples_leaf": (1, 60, "int")}

@@ -21,7 +21,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="tune a model's hyperparameters (grid, random, Bayesian GP, TPE) with a resumable study",
         description="Cross-validate a zoo model over its search space with one Optuna engine. The study is "
         "stored in DIR/study.journal (or --storage), so rerunning the same command resumes it; "
-        "Ctrl-C stops cleanly and refits the best so far. Writes DIR/result.json and plots under DIR/plots.",
+        "Ctrl-C stops cleanly and refits the best so far. Writes DIR/result.json and plots under DIR/plots. "
+        "To share a study between machines, run the same command on each with "
+        "--storage postgresql://USER:PASSWORD@HOST/DB --study NAME: they split the --trials of the "
+        "study between them (the database must exist: createdb DB).",
     )
     p.add_argument("data", metavar="DATA", help="CSV or Parquet file")
     p.add_argument("--target", required=True, metavar="COL", help="target column")
@@ -60,8 +63,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--storage",
         metavar="URL",
-        help="study store: a file path (journal) or a database URL "
-        "such as postgresql://user:pw@host/db (default: DIR/study.journal)",
+        help="study store: a file path (journal) or a database URL such as "
+        "postgresql://user:pw@host/db, which workers on several machines can share "
+        "(default: DIR/study.journal)",
     )
     p.add_argument(
         "--study",
@@ -133,6 +137,7 @@ def _tune(args) -> int:
     from modelworks._io import write_json
     from modelworks.data import load_table, prepare
     from modelworks.tuning import tune
+    from modelworks.tuning._storage import describe_storage
 
     frame = load_table(args.data)
     with warnings.catch_warnings(record=True):
@@ -142,7 +147,7 @@ def _tune(args) -> int:
     pruning = {"auto": True, "none": False}.get(args.pruning, args.pruning)
     info(
         f"tuning {args.model} ({args.strategy}) on {len(prep.X)} rows, {prep.task}; study in "
-        f"{args.storage or out / 'study.journal'}"
+        f"{describe_storage(args.storage or out / 'study.journal')}"  # no password
     )
     result = tune(
         args.model,

@@ -17,12 +17,14 @@ Two things the raw samplers do not do, measured in ``benchmarks/bench_tuning.py`
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 import shutil
 import tempfile
 import time
 import warnings
+import zlib
 from typing import Any
 
 import numpy as np
@@ -83,6 +85,68 @@ SAMPLERS = {
     "bayes": _gp_sampler,
     "tpe": _tpe_sampler,
 }
+
+
+@functools.cache
+def _first_trial_seeded_class():
+    import optuna
+
+    class FirstTrialSeeded(optuna.samplers.BaseSampler):
+        """A sampler seeded when its worker starts its first trial, from that trial's number.
+
+        Workers sharing a study (the same command and seed on several machines, or a rerun
+        resuming a study) would otherwise draw the same random sequence and evaluate the same
+        points twice. Trial numbers are unique in a study, so every worker gets a stream of its
+        own; the worker that starts a fresh study (trial 0) keeps ``seed`` itself, so a single
+        run is reproducible and unchanged.
+        """
+
+        def __init__(self, make, seed: int) -> None:
+            self._make = make
+            self._seed = seed
+            self._inner = None
+
+        def _sampler(self, trial):
+            if self._inner is None:
+                number = trial.number
+                seed = self._seed if number == 0 else zlib.crc32(f"{self._seed}:{number}".encode())
+                self._inner = self._make(seed)
+            return self._inner
+
+        def infer_relative_search_space(self, study, trial):
+            return self._sampler(trial).infer_relative_search_space(study, trial)
+
+        def sample_relative(self, study, trial, search_space):
+            return self._sampler(trial).sample_relative(study, trial, search_space)
+
+        def sample_independent(self, study, trial, param_name, param_distribution):
+            return self._sampler(trial).sample_independent(
+                study, trial, param_name, param_distribution
+            )
+
+        def before_trial(self, study, trial) -> None:
+            self._sampler(trial).before_trial(study, trial)
+
+        def after_trial(self, study, trial, state, values) -> None:
+            self._sampler(trial).after_trial(study, trial, state, values)
+
+        def reseed_rng(self) -> None:
+            if self._inner is not None:
+                self._inner.reseed_rng()
+
+    return FirstTrialSeeded
+
+
+def _make_sampler(strategy: str, distributions, seed: int):
+    """The strategy's sampler; random draws are seeded per worker (see ``FirstTrialSeeded``).
+
+    Grid search is left as it is: its sampler picks unvisited grid points from the study.
+    """
+    make = functools.partial(SAMPLERS[strategy], distributions)
+    if strategy == "grid":
+        return make(seed)
+    make(seed)  # fails now rather than at the first trial (e.g. no torch for bayes)
+    return _first_trial_seeded_class()(make, seed)
 
 
 def _median_pruner():
@@ -299,6 +363,20 @@ def _stop_at_target(target):
     return callback
 
 
+def _stop_at_total(total):
+    """Stop once the study has ``total`` finished trials, counting those of other workers.
+
+    Workers that share a study (``--storage postgresql://...`` on several machines) each start
+    with the same ``trials``: the study, not each worker, reaches that many.
+    """
+
+    def callback(study, trial):
+        if total is not None and _finished(study) >= total:
+            study.stop()
+
+    return callback
+
+
 # --------------------------------------------------------------------------- workers
 
 
@@ -307,7 +385,7 @@ def _load(payload, worker_index: int):
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # failures are in the trials table
     seed = payload["seed"] if payload["strategy"] == "grid" else payload["seed"] + worker_index
-    sampler = SAMPLERS[payload["strategy"]](payload["objective"].distributions, seed)
+    sampler = _make_sampler(payload["strategy"], payload["objective"].distributions, seed)
     storage = _storage.open_storage(payload["storage"])
     return optuna.load_study(
         study_name=payload["study_name"],
@@ -334,7 +412,10 @@ def run_worker(
                 n_trials=n_trials,
                 timeout=timeout,
                 catch=(Exception,),
-                callbacks=[_stop_at_target(payload["objective"].target)],
+                callbacks=[
+                    _stop_at_target(payload["objective"].target),
+                    _stop_at_total(payload.get("total")),
+                ],
                 gc_after_trial=False,
             )
     except KeyboardInterrupt:
@@ -686,7 +767,8 @@ def tune(
         ``Categorical`` dimensions (see :mod:`modelworks.tuning`). Required for your own
         estimators; zoo models default to their zoo space.
     trials : int, optional
-        How many finished trials the study should have. A resumed study only runs the rest.
+        How many finished trials the study should have. A resumed study only runs the rest,
+        and workers sharing a study stop when it has this many, whoever ran them.
         Default: the whole grid for ``grid``; else 50 (30 for ``bayes``), or unlimited when
         ``timeout`` is given.
     timeout : float, optional
@@ -704,8 +786,11 @@ def tune(
         needs the usual ``if __name__ == "__main__":`` guard.
     storage : str, path or Optuna storage, optional
         A journal file path, or an Optuna database URL (``sqlite:///x.db``,
-        ``postgresql://user:pw@host/db``) to share a study between machines. Default: the
-        journal file ``out_dir/study.journal``, or memory when there is no ``out_dir``.
+        ``postgresql://user:pw@host/db``). Default: the journal file ``out_dir/study.journal``,
+        or memory when there is no ``out_dir``. To share a study between machines, run the
+        same call on each with the same PostgreSQL URL and ``study_name``: the workers take
+        turns through the database (the database must exist; ``postgresql://`` needs
+        psycopg, in the ``dist`` extra).
     study_name : str, optional
         Default ``"<model>-<strategy>"``. The same name on the same storage resumes the study;
         it must have been made with the same data, space, folds and scoring.
@@ -784,7 +869,7 @@ def tune(
     pruner = _pruner_name(pruning, strategy)
     scoring = _check_scoring(estimator, scoring, task)
     folds = _make_folds(cv, X, y, task, seed)
-    sampler = SAMPLERS[strategy](distributions, seed)  # fails early (e.g. no torch for bayes)
+    sampler = _make_sampler(strategy, distributions, seed)  # fails early (e.g. no torch)
 
     if trials is None and not (timeout is not None and strategy != "grid"):
         trials = _space.grid_size(distributions) if strategy == "grid" else DEFAULT_TRIALS[strategy]
@@ -869,7 +954,11 @@ def tune(
                                 n_trials=remaining,
                                 timeout=timeout,
                                 catch=(Exception,),
-                                callbacks=[watcher.callback, _stop_at_target(target)],
+                                callbacks=[
+                                    watcher.callback,
+                                    _stop_at_target(target),
+                                    _stop_at_total(trials),
+                                ],
                                 gc_after_trial=False,
                             )
                     except KeyboardInterrupt:
@@ -883,6 +972,7 @@ def tune(
                         "strategy": strategy,
                         "seed": int(seed),
                         "pruner": pruner,
+                        "total": trials,
                     }
                     deadline = None if timeout is None else time.time() + timeout
                     if dask is not None:
@@ -946,6 +1036,10 @@ _CONFIG_NAMES = {
 
 def _check_resume(study, config: dict, spec) -> None:
     stored = study.user_attrs.get("modelworks")
+    if stored is None and study.get_trials(deepcopy=False):
+        # a worker that created this shared study a moment ago stored its settings before its
+        # first trial: read them again before calling the study foreign
+        stored = study.user_attrs.get("modelworks")
     if stored is None:
         if study.get_trials(deepcopy=False):
             raise TuningError(
@@ -971,4 +1065,5 @@ def _enqueue_defaults(study, estimator, distributions) -> None:
     if _space.contains(distributions, current):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            study.enqueue_trial(current, user_attrs={"baseline": True})
+            # skip_if_exists: workers starting a shared study together enqueue it once
+            study.enqueue_trial(current, user_attrs={"baseline": True}, skip_if_exists=True)

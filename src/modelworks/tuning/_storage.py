@@ -15,6 +15,12 @@ is gone (``kill -9``), is marked FAIL and re-queued with the same parameters
 (``optuna.storages.RetryHeartbeatStaleTrialCallback``). RDB URLs (``sqlite:///``,
 ``postgresql://``, ``mysql://``) use Optuna's own heartbeat with the same policy.
 
+A PostgreSQL URL lets workers on several machines share one study: each runs the same
+``modelworks tune ... --storage postgresql://USER:PASSWORD@HOST/DB --study NAME``. The database
+must exist (``createdb DB``); the first worker creates Optuna's tables. ``postgresql://`` uses
+psycopg 3 (SQLAlchemy 2.1's default driver, in the ``dist`` extra); ``postgresql+psycopg2://``
+works where psycopg2 is installed.
+
 Every study opens with plain Optuna::
 
     optuna.load_study(study_name="rf-bayes", storage=optuna.storages.JournalStorage(
@@ -23,8 +29,10 @@ Every study opens with plain Optuna::
 
 from __future__ import annotations
 
+import copy
 import functools
 import os
+import random
 import socket
 import time
 from pathlib import Path
@@ -38,6 +46,36 @@ MAX_RETRY = 2  # a stale trial is re-queued at most this many times
 WORKER_ATTR = "worker"  # user attribute "host:pid" of the process running a trial
 DEFAULT_FILE = "study.journal"
 _RDB_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql", "oracle", "mssql")
+CONNECT_TIMEOUT = 10  # seconds to reach a database server before giving up
+SCHEMA_ATTEMPTS = 5  # tries to open a new database that other workers are setting up too
+_SQLITE = {"connect_args": {"timeout": 60}}  # wait for a writer rather than fail "locked"
+# give up on an unreachable server instead of hanging, and replace the connections that the
+# server dropped while a long trial ran (libpq options: psycopg 3 and psycopg2)
+_LIBPQ = {"pool_pre_ping": True, "connect_args": {"connect_timeout": CONNECT_TIMEOUT}}
+_ENGINE_KWARGS: dict[str, dict[str, Any]] = {
+    "sqlite": _SQLITE,
+    "sqlite+pysqlite": _SQLITE,
+    "postgresql": _LIBPQ,
+    "postgresql+psycopg": _LIBPQ,
+    "postgresql+psycopg2": _LIBPQ,
+}
+# the package that provides each URL's driver (SQLAlchemy 2.1 maps postgresql:// to psycopg 3)
+_DRIVERS = {
+    "postgresql": "psycopg[binary] (pip install 'modelworks[dist]')",
+    "postgresql+psycopg": "psycopg[binary] (pip install 'modelworks[dist]')",
+    "postgresql+psycopg2": "psycopg2-binary",
+    "mysql": "mysqlclient",
+    "mysql+mysqldb": "mysqlclient",
+    "mysql+pymysql": "PyMySQL",
+}
+# what to check when a storage does not open, by database
+_OPEN_HINTS = {
+    "sqlite": "check that the file's directory exists and is writable",
+}
+_SERVER_HINT = (
+    "check that the server runs and that host, port, user, password and database are right "
+    "(the database must exist: createdb NAME)"
+)
 
 
 def this_worker() -> str:
@@ -142,37 +180,57 @@ def _make_journal(
         )
 
 
+def _one_line(e: BaseException) -> str:
+    """A driver's error on one line, without SQLAlchemy's statement and background link."""
+    text = str(getattr(e, "orig", None) or e)
+    text = text.split("\n(Background on this error", 1)[0].split("\n[SQL:", 1)[0]
+    return " ".join(text.split())[:300]
+
+
 def _make_rdb(url: str):
     import warnings
 
     import optuna
+    from sqlalchemy import exc
 
-    kwargs: dict[str, Any] = {}
-    if url.startswith("sqlite"):
-        kwargs["engine_kwargs"] = {
-            "connect_args": {"timeout": 60}
-        }  # wait for a writer, never "locked"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    scheme = url.split("://", 1)[0].lower()
+    if scheme.split("+", 1)[0] == "postgres":  # the libpq / Heroku spelling SQLAlchemy refuses
+        url = "postgresql" + url[len("postgres") :]
+        scheme = "postgresql" + scheme[len("postgres") :]
+    kwargs = _ENGINE_KWARGS.get(scheme)
+    for attempt in range(1, SCHEMA_ATTEMPTS + 1):
         try:
-            return optuna.storages.RDBStorage(
-                url,
-                heartbeat_interval=HEARTBEAT_INTERVAL,
-                grace_period=GRACE_PERIOD,
-                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
-                    max_retry=MAX_RETRY
-                ),
-                **kwargs,
-            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return optuna.storages.RDBStorage(
+                    url,
+                    engine_kwargs=copy.deepcopy(kwargs),
+                    heartbeat_interval=HEARTBEAT_INTERVAL,
+                    grace_period=GRACE_PERIOD,
+                    heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
+                        max_retry=MAX_RETRY
+                    ),
+                )
         except ImportError as e:
+            driver = _DRIVERS.get(scheme, "the database driver named in the URL")
             raise TuningError(
-                f"the driver for storage '{_redact(url)}' is not installed ({e}); "
-                "for postgresql:// install psycopg2-binary"
+                f"the driver for storage '{_redact(url)}' is not installed: install {driver}"
             ) from e
-        except Exception as e:  # sqlalchemy OperationalError etc.: unreachable or bad URL
+        except (exc.IntegrityError, exc.ProgrammingError) as e:
+            # workers that open a new database at once race to create Optuna's tables; the
+            # losers fail (PostgreSQL: duplicate key in pg_type) and find the tables on a retry
+            if attempt == SCHEMA_ATTEMPTS:
+                raise TuningError(
+                    f"cannot set up storage '{_redact(url)}': {_one_line(e)}; check that the user "
+                    "may create tables in this database"
+                ) from e
+            time.sleep(random.uniform(0.1, 0.3) * attempt)
+        except Exception as e:  # OperationalError: unreachable server, unknown database, login
+            hint = _OPEN_HINTS.get(scheme.split("+", 1)[0], _SERVER_HINT)
             raise TuningError(
-                f"cannot open storage '{_redact(url)}': {type(e).__name__}: {str(e)[:200]}"
+                f"cannot open storage '{_redact(url)}': {_one_line(e)}; {hint}"
             ) from e
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _redact(url: str) -> str:
@@ -180,8 +238,8 @@ def _redact(url: str) -> str:
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)
         creds, host = rest.rsplit("@", 1)
-        user = creds.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}"
+        if ":" in creds:
+            return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
     return url
 
 
@@ -260,7 +318,6 @@ def recover_stale_trials(study) -> list[int]:
     Returns the numbers of the trials that were failed. Works on any storage: trials of a dead
     local worker are found by their ``worker`` attribute even where there is no heartbeat.
     """
-    import copy
     import warnings
 
     import optuna
