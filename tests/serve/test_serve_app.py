@@ -102,6 +102,17 @@ def test_unreadable_bodies_get_4xx_with_a_message(package, content, headers, sta
     assert message in r.json()["error"] and "Traceback" not in r.text
 
 
+def test_curl_default_content_type_is_read_as_json(package):
+    """`curl -d '[...]'` sends application/x-www-form-urlencoded; the body is still strict JSON."""
+    pkg, X = package
+    app = create_app(pkg)
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    body = json.dumps(X.head(2).to_dict(orient="records")).encode()
+    r = call(app, "POST", "/predict", content=body, headers=form)
+    assert r.status_code == 200 and r.json()["rows"] == 2
+    assert call(app, "POST", "/predict", content=b"age=3&plan=a", headers=form).status_code == 400
+
+
 def test_extra_columns_can_be_ignored_by_option_or_query(package):
     pkg, X = package
     rows = X.head(2).assign(zip="x").to_dict(orient="records")

@@ -482,7 +482,8 @@ def create_app(package, *, ignore_extra: bool = False, max_body_bytes: int = 16 
         rows = 0
         try:
             ctype = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
-            if ctype not in ("application/json", "text/json", ""):
+            # curl -d sends form-urlencoded by default: the body is still parsed strictly as JSON
+            if ctype not in ("application/json", "text/json", "", "application/x-www-form-urlencoded"):
                 raise RequestError(415, f"send JSON (Content-Type: application/json), got {ctype!r}")
             raw = await read_body(request)
             if not raw.strip():
