@@ -64,6 +64,37 @@ def test_run_writes_report_and_result(tmp_path):
     assert set(result.model.predict(X.head(5))) <= {"yes", "no"}
 
 
+def test_every_input_column_reaches_scale_sensitive_models_on_a_common_scale():
+    """Date parts (day of year up to 366) scaled like numbers, or they swamp kernels and neighbours."""
+    import numpy as np
+
+    from modelworks.data import build_preprocessor
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"age": rng.normal(40, 12, 500), "visits": rng.poisson(4, 500),
+                      "when": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 700, 500), "D")})
+    Z = build_preprocessor(X).fit_transform(X)
+    spread = Z.std(axis=0)
+    assert ((spread < 1.0001) & ((spread > 0.9999) | (spread == 0))).all(), spread  # constant parts: 0
+    assert Z.shape[1] >= 5  # age, visits and the date's parts
+    raw = build_preprocessor(X, scale=False).fit_transform(X)
+    assert raw.std(axis=0).max() > 50  # unscaled on request (trees do not care)
+
+
+def test_svm_and_knn_regressors_fit_a_large_scale_target_with_dates():
+    """The zoo's svm standardises the target (SVR's C and epsilon are in its units)."""
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    n = 600
+    frame = pd.DataFrame({"x": rng.normal(size=n), "plan": rng.choice(["a", "b"], n),
+                          "when": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 700, n), "D")})
+    frame["spend"] = 1000 + 300 * frame["x"] + 200 * (frame["plan"] == "b") + rng.normal(0, 50, n)
+    board = modelworks.compare(frame, "spend", models=["svm", "knn", "ridge"], cv=3).leaderboard
+    r2 = dict(zip(board["model"], board["r2_mean"]))
+    assert r2["ridge"] > 0.9 and r2["svm"] > 0.8 and r2["knn"] > 0.6, r2
+
+
 def test_run_regression_with_residual_plots(tmp_path):
     from sklearn.datasets import load_diabetes
 

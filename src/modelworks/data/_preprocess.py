@@ -2,7 +2,7 @@
 
 Numeric columns: median impute + standard scale. Categorical columns: constant impute +
 one-hot with unknown categories ignored and rare/high-cardinality levels grouped as
-"infrequent". Datetime columns: calendar parts. Output names stay readable
+"infrequent". Datetime columns: calendar parts, scaled like numbers. Output names stay readable
 (``age``, ``plan_basic``, ``signup_month``) and :func:`feature_sources` maps each back to
 the column it came from.
 """
@@ -120,14 +120,13 @@ def build_preprocessor(X: pd.DataFrame, *, max_categories: int = MAX_CATEGORIES,
             kinds["categorical"],
         ))
     if kinds["datetime"]:
-        parts.append((
-            "date",
-            Pipeline([
-                ("parts", DatetimeFeatures()),
-                ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
-            ]),
-            kinds["datetime"],
-        ))
+        # calendar parts are numbers on very different scales (weekday 0-6, day of year 1-366):
+        # scaled like the numeric columns, or they dominate kernel, neighbour and penalised models
+        steps = [("parts", DatetimeFeatures()),
+                 ("impute", SimpleImputer(strategy="median", keep_empty_features=True))]
+        if scale:
+            steps.append(("scale", StandardScaler()))
+        parts.append(("date", Pipeline(steps), kinds["datetime"]))
     return ColumnTransformer(parts, remainder="drop", verbose_feature_names_out=False)
 
 
