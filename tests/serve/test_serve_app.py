@@ -102,6 +102,22 @@ def test_unreadable_bodies_get_4xx_with_a_message(package, content, headers, sta
     assert message in r.json()["error"] and "Traceback" not in r.text
 
 
+@pytest.mark.parametrize("numeric_only", [False, True])
+def test_rows_with_keys_in_any_order_are_matched_by_name(package, numeric_only, tmp_path):
+    pkg, X = package
+    if numeric_only:  # every cell a float: the request takes the array fast path
+        X = X[["age", "visits"]]
+        y = np.where(X["age"] > 40, "yes", "no")
+        pkg = mp.load(mp.save(make_pipeline(X, get_model("logreg", "binary")).fit(X, y), tmp_path / "num",
+                              X_sample=X, y_sample=y, task="binary"))
+    app = create_app(pkg)
+    rows = X.head(4).to_dict(orient="records")
+    shuffled = [dict(reversed(list(r.items()))) if i % 2 else r for i, r in enumerate(rows)]
+    expected = pkg.predict_proba(X.head(4)).round(6).tolist()
+    assert call(app, "POST", "/predict", json={"records": rows}).json()["probabilities"] == expected
+    assert call(app, "POST", "/predict", json={"records": shuffled}).json()["probabilities"] == expected
+
+
 def test_curl_default_content_type_is_read_as_json(package):
     """`curl -d '[...]'` sends application/x-www-form-urlencoded; the body is still strict JSON."""
     pkg, X = package
