@@ -45,11 +45,12 @@ def _predict(args) -> int:
     from modelworks.scoring import predict
 
     stream = args.out is None and not args.json  # CSV to stdout chunk by chunk: memory stays bounded
-    header = [True]
+    first = True
 
     def to_stdout(chunk) -> None:
-        chunk.to_csv(sys.stdout, index=False, header=header[0])
-        header[0] = False
+        nonlocal first
+        chunk.to_csv(sys.stdout, index=False, header=first)
+        first = False
 
     result = predict(args.model, args.data, out=args.out, proba=args.proba, chunk_size=args.chunk_size,
                      ignore_extra=args.ignore_extra, id_column=args.id_column,

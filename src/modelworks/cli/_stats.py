@@ -110,12 +110,9 @@ def _write_outputs(out, model, results: dict, report) -> dict:
     from pathlib import Path
 
     from modelworks._imports import skops_io
-
-
-    sio = skops_io()
-
     from modelworks._io import write_bytes, write_json
 
+    sio = skops_io()
     out = Path(out)
     results["report"] = str(report.write())
     results["model_file"] = str(write_bytes(out / "model.skops", sio.dumps(model)))

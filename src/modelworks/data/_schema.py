@@ -132,8 +132,7 @@ class Schema:
         dtypes = dict(zip(frame.columns, frame.dtypes))
         ready = [spec.name for spec in self.columns if _is_plain_number(spec, dtypes[spec.name])]
         if len(ready) == len(self.columns):  # the common serving case: one block cast, no per-column work
-            in_order = len(present) == len(self.names) and present == self.names
-            return (frame if in_order else frame[self.names]).astype(float, copy=False)
+            return (frame if present == self.names else frame[self.names]).astype(float, copy=False)
         ready_set = set(ready)
         out = {}
         for spec in self.columns:

@@ -197,11 +197,9 @@ def _stack(names, pipes, P, X_train, y_train, task, folds, classes, cv, seed):
 
 def _write(out_dir: Path, result: dict, model) -> dict:
     from modelworks._imports import skops_io
-
-    sio = skops_io()
-
     from modelworks._io import atomic_path, write_json
 
+    sio = skops_io()
     out_dir.mkdir(parents=True, exist_ok=True)
     model_path = out_dir / "model.skops"
     with atomic_path(model_path, suffix=".skops.tmp") as tmp:

@@ -127,25 +127,21 @@ def _kind(series: pd.Series) -> str:
     return "categorical"
 
 
-def _dates(series: pd.Series) -> pd.Series | None:
-    """``series`` as datetimes when it is dates written as text (every non-missing value parses)."""
-    if pd.api.types.is_datetime64_any_dtype(series):
-        return series
+def _is_dates(series: pd.Series) -> bool:
+    """Whether ``series`` holds dates written as text (every non-missing value parses)."""
     if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
-        return None
+        return False
     present = series.dropna()
     if present.empty or not all(isinstance(v, str) for v in present.iloc[:50]):
-        return None
+        return False
     if pd.to_datetime(present.iloc[:50], errors="coerce", format="mixed").isna().any():
-        return None  # cheap early exit for ordinary text columns
-    parsed = pd.to_datetime(series, errors="coerce", format="mixed")
-    return parsed if parsed.notna().sum() == len(present) else None
+        return False  # cheap early exit for ordinary text columns
+    return bool(pd.to_datetime(present, errors="coerce", format="mixed").notna().all())
 
 
 def _as_float(series: pd.Series, kind: str) -> np.ndarray:
     if kind == "datetime":
-        values = _dates(series)
-        values = pd.to_datetime(series, errors="coerce", format="mixed") if values is None else values
+        values = pd.to_datetime(series, errors="coerce", format="mixed")  # as is when already dates
         out = values.astype("int64").to_numpy(dtype=float) / 1e9
         out[values.isna().to_numpy()] = np.nan
         return out
@@ -159,21 +155,17 @@ def _example(series: pd.Series) -> str:
     return repr(s.iloc[0]) if len(s) else "all missing"
 
 
-def _check_kinds(ref: pd.DataFrame, cur: pd.DataFrame, columns: list[str], ref_is_dates=None) -> dict[str, str]:
+def _check_kinds(ref: pd.DataFrame, cur: pd.DataFrame, columns: list[str], ref_is_dates) -> dict[str, str]:
     """The kind each column is compared as. Dates read from a CSV arrive as text: when every
     reference value parses as a date (``ref_is_dates(col)``, cached by the prepared reference),
     the column is compared as times, not as categories of timestamps."""
-    if ref_is_dates is None:
-        def ref_is_dates(col):
-            return _dates(ref[col]) is not None
-
     kinds: dict[str, str] = {}
     for col in columns:
         k_ref, k_cur = _kind(ref[col]), _kind(cur[col])
         if k_ref == "categorical" and k_cur in ("categorical", "datetime") and ref_is_dates(col):
-            if k_cur == "datetime" or _dates(cur[col]) is not None:
+            if k_cur == "datetime" or _is_dates(cur[col]):
                 k_ref = k_cur = "datetime"
-        elif k_ref == "datetime" and k_cur == "categorical" and _dates(cur[col]) is not None:
+        elif k_ref == "datetime" and k_cur == "categorical" and _is_dates(cur[col]):
             k_cur = "datetime"
         if k_ref == k_cur:
             kinds[col] = k_ref
@@ -225,7 +217,7 @@ class PreparedReference:
     def is_dates(self, col: str) -> bool:
         """Whether a text column of the reference holds dates (parsed once, remembered)."""
         if col not in self._dates:
-            self._dates[col] = _dates(self.frame[col]) is not None
+            self._dates[col] = _is_dates(self.frame[col])
         return self._dates[col]
 
     def get(self, col: str, kind: str):

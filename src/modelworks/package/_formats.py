@@ -99,11 +99,9 @@ class SkopsFormat:
 
     def load(self, root: Path, entry: dict, *, trust_pickle: bool) -> Any:
         from modelworks._imports import skops_io
-
-        sio = skops_io()
-
         from modelworks.package._audit import audit_skops
 
+        sio = skops_io()
         path = root / entry["file"]
         needed = audit_skops(path)
         try:
