@@ -25,6 +25,14 @@ def csv_list(value: str) -> list[str]:
     return items
 
 
+def trust_list(value: str) -> tuple[str, ...]:
+    """``--trust a.B,c.D``: explicit type names to load beyond the allow-list (never implied)."""
+    names = tuple(v.strip() for v in value.split(",") if v.strip())
+    if not names or not all(n.replace("_", "a").replace(".", "a").isalnum() and "." in n for n in names):
+        raise argparse.ArgumentTypeError(f"expected dotted type names like mypkg.MyTransformer, got {value!r}")
+    return names
+
+
 def _whole_number(value: str, low: int) -> int:
     try:
         n = int(value)

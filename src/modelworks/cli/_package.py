@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from modelworks.cli._common import add_json, add_out, emit_json, info, positive_int
+from modelworks.cli._common import add_json, add_out, emit_json, info, positive_int, trust_list
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -17,7 +17,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "file against its SHA-256.")
     q.add_argument("path", metavar="PATH", help="package directory or .mwpkg archive")
     q.add_argument("--card", action="store_true", help="print the markdown model card instead")
-    q.add_argument("--no-verify", action="store_true", help="skip checking file hashes")
+    q.add_argument("--no-verify", action="store_true", help="skip checking file hashes and the model's types")
+    q.add_argument("--trust", metavar="TYPE[,TYPE]", type=trust_list, default=(),
+                   help="accept these types although they are not on modelworks' allow-list")
     add_out(q, None, "manifest.json and MODEL_CARD.md copies")
     add_json(q)
     q.set_defaults(handler=_inspect)
@@ -50,6 +52,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--ignore-extra", action="store_true", help="drop unknown input columns instead of answering 422")
     s.add_argument("--log-requests", metavar="FILE", help="append validated input rows and predictions (JSON lines)")
     s.add_argument("--tracking-uri", metavar="URI", help="MLflow tracking URI for models:/ references")
+    s.add_argument("--trust", metavar="TYPE[,TYPE]", type=trust_list, default=(),
+                   help="load these types although they are not on modelworks' allow-list (only for models you made)")
     add_out(s, None, "the request log (DIR/requests.jsonl) unless --log-requests is given")
     add_json(s)
     s.set_defaults(handler=_serve)
@@ -62,7 +66,7 @@ def _inspect(args) -> int:
     from modelworks.package import inspect
     from modelworks.package._card import render_card
 
-    manifest = inspect(args.path, verify=not args.no_verify)
+    manifest = inspect(args.path, verify=not args.no_verify, trust=args.trust)
     card = render_card(manifest)
     if args.out:
         out = Path(args.out)
@@ -128,5 +132,5 @@ def _serve(args) -> int:
         emit_json({"ref": args.ref, "host": args.host, "port": args.port, "workers": args.workers})
     serve(args.ref, args.host, args.port, args.workers, ignore_extra=args.ignore_extra,
           max_body_bytes=args.max_body_bytes, max_in_flight=args.max_in_flight, log_requests=log,
-          tracking_uri=args.tracking_uri)
+          tracking_uri=args.tracking_uri, trust=args.trust)
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from modelworks.cli._common import add_json, add_out, emit_json, info, positive_int
+from modelworks.cli._common import add_json, add_out, emit_json, info, positive_int, trust_list
 
 
 def _model_args(p: argparse.ArgumentParser) -> None:
@@ -14,6 +14,8 @@ def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tracking-uri", metavar="URI", help="MLflow tracking URI for models:/ references")
     p.add_argument("--trust-pickle", action="store_true",
                    help="allow loading a package that contains pickle (runs code from the file: only for files you made)")
+    p.add_argument("--trust", metavar="TYPE[,TYPE]", type=trust_list, default=(),
+                   help="load these types although they are not on modelworks' allow-list (only for models you made)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -55,7 +57,7 @@ def _predict(args) -> int:
     result = predict(args.model, args.data, out=args.out, proba=args.proba, chunk_size=args.chunk_size,
                      ignore_extra=args.ignore_extra, id_column=args.id_column,
                      keep=args.out is None and args.json, sink=to_stdout if stream else None,
-                     trust_pickle=args.trust_pickle, tracking_uri=args.tracking_uri)
+                     trust_pickle=args.trust_pickle, trust=args.trust, tracking_uri=args.tracking_uri)
     if args.out is None:
         if args.json:
             emit_json({**result.to_dict(), "predictions": result.predictions.to_dict(orient="records")})
@@ -71,7 +73,8 @@ def _evaluate(args) -> int:
     from modelworks.scoring import evaluate
 
     result = evaluate(args.model, args.data, args.target, out_dir=args.out, n_boot=args.bootstrap,
-                      ignore_extra=args.ignore_extra, trust_pickle=args.trust_pickle, tracking_uri=args.tracking_uri)
+                      ignore_extra=args.ignore_extra, trust_pickle=args.trust_pickle, trust=args.trust,
+                      tracking_uri=args.tracking_uri)
     if args.json:
         emit_json(result.to_dict())
         return 0

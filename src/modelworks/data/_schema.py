@@ -16,7 +16,7 @@ import pandas as pd
 
 from modelworks.exceptions import SchemaError
 
-KINDS = ("numeric", "integer", "boolean", "categorical", "datetime")
+from modelworks._schema_doc import KINDS  # noqa: E402  (one list of kinds, shared with the manifest check)
 _MAX_LEVELS = 200
 _TRUE = {"true", "1", "yes", "t", "y"}
 _FALSE = {"false", "0", "no", "f", "n"}
@@ -80,14 +80,10 @@ class Schema:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Schema:
-        try:
-            cols = [ColumnSpec(**c) for c in data["columns"]]
-        except (KeyError, TypeError) as e:
-            raise SchemaError(f"invalid schema document: {e}") from e
-        for c in cols:
-            if c.kind not in KINDS:
-                raise SchemaError(f"invalid schema: column '{c.name}' has unknown kind {c.kind!r}")
-        return cls(cols)
+        """Rebuild a schema from :meth:`to_dict`'s document, checking every field's type."""
+        from modelworks._schema_doc import check_schema_document
+
+        return cls([ColumnSpec(**c) for c in check_schema_document(data)])
 
     def validate(self, frame, *, ignore_extra: bool = False) -> pd.DataFrame:
         """Check ``frame`` against the schema; return it with columns in training order.

@@ -87,35 +87,44 @@ class SkopsFormat:
         try:
             audit_skops(root / "model.skops")
         except PackageError as e:
-            untrusted = str(e)
-        else:
-            untrusted = None
-        if untrusted:
             raise PackageError(
-                f"{type(model).__name__} needs types that modelworks would refuse to load ({untrusted}); declare them in the defining area's SKOPS_TRUSTED list, or "
-                "save with allow_pickle=True (loading then needs trust_pickle=True)"
-            )
+                f"{type(model).__name__} uses names that modelworks would refuse to load ({e}); add them, "
+                "with a reason, to modelworks/package/_allowlist.py if they are safe, or save with "
+                "allow_pickle=True (loading then needs trust_pickle=True)"
+            ) from e
         return {"file": "model.skops", "trusted_types": types}
 
-    def load(self, root: Path, entry: dict, *, trust_pickle: bool) -> Any:
+    def load(self, root: Path, entry: dict, *, trust_pickle: bool, trust: tuple[str, ...] = ()) -> Any:
+        from modelworks.package._audit import audit_skops, check_loaded
+
+        path = root / entry["file"]
+        needed = audit_skops(path, trust=trust)  # decided from the file's JSON; nothing imported yet
         from modelworks._imports import skops_io
-        from modelworks.package._audit import audit_skops
 
         sio = skops_io()
-        path = root / entry["file"]
-        needed = audit_skops(path)
         try:
-            return sio.load(path, trusted=needed)
+            model = sio.load(path, trusted=needed)
+        except RecursionError as e:
+            raise UnsafePackageError(f"{entry['file']}: the model is nested too deeply; refusing") from e
         except Exception as e:
             raise _wrap(e, entry["file"]) from e
+        check_loaded(model, entry["file"])
+        return model
+
+
+# the modelworks classes that save themselves natively (decided before anything is imported)
+NATIVE_CLASSES = frozenset({
+    "modelworks.deep._wrappers.KerasMLPClassifier",
+    "modelworks.deep._wrappers.KerasMLPRegressor",
+})
 
 
 def _native_class(name: object) -> type:
-    """Resolve a native-format class; only modelworks classes with ``load_native`` qualify."""
-    if not isinstance(name, str) or not name.startswith("modelworks.") or name.count(".") < 2:
+    """Resolve a native-format class; only the listed modelworks classes with ``load_native`` qualify."""
+    if not isinstance(name, str) or name not in NATIVE_CLASSES:
         raise UnsafePackageError(
-            f"native model class {name!r} is not a modelworks class; only modelworks' own estimators "
-            "load from native formats"
+            f"native model class {name!r} is not one of modelworks' natively saved estimators "
+            f"({', '.join(sorted(NATIVE_CLASSES))}); refusing to import it"
         )
     module_name, _, attr = name.rpartition(".")
     if not all(p.isidentifier() for p in name.split(".")):
@@ -139,7 +148,7 @@ class NativeFormat:
         model.save_native(root / "model")
         return {"file": "model", "class": qualname(model)}
 
-    def load(self, root: Path, entry: dict, *, trust_pickle: bool) -> Any:
+    def load(self, root: Path, entry: dict, *, trust_pickle: bool, trust: tuple[str, ...] = ()) -> Any:
         cls = _native_class(entry.get("class"))
         try:
             return cls.load_native(root / entry["file"])
@@ -154,7 +163,7 @@ class KerasFormat:
         model.save(root / "model.keras")
         return {"file": "model.keras", "class": qualname(model)}
 
-    def load(self, root: Path, entry: dict, *, trust_pickle: bool) -> Any:
+    def load(self, root: Path, entry: dict, *, trust_pickle: bool, trust: tuple[str, ...] = ()) -> Any:
         from modelworks.deep._keras import load_keras_model
 
         if not entry["file"].endswith(".keras"):
@@ -184,7 +193,7 @@ class PipelineFormat:
         return {"file": entry["file"], "trusted_types": entry["trusted_types"], "final_step": last_name,
                 "final": final}
 
-    def load(self, root: Path, entry: dict, *, trust_pickle: bool) -> Any:
+    def load(self, root: Path, entry: dict, *, trust_pickle: bool, trust: tuple[str, ...] = ()) -> Any:
         from sklearn.pipeline import Pipeline
 
         final = entry.get("final")
@@ -194,10 +203,10 @@ class PipelineFormat:
         from modelworks.package._files import check_name
 
         check_name(final["file"], "manifest")
-        head = SkopsFormat().load(root, entry, trust_pickle=trust_pickle)
+        head = SkopsFormat().load(root, entry, trust_pickle=trust_pickle, trust=trust)
         if not isinstance(head, Pipeline):
             raise PackageError("the pipeline head of the package is not a scikit-learn Pipeline")
-        last = FORMATS[final["format"]].load(root, final, trust_pickle=trust_pickle)
+        last = FORMATS[final["format"]].load(root, final, trust_pickle=trust_pickle, trust=trust)
         return Pipeline(head.steps + [(entry["final_step"], last)])
 
 
@@ -213,7 +222,7 @@ class PickleFormat:
             pickle.dump(model, f, protocol=5)
         return {"file": "model.pkl", "class": qualname(model)}
 
-    def load(self, root: Path, entry: dict, *, trust_pickle: bool) -> Any:
+    def load(self, root: Path, entry: dict, *, trust_pickle: bool, trust: tuple[str, ...] = ()) -> Any:
         if trust_pickle is not True:
             raise UnsafePackageError(
                 f"the model in this package is a pickle ({entry['file']}), which runs arbitrary code when "
@@ -243,10 +252,26 @@ def choose(model: Any):
     return FORMATS["skops"]
 
 
-def load_model(root: Path, entry: dict, *, trust_pickle: bool) -> Any:
+def audit_model(root: Path, entry: dict, *, trust: tuple[str, ...] = ()) -> None:
+    """Check what loading would check about names, without importing or building anything."""
+    from modelworks.package._audit import audit_skops
+
+    fmt = entry.get("format")
+    if fmt not in FORMATS:
+        raise UnsafePackageError(
+            f"unknown model format {fmt!r} in the manifest; known formats: {', '.join(FORMATS)}"
+        )
+    if fmt in ("skops", "pipeline"):
+        audit_skops(root / entry["file"], trust=trust)
+    final = entry.get("final") if fmt == "pipeline" else entry
+    if isinstance(final, dict) and final.get("format") == "native" and final.get("class") not in NATIVE_CLASSES:
+        _native_class(final.get("class"))  # raises, naming the class
+
+
+def load_model(root: Path, entry: dict, *, trust_pickle: bool, trust: tuple[str, ...] = ()) -> Any:
     handler = FORMATS.get(entry.get("format"))
     if handler is None:
         raise UnsafePackageError(
             f"unknown model format {entry.get('format')!r} in the manifest; known formats: {', '.join(FORMATS)}"
         )
-    return handler.load(root, entry, trust_pickle=trust_pickle)
+    return handler.load(root, entry, trust_pickle=trust_pickle, trust=trust)

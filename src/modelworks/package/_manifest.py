@@ -157,8 +157,16 @@ def _check_structure(m: dict, where: str) -> None:
                 and isinstance(entry.get("bytes"), int) and not isinstance(entry.get("bytes"), bool)
                 and entry["bytes"] >= 0):
             raise PackageError(f"the manifest of {where} has an invalid entry for file '{name}'")
-    _need(m, "features", list, where)
-    _need(m, "schema", dict, where)
+    features = _need(m, "features", list, where)
+    if not all(isinstance(f, str) for f in features):
+        raise PackageError(f"the manifest of {where} lists features that are not column names; damaged")
+    from modelworks._schema_doc import check_schema_document
+    from modelworks.exceptions import SchemaError
+
+    try:
+        check_schema_document(_need(m, "schema", dict, where))
+    except SchemaError as e:
+        raise PackageError(f"the input schema in the manifest of {where} is invalid: {e}") from e
     _need(m, "task", str, where, optional=True)
     _need(m, "classes", list, where, optional=True)
     _need(m, "metrics", dict, where, optional=True)

@@ -345,7 +345,18 @@ def _check_side_files(root: Path, manifest: dict, where: Path) -> bytes | None:
     return data
 
 
-def load(path: str | os.PathLike, *, trust_pickle: bool = False, max_bytes: int = _files.MAX_PACKAGE_BYTES) -> Package:
+def _trust_list(trust) -> tuple[str, ...]:
+    if trust is None:
+        return ()
+    if isinstance(trust, str):
+        trust = [t for t in trust.split(",") if t.strip()]
+    if not all(isinstance(t, str) and t.strip() for t in trust):
+        raise ConfigError(f"trust must be a list of type names like 'mypkg.MyTransformer', got {trust!r}")
+    return tuple(t.strip() for t in trust)
+
+
+def load(path: str | os.PathLike, *, trust_pickle: bool = False, trust=(),
+         max_bytes: int = _files.MAX_PACKAGE_BYTES) -> Package:
     """Load a package after verifying it; nothing in it runs unless it passes every check.
 
     Order: the manifest's own checksum, the file list (no extra, missing, linked or oversized
@@ -358,6 +369,10 @@ def load(path: str | os.PathLike, *, trust_pickle: bool = False, max_bytes: int 
         A package directory or ``.mwpkg`` archive.
     trust_pickle : bool, default=False
         Allow this one load to unpickle a model saved with ``allow_pickle=True``. Never implied.
+    trust : list of str, optional
+        Type or function names (``module.Name``, as the refusal names them) to load for this one
+        call although they are not on modelworks' allow-list. Never implied by a registry entry
+        or a signature.
     max_bytes : int
         Refuse packages whose files add up to more than this.
 
@@ -372,6 +387,7 @@ def load(path: str | os.PathLike, *, trust_pickle: bool = False, max_bytes: int 
         pickle without ``trust_pickle=True``.
     """
     p = _resolve(path)
+    trust = _trust_list(trust)
     from modelworks.data import Schema
     from modelworks.exceptions import SchemaError
 
@@ -388,12 +404,12 @@ def load(path: str | os.PathLike, *, trust_pickle: bool = False, max_bytes: int 
             raise PackageError(f"the input schema in {p} is invalid: {e}") from e
         _check_roles(manifest, p)
         reference = _check_side_files(root, manifest, p)
-        model = _formats.load_model(root, manifest["model"], trust_pickle=trust_pickle)
+        model = _formats.load_model(root, manifest["model"], trust_pickle=trust_pickle, trust=trust)
     _check_versions(manifest, p)
     return Package(model=model, manifest=manifest, schema=schema, path=p, _reference=reference)
 
 
-def inspect(path: str | os.PathLike, *, verify: bool = True) -> dict:
+def inspect(path: str | os.PathLike, *, verify: bool = True, trust=()) -> dict:
     """The manifest of a package, without loading any model code.
 
     Parameters
@@ -401,14 +417,23 @@ def inspect(path: str | os.PathLike, *, verify: bool = True) -> dict:
     path : path
         A package directory or ``.mwpkg`` archive.
     verify : bool, default=True
-        Also check every file against its SHA-256 (reads the files, builds nothing).
+        Also check every file against its SHA-256 and the model's names against the allow-list
+        (reads the files, imports and builds nothing).
+    trust : list of str, optional
+        Names to accept beyond the allow-list, as for :func:`load`.
 
     Returns
     -------
     dict
         The manifest (migrated to the current format), plus ``"path"`` and ``"verified"``.
+
+    Raises
+    ------
+    UnsafePackageError
+        With ``verify=True``: the model would use a name that :func:`load` refuses.
     """
     p = _resolve(path)
+    trust = _trust_list(trust)
     if p.is_dir() and not verify:
         manifest = _read_manifest(p, p)
     elif not verify:
@@ -419,6 +444,8 @@ def inspect(path: str | os.PathLike, *, verify: bool = True) -> dict:
         with _opened(p, _files.MAX_PACKAGE_BYTES) as root:
             manifest = _read_manifest(root, p)
             _files.verify_files(root, manifest["files"], max_bytes=_files.MAX_PACKAGE_BYTES)
+            _check_roles(manifest, p)
+            _formats.audit_model(root, manifest["model"], trust=trust)
     return {**manifest, "path": str(p), "verified": bool(verify)}
 
 
@@ -429,12 +456,17 @@ def model_card(path: str | os.PathLike) -> str:
     return render_card(inspect(path, verify=False))
 
 
-def load_ref(ref: str | os.PathLike, *, tracking_uri: str | None = None, trust_pickle: bool = False) -> Package:
-    """Load a package path or a registry reference (``models:/NAME@ALIAS``, ``models:/NAME/VERSION``)."""
+def load_ref(ref: str | os.PathLike, *, tracking_uri: str | None = None, trust_pickle: bool = False,
+             trust=()) -> Package:
+    """Load a package path or a registry reference (``models:/NAME@ALIAS``, ``models:/NAME/VERSION``).
+
+    ``trust_pickle`` and ``trust`` are passed to :func:`load` as given: a registry reference
+    never implies them.
+    """
     if isinstance(ref, Package):
         return ref
     if isinstance(ref, str) and ref.startswith("models:/"):
         from modelworks.registry import package_path
 
-        return load(package_path(ref, tracking_uri=tracking_uri), trust_pickle=trust_pickle)
-    return load(ref, trust_pickle=trust_pickle)
+        return load(package_path(ref, tracking_uri=tracking_uri), trust_pickle=trust_pickle, trust=trust)
+    return load(ref, trust_pickle=trust_pickle, trust=trust)

@@ -48,7 +48,7 @@ class EvaluationResult:
 
 
 def evaluate(model, data, target: str, *, out_dir: str | os.PathLike | None = None, n_boot: int = 500,
-             level: float = 0.95, seed: int = 0, ignore_extra: bool = False, trust_pickle: bool = False,
+             level: float = 0.95, seed: int = 0, ignore_extra: bool = False, trust_pickle: bool = False, trust=(),
              tracking_uri: str | None = None) -> EvaluationResult:
     """Evaluate a saved model on labelled data.
 
@@ -84,7 +84,7 @@ def evaluate(model, data, target: str, *, out_dir: str | os.PathLike | None = No
 
     if not 0 < level < 1:
         raise ConfigError(f"level must be between 0 and 1, got {level}")
-    pkg = resolve_model(model, trust_pickle=trust_pickle, tracking_uri=tracking_uri)
+    pkg = resolve_model(model, trust_pickle=trust_pickle, trust=trust, tracking_uri=tracking_uri)
     frame = load_table(data)
     if target not in frame.columns:
         raise TargetError(

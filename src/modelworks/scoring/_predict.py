@@ -156,7 +156,7 @@ _WRITERS = {".csv": _CsvWriter, ".tsv": _CsvWriter, ".txt": _CsvWriter,
 
 def predict(model, data, *, out: str | os.PathLike | None = None, proba: bool = False,
             chunk_size: int = DEFAULT_CHUNK, ignore_extra: bool = False, id_column: str | None = None,
-            keep: bool | None = None, trust_pickle: bool = False, tracking_uri: str | None = None,
+            keep: bool | None = None, trust_pickle: bool = False, trust=(), tracking_uri: str | None = None,
             sink=None) -> PredictResult:
     """Predict with a saved model on a CSV/Parquet file or a DataFrame.
 
@@ -192,7 +192,7 @@ def predict(model, data, *, out: str | os.PathLike | None = None, proba: bool = 
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise ConfigError(f"chunk_size must be a whole number >= 1, got {chunk_size!r}")
     started = time.perf_counter()
-    pkg = resolve_model(model, trust_pickle=trust_pickle, tracking_uri=tracking_uri)
+    pkg = resolve_model(model, trust_pickle=trust_pickle, trust=trust, tracking_uri=tracking_uri)
     task = (pkg.manifest or {}).get("task")
     schema_names = pkg.schema.names if pkg.schema is not None else []
     keep = out is None if keep is None else keep

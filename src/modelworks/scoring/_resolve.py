@@ -20,13 +20,12 @@ class _InMemory:
     path: Any = None
 
 
-def resolve_model(model, *, trust_pickle: bool = False, tracking_uri: str | None = None):
+def resolve_model(model, *, trust_pickle: bool = False, trust=(), tracking_uri: str | None = None):
     """A package path / ``models:/NAME@ALIAS`` / Package / fitted estimator -> object with ``.model``."""
     if isinstance(model, str | os.PathLike):
         from modelworks.package import load_ref
 
-        return load_ref(str(model), tracking_uri=tracking_uri, trust_pickle=trust_pickle) \
-            if _accepts_trust(load_ref) else load_ref(str(model), tracking_uri=tracking_uri)
+        return load_ref(str(model), tracking_uri=tracking_uri, trust_pickle=trust_pickle, trust=trust)
     if hasattr(model, "model") and hasattr(model, "manifest"):
         return model
     if hasattr(model, "predict"):
@@ -41,11 +40,3 @@ def resolve_model(model, *, trust_pickle: bool = False, tracking_uri: str | None
         f"model must be a package path, a 'models:/NAME@ALIAS' reference or a fitted estimator, got {type(model).__name__}"
     )
 
-
-def _accepts_trust(func) -> bool:
-    import inspect
-
-    try:
-        return "trust_pickle" in inspect.signature(func).parameters
-    except (TypeError, ValueError):
-        return False

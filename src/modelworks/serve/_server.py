@@ -46,7 +46,12 @@ def _app_factory():
     from modelworks.serve._app import create_app
 
     cfg = json.loads(os.environ[_ENV])
-    return create_app(cfg.pop("ref"), **cfg)
+    ref, trust = cfg.pop("ref"), cfg.pop("trust", ())
+    if trust:
+        from modelworks.package import load_ref
+
+        ref = load_ref(ref, trust=trust)
+    return create_app(ref, **cfg)
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -66,7 +71,7 @@ def _bind(host: str, port: int) -> socket.socket:
 def serve(ref, host: str = "127.0.0.1", port: int = 8080, workers: int = 1, *, ignore_extra: bool = False,
           max_body_bytes: int = 16 * 1024**2, max_rows: int = 100_000, max_in_flight: int = 32,
           log_requests: str | None = None, tracking_uri: str | None = None, graceful_timeout: float = 30.0,
-          log_level: str = "warning") -> None:
+          log_level: str = "warning", trust=()) -> None:
     """Serve a package or registry reference over HTTP until SIGTERM / SIGINT.
 
     Parameters
@@ -100,7 +105,7 @@ def serve(ref, host: str = "127.0.0.1", port: int = 8080, workers: int = 1, *, i
         label = f"{ref} (version {version.version})"
     else:
         path, label = ref, ref
-    package = load_ref(path)  # fail here, once, with a clear error, before any worker starts
+    package = load_ref(path, trust=trust)  # fail here, once, with a clear error, before any worker starts
     settings = dict(ignore_extra=ignore_extra, max_body_bytes=max_body_bytes, max_rows=max_rows,
                     max_in_flight=max_in_flight, log_requests=log_requests, model_ref=label)
     sock = _bind(host, port)
@@ -117,7 +122,7 @@ def serve(ref, host: str = "127.0.0.1", port: int = 8080, workers: int = 1, *, i
         else:
             from uvicorn.supervisors import Multiprocess
 
-            os.environ[_ENV] = json.dumps({"ref": path, **settings})
+            os.environ[_ENV] = json.dumps({"ref": path, "trust": list(trust), **settings})
             config = uvicorn.Config("modelworks.serve._server:_app_factory", factory=True, workers=workers, **common)
             Multiprocess(config, sockets=[sock]).run()
     finally:
