@@ -45,8 +45,8 @@ BOOSTER_TYPES = frozenset(_allowlist.BOOSTERS)
 MAX_EXPANSION_RATIO = 64
 MIN_EXPANSION_BYTES = 256 * 1024**2
 MAX_EXPANSION_BYTES = 8 * 1024**3
-MAX_SCHEMA_BYTES = 256 * 1024**2
-MAX_NODES = 2_000_000
+MAX_SCHEMA_BYTES = 128 * 1024**2
+MAX_NODES = 1_000_000
 MAX_DEPTH = 400
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+")
@@ -93,22 +93,28 @@ class _Finding:
 
 
 def _nodes(tree: object) -> Iterator[dict]:
-    """Every dict carrying ``__loader__`` anywhere in the tree (iteratively, depth-limited)."""
+    """Every dict carrying ``__loader__`` anywhere in the tree (iteratively, bounded in size and depth)."""
     stack: list[tuple[object, int]] = [(tree, 0)]
+    push, pop = stack.append, stack.pop
     seen = 0
     while stack:
-        obj, depth = stack.pop()
+        obj, depth = pop()
         if depth > MAX_DEPTH:
             raise UnsafePackageError("the skops tree is nested deeper than any model; refusing")
-        if isinstance(obj, dict):
+        if type(obj) is dict:
             seen += 1
             if seen > MAX_NODES:
                 raise UnsafePackageError(f"the skops tree has more than {MAX_NODES:,} nodes; refusing")
             if "__loader__" in obj:
                 yield obj
-            stack.extend((v, depth + 1) for v in obj.values())
-        elif isinstance(obj, list):
-            stack.extend((v, depth + 1) for v in obj)
+            children = obj.values()
+        else:
+            children = obj
+        depth += 1
+        for v in children:
+            kind = type(v)
+            if kind is dict or kind is list:
+                push((v, depth))
 
 
 def _bit_generator(node: dict) -> str | None:
@@ -330,6 +336,73 @@ def _check_neighbors_tree(tree) -> str | None:
     if len(nd) and (_bad_indices(nd["idx_start"], 0, n + 1) or _bad_indices(nd["idx_end"], 0, n + 1)):
         return "node range out of bounds"
     return None
+
+
+_TREE_TYPES = {
+    "sklearn.tree._tree.Tree": "tree", "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor": "hgb",
+    "sklearn.neighbors._kd_tree.KDTree": "neighbors", "sklearn.neighbors._ball_tree.BallTree": "neighbors",
+}
+
+
+def check_tree_files(path: Path) -> None:
+    """The same bounds checks as :func:`check_loaded`, on the arrays in the file (nothing is built).
+
+    Used by ``package inspect``, which never builds the model; arrays are read with
+    ``numpy.load(allow_pickle=False)``. Call only after :func:`audit_skops` passed.
+    """
+    import io
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    with zipfile.ZipFile(path) as zf:
+        tree = json.loads(zf.read("schema.json").decode("utf-8"))
+        by_id = {n["__id__"]: n for n in _nodes(tree)
+                 if n.get("__loader__") != "CachedNode" and isinstance(n.get("__id__"), int)}
+
+        def value(node):
+            if isinstance(node, dict) and node.get("__loader__") == "CachedNode":
+                node = by_id.get(node.get("__id__"))
+            if not isinstance(node, dict):
+                raise ValueError("a missing value")
+            if node.get("__loader__") == "JsonNode":
+                return json.loads(node["content"])
+            if node.get("__loader__") == "NdArrayNode" and node.get("type") == "numpy":
+                return np.load(io.BytesIO(zf.read(node["file"])), allow_pickle=False)
+            if node.get("__loader__") in ("DictNode",):
+                return {k: v for k, v in node["content"].items()}
+            if node.get("__loader__") in ("TupleNode", "ListNode"):
+                return list(node["content"])
+            raise ValueError(f"an unexpected {node.get('__loader__')}")
+
+        for node in _nodes(tree):
+            kind = _TREE_TYPES.get(f"{node.get('__module__')}.{node.get('__class__')}")
+            if kind is None or node.get("__loader__") == "TypeNode":
+                continue
+            try:
+                if kind == "tree":
+                    state = value(node["content"])
+                    nodes = value(state["nodes"])
+                    proxy = SimpleNamespace(
+                        node_count=value(state["node_count"]), children_left=nodes["left_child"],
+                        children_right=nodes["right_child"], feature=nodes["feature"],
+                        n_features=value(value(node["__reduce__"]["args"])[0]), value=value(state["values"]))
+                    problem = _check_sklearn_tree(proxy)
+                elif kind == "hgb":
+                    state = value(node["content"])
+                    proxy = SimpleNamespace(**{k: value(state[k]) for k in
+                                               ("nodes", "binned_left_cat_bitsets", "raw_left_cat_bitsets")})
+                    problem = _check_tree_predictor(proxy)
+                else:
+                    arrays = [value(v) for v in value(node["content"])[:4]]
+                    problem = _check_neighbors_tree(SimpleNamespace(get_arrays=lambda a=arrays: a))
+            except Exception as e:  # a structure too broken to read is refused too
+                problem = f"{type(e).__name__}: {e}"
+            if problem:
+                raise UnsafePackageError(
+                    f"{path.name}: a {node.get('__class__')} in the model is malformed ({problem}); "
+                    "refusing a crafted or damaged model"
+                )
 
 
 def check_loaded(model: object, where: str) -> None:

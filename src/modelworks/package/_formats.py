@@ -254,7 +254,7 @@ def choose(model: Any):
 
 def audit_model(root: Path, entry: dict, *, trust: tuple[str, ...] = ()) -> None:
     """Check what loading would check about names, without importing or building anything."""
-    from modelworks.package._audit import audit_skops
+    from modelworks.package._audit import _TREE_TYPES, audit_skops, check_tree_files
 
     fmt = entry.get("format")
     if fmt not in FORMATS:
@@ -262,7 +262,9 @@ def audit_model(root: Path, entry: dict, *, trust: tuple[str, ...] = ()) -> None
             f"unknown model format {fmt!r} in the manifest; known formats: {', '.join(FORMATS)}"
         )
     if fmt in ("skops", "pipeline"):
-        audit_skops(root / entry["file"], trust=trust)
+        names = audit_skops(root / entry["file"], trust=trust)
+        if set(names) & _TREE_TYPES.keys():
+            check_tree_files(root / entry["file"])
     final = entry.get("final") if fmt == "pipeline" else entry
     if isinstance(final, dict) and final.get("format") == "native" and final.get("class") not in NATIVE_CLASSES:
         _native_class(final.get("class"))  # raises, naming the class
