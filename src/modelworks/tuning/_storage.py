@@ -165,11 +165,101 @@ def _journal_class():
     return HeartbeatJournalStorage
 
 
+class TuningWarning(UserWarning):
+    """Something about a study the user should know (it was repaired, or a trial re-run)."""
+
+
+def _last_newline(f, end: int) -> int:
+    """Offset just after the last ``\\n`` before ``end`` (0 when there is none)."""
+    block = 1 << 16
+    pos = end
+    while pos > 0:
+        start = max(0, pos - block)
+        f.seek(start)
+        chunk = f.read(pos - start)
+        i = chunk.rfind(b"\n")
+        if i >= 0:
+            return start + i + 1
+        pos = start
+    return 0
+
+
+def _complete_json(line: bytes) -> bool:
+    import json
+
+    try:
+        json.loads(line)
+    except ValueError:
+        return False
+    return True
+
+
+def repair_journal(path) -> int:
+    """Drop a torn last record of a journal file (a crash mid-append, a full disk).
+
+    Optuna appends one JSON record per line. A writer killed mid-write leaves a last line with
+    no newline (or one that is not JSON); Optuna skips it on read, but the next append glues a
+    new record onto it and every later read fails with ``JSONDecodeError``. Under the journal's
+    own lock, this cuts the file back to its last complete record and warns
+    (:class:`TuningWarning`) with the number of bytes dropped; the trial that record belonged
+    to is found stale and re-run. Returns the number of bytes dropped (0 for a sound file).
+
+    Raises
+    ------
+    TuningError
+        A damaged record that is not the last one (the file was edited or corrupted, not torn).
+    """
+    import warnings
+
+    from optuna.storages.journal import JournalFileSymlinkLock
+
+    path = Path(path)
+    if not path.is_file() or path.stat().st_size == 0:
+        return 0
+    lock = JournalFileSymlinkLock(str(path))
+    lock.acquire()
+    try:
+        with open(path, "rb+") as f:
+            size = f.seek(0, os.SEEK_END)
+            good = _last_newline(f, size)  # a tail without a newline is torn
+            if good > 0:  # the last complete line may be torn too (a newline written, not JSON)
+                start = _last_newline(f, good - 1)
+                f.seek(start)
+                if not _complete_json(f.read(good - start)):
+                    good = start
+                    if good > 0:
+                        prev = _last_newline(f, good - 1)
+                        f.seek(prev)
+                        if not _complete_json(f.read(good - prev)):
+                            raise TuningError(
+                                f"the study file {path} is damaged before its last record (not a "
+                                "torn write); restore it from a copy or start a new study "
+                                "(another --storage or --study)"
+                            )
+            dropped = size - good
+            if dropped:
+                f.truncate(good)
+                f.flush()
+                os.fsync(f.fileno())
+    finally:
+        lock.release()
+    if dropped:
+        warnings.warn(
+            f"the study file {path} ended with a torn record ({dropped} bytes, a write cut short "
+            "by a crash or a full disk); it was dropped and the study continues from the record "
+            "before it",
+            TuningWarning,
+            stacklevel=3,
+        )
+    return dropped
+
+
 def _make_journal(
     path, heartbeat_interval=HEARTBEAT_INTERVAL, grace_period=GRACE_PERIOD, max_retry=MAX_RETRY
 ):
     import warnings
 
+    repair_journal(path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Optuna marks heartbeat features experimental
         return _journal_class()(

@@ -1,0 +1,83 @@
+"""Crash safety of stored studies: a torn journal record, and workers that outlive their parent."""
+
+import subprocess
+import sys
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+from sklearn.tree import DecisionTreeClassifier
+
+from modelworks.exceptions import TuningError
+from modelworks.tuning import tune
+from modelworks.tuning._storage import TuningWarning, repair_journal
+
+TREE_SPACE = {"max_depth": [1, 2, 3, None], "min_samples_leaf": [1, 5, 20]}
+pytestmark = pytest.mark.filterwarnings("ignore:Heartbeat of storage:UserWarning")
+
+
+def _journal(path):
+    return optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(path)))
+
+
+def _study(clf_data, out, trials):
+    X, y = clf_data
+    return tune(DecisionTreeClassifier(random_state=0), X, y, strategy="random", space=TREE_SPACE,
+                trials=trials, cv=2, pruning=False, out_dir=out, study_name="torn")
+
+
+FIRST_RUN = """
+import sys
+from sklearn.datasets import make_classification
+from sklearn.tree import DecisionTreeClassifier
+import pandas as pd
+from modelworks.tuning import tune
+X, y = make_classification(n_samples=120, n_features=6, n_informative=4, random_state=0)
+tune(DecisionTreeClassifier(random_state=0), pd.DataFrame(X, columns=[f"f{i}" for i in range(6)]),
+     pd.Series(y, name="y"), strategy="random", space=SPACE, trials=4, cv=2, pruning=False,
+     out_dir=sys.argv[1], study_name="torn")
+""".replace("SPACE", repr(TREE_SPACE))
+
+
+@pytest.mark.parametrize("cut", ["mid-line", "no-newline", "garbage-line"])
+def test_a_torn_last_record_is_dropped_with_a_warning_and_the_study_resumes(cut, clf_data, tmp_path):
+    out = tmp_path / "out"
+    # the first run is another process, as in a real crash: its trials' worker is then gone
+    subprocess.run([sys.executable, "-c", FIRST_RUN, str(out)], check=True, timeout=300)
+    journal = out / "study.journal"
+    data = journal.read_bytes()
+    last_start = data.rstrip(b"\n").rfind(b"\n") + 1
+    torn = {
+        "mid-line": data[: last_start + (len(data) - last_start) // 2],  # a crash mid-append
+        "no-newline": data[:-1],  # the record is whole but its newline never reached the disk
+        "garbage-line": data + b'{"op_code": 5, "trial_i\n',  # a full disk, then a newline
+    }[cut]
+    journal.write_bytes(torn)
+    # what Optuna does on its own: reading skips the torn tail, but the next append glues onto it
+    # and the read after the append after that fails (the rerun's JSONDecodeError traceback)
+    backend = optuna.storages.journal.JournalFileBackend(str(journal))
+    for name in ("x1", "x2"):
+        backend.append_logs([{"op_code": 0, "study_name": name, "directions": [1], "worker_id": "w"}])
+    with pytest.raises(ValueError):
+        list(optuna.storages.journal.JournalFileBackend(str(journal)).read_logs(0))
+    journal.write_bytes(torn)
+
+    with pytest.warns(TuningWarning, match="torn record"):
+        r = _study(clf_data, out, 8)
+    assert r.n_trials_completed == 8
+    trials = optuna.load_study(study_name="torn", storage=_journal(journal)).trials  # the file is sound
+    assert sum(t.state == TrialState.COMPLETE for t in trials) == 8
+    assert not [t for t in trials if t.state == TrialState.RUNNING]
+    assert repair_journal(journal) == 0
+
+
+def test_damage_before_the_last_record_is_a_clear_error(clf_data, tmp_path):
+    out = tmp_path / "out"
+    _study(clf_data, out, 3)
+    journal = out / "study.journal"
+    lines = journal.read_bytes().splitlines(keepends=True)
+    lines[-2] = lines[-2][: len(lines[-2]) // 2] + b"\n"
+    lines[-1] = b"not json\n"
+    journal.write_bytes(b"".join(lines))
+    with pytest.raises(TuningError, match="damaged before its last record"):
+        _study(clf_data, out, 5)
