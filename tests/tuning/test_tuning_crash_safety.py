@@ -1,7 +1,10 @@
 """Crash safety of stored studies: a torn journal record, and workers that outlive their parent."""
 
+import os
+import signal
 import subprocess
 import sys
+import time
 
 import optuna
 import pytest
@@ -28,6 +31,7 @@ def _study(clf_data, out, trials):
 
 FIRST_RUN = """
 import sys
+import time
 from sklearn.datasets import make_classification
 from sklearn.tree import DecisionTreeClassifier
 import pandas as pd
@@ -81,3 +85,58 @@ def test_damage_before_the_last_record_is_a_clear_error(clf_data, tmp_path):
     journal.write_bytes(b"".join(lines))
     with pytest.raises(TuningError, match="damaged before its last record"):
         _study(clf_data, out, 5)
+
+
+def _finished_and_running(journal):
+    try:
+        trials = optuna.load_study(study_name="rf-random", storage=_journal(journal)).trials
+    except KeyError:  # the study is not created yet
+        return 0, 0
+    done = sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials)
+    return done, sum(t.state == TrialState.RUNNING for t in trials)
+
+
+def test_kill_9_of_tune_n_jobs_2_takes_its_workers_down_and_the_resume_respects_trials(tmp_path):
+    psutil = pytest.importorskip("psutil")
+    import pandas as pd
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n_samples=400, n_features=8, random_state=0)
+    data = tmp_path / "d.csv"
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(8)]).assign(y=y)
+    frame.to_csv(data, index=False)
+    out = tmp_path / "out"
+    trials = 40  # far more than the workers can finish in the few seconds we wait for them to die
+    cmd = [sys.executable, "-m", "modelworks", "tune", str(data), "--target", "y", "--model", "rf",
+           "--strategy", "random", "--trials", str(trials), "--n-jobs", "2", "--cv", "2",
+           "--space", '{"n_estimators": [30, 60], "max_depth": [2, 4, 8]}', "--out", str(out)]
+    env = {**os.environ, "MODELWORKS_PROGRESS": "0"}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    journal = out / "study.journal"
+    deadline = time.monotonic() + 240
+    try:
+        while True:
+            assert time.monotonic() < deadline, "the workers never got going"
+            assert proc.poll() is None, "tune finished before it could be killed"
+            workers = psutil.Process(proc.pid).children(recursive=True)
+            if journal.exists() and len(workers) >= 2:
+                done, running = _finished_and_running(journal)
+                if done >= 1 and running >= 1:
+                    break
+            time.sleep(0.1)
+        workers = psutil.Process(proc.pid).children(recursive=True)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+    gone, alive = psutil.wait_procs(workers, timeout=5)
+    assert not alive, f"worker processes outlived tune: {[p.pid for p in alive]}"
+    done_at_kill, _ = _finished_and_running(journal)
+    time.sleep(2.0)  # orphans, had there been any, would keep adding trials
+    assert _finished_and_running(journal)[0] == done_at_kill
+
+    rerun = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    done, running = _finished_and_running(journal)
+    assert (done, running) == (trials, 0)
