@@ -139,4 +139,4 @@ def test_kill_9_of_tune_n_jobs_2_takes_its_workers_down_and_the_resume_respects_
     rerun = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     done, running = _finished_and_running(journal)
-    assert (done, running) == (trials, 0)
+    assert (done, running) == (trials, 0), rerun.stdout + rerun.stderr
