@@ -2,6 +2,7 @@
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -140,3 +141,21 @@ def test_kill_9_of_tune_n_jobs_2_takes_its_workers_down_and_the_resume_respects_
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     done, running = _finished_and_running(journal)
     assert (done, running) == (trials, 0), rerun.stdout + rerun.stderr
+
+
+def test_a_requeued_trial_does_not_carry_the_dead_workers_marks(tmp_path):
+    """Else another worker fails the retry the moment it starts ("Cannot tell a FAIL trial")."""
+    from modelworks.tuning import recover_stale_trials
+    from modelworks.tuning._storage import WORKER_ATTR, open_storage
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    study = optuna.create_study(study_name="s", storage=open_storage(tmp_path / "j"))
+    trial = study.ask({"x": optuna.distributions.FloatDistribution(0, 1)})
+    trial.set_user_attr(WORKER_ATTR, f"{socket.gethostname()}:{dead.pid}")
+    trial.set_user_attr("kept", 1)
+    study._storage.set_trial_system_attr(trial._trial_id, "heartbeat", time.time() - 3600)
+    assert recover_stale_trials(study) == [0]
+    retry = study.get_trials(states=(TrialState.WAITING,))[0]
+    assert retry.params == trial.params and retry.user_attrs == {"kept": 1}
+    assert "heartbeat" not in retry.system_attrs and retry.system_attrs["failed_trial"] == 0

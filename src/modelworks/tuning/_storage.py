@@ -35,6 +35,7 @@ import os
 import random
 import socket
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,38 @@ def worker_is_dead(worker: str | None) -> bool:
 
 
 @functools.cache
+def _retry_class():
+    import optuna
+
+    class RetryStaleTrial(optuna.storages.RetryHeartbeatStaleTrialCallback):
+        """Optuna's re-queue of a stale trial, without the dead worker's marks.
+
+        Optuna copies the failed trial's user and system attributes into the retry, including
+        our ``worker`` attribute (the dead process) and its last ``heartbeat``. The retry would
+        then look stale again to every other worker in the moment between being picked up and
+        its new worker writing its own marks, get failed under that worker's feet, and the
+        worker would stop with "Cannot tell a FAIL trial" (its share of --trials lost).
+        """
+
+        def __call__(self, study, trial) -> None:
+            trial = copy.deepcopy(trial)
+            trial.user_attrs = {k: v for k, v in trial.user_attrs.items() if k != WORKER_ATTR}
+            trial.system_attrs = {k: v for k, v in trial.system_attrs.items() if k != "heartbeat"}
+            super().__call__(study, trial)
+
+    return RetryStaleTrial
+
+
+def retry_callback():
+    """The callback that re-queues a stale trial (at most :data:`MAX_RETRY` times)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Optuna marks it experimental
+        return _retry_class()(max_retry=MAX_RETRY)
+
+
+@functools.cache
 def _journal_class():
     import optuna
     from optuna.storages._heartbeat import BaseHeartbeat
@@ -160,7 +193,9 @@ def _journal_class():
             return self.heartbeat_interval
 
         def get_heartbeat_stale_trial_callback(self):
-            return optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=self.max_retry)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # Optuna marks it experimental
+                return _retry_class()(max_retry=self.max_retry)
 
     return HeartbeatJournalStorage
 
@@ -297,9 +332,7 @@ def _make_rdb(url: str):
                     engine_kwargs=copy.deepcopy(kwargs),
                     heartbeat_interval=HEARTBEAT_INTERVAL,
                     grace_period=GRACE_PERIOD,
-                    heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
-                        max_retry=MAX_RETRY
-                    ),
+                    heartbeat_stale_trial_callback=retry_callback(),
                 )
         except ImportError as e:
             driver = _DRIVERS.get(scheme, "the database driver named in the URL")
@@ -433,7 +466,7 @@ def recover_stale_trials(study) -> list[int]:
                     failed.append(trial_id)
             except optuna.exceptions.UpdateFinishedTrialError:
                 pass  # another worker got there first
-        retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY)
+        retry = retry_callback()
         numbers = []
         for trial_id in failed:
             frozen = copy.deepcopy(storage.get_trial(trial_id))
