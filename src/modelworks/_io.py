@@ -48,6 +48,31 @@ def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterat
             tmp_path.unlink()
 
 
+def ensure_dir(path: str | os.PathLike, *, what: str = "output directory") -> Path:
+    """Create ``path`` as a directory (with its parents) and check that it can be written.
+
+    Raises
+    ------
+    ConfigError
+        ``path`` is an existing file, lies under a file, or cannot be created or written
+        (permissions, read-only or full file system). The message names the path and the reason.
+    """
+    from modelworks.exceptions import ConfigError
+
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{what} {path} is an existing file, not a directory: choose another path (--out DIR)")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".modelworks-write-check-", dir=path)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        reason = e.strerror or type(e).__name__
+        raise ConfigError(f"cannot write the {what} {path}: {reason}; choose a writable path (--out DIR)") from e
+    return path
+
+
 def write_text(path: str | os.PathLike, text: str) -> Path:
     """Write ``text`` to ``path`` atomically (UTF-8)."""
     with atomic_path(path, suffix=Path(path).suffix + ".tmp") as tmp:

@@ -244,7 +244,7 @@ def run(data, target: str, *, out_dir: str | os.PathLike = "modelworks-out", tim
     RunResult
     """
     from modelworks._compare import cross_validate_models
-    from modelworks._io import write_json
+    from modelworks._io import ensure_dir, write_json
     from modelworks.data import Schema, train_test_split
     from modelworks.models import DEFAULT_CANDIDATES, get_entry
     from modelworks.report import Report
@@ -258,8 +258,7 @@ def run(data, target: str, *, out_dir: str | os.PathLike = "modelworks-out", tim
     for name in names:
         if not get_entry(name).supports(prep.task):
             raise ConfigError(f"model '{name}' does not support {prep.task} tasks; drop it from --models")
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = ensure_dir(out_dir)  # an existing file or an unwritable place: one-line error
     X_train, X_test, y_train, y_test = train_test_split(prep.X, prep.y, task=prep.task, test_size=test_size, seed=seed)
     source = data if isinstance(data, str | os.PathLike) else "DataFrame"
     report = Report(out_dir, title=title or "modelworks run",

@@ -257,6 +257,36 @@ def test_killed_predict_leaves_no_output_file(trained, tmp_path, workdir):
     # what SIGKILL leaves is the hidden, half-written temporary only, never the target name
     left = [p.name for p in workdir.iterdir()]
     assert left and all(n.startswith(".preds.csv.") and n.endswith(".partial") for n in left), left
+    # the next run to the same target removes what the killed one left (its writer is dead)
+    small = tmp_path / "small.csv"
+    _customers(50, seed=2).drop(columns=["churn"]).to_csv(small, index=False)
+    again = subprocess.run([*_command(), "predict", str(trained["pkg"]), str(small), "--out", str(out)],
+                           cwd=workdir, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert sorted(p.name for p in workdir.iterdir()) == ["preds.csv"]
+    assert len(pd.read_csv(out)) == 50
+
+
+def test_only_partials_of_dead_writers_on_this_machine_are_cleaned(tmp_path):
+    import socket
+
+    from modelworks.scoring._predict import _clean_stale_partials, _partial_suffix
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    host = socket.gethostname()
+    target = tmp_path / "preds.csv"
+    files = {
+        "dead": tmp_path / f".preds.csv.abc.w{dead.pid}@{host}.partial",
+        "alive (this process)": tmp_path / f".preds.csv.def{_partial_suffix()}",
+        "other machine": tmp_path / f".preds.csv.ghi.w{dead.pid}@not-{host}.partial",
+        "other target": tmp_path / f".other.csv.jkl.w{dead.pid}@{host}.partial",
+        "no writer tag": tmp_path / ".preds.csv.mno.partial",
+    }
+    for f in files.values():
+        f.write_text("half")
+    assert _clean_stale_partials(target) == [files["dead"]]
+    assert [k for k, f in files.items() if not f.exists()] == ["dead"]
 
 
 def _bad_inputs(held: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, str]]:

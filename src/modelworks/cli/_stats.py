@@ -124,11 +124,12 @@ def _write_outputs(out, model, results: dict, report) -> dict:
 def _mixed(args) -> int:
     from pathlib import Path
 
-    from modelworks._io import write_text
+    from modelworks._io import ensure_dir, write_text
     from modelworks.data import load_table
     from modelworks.report import Report
     from modelworks.stats import MixedModel, report_section
 
+    ensure_dir(args.out)  # before the fit: an existing file or an unwritable place fails at once
     data = load_table(args.data)
     vc = dict(args.vc_formula) if args.vc_formula else None
     model = MixedModel(args.formula, args.groups, re_formula=args.re_formula, vc_formula=vc, reml=not args.ml)
@@ -162,11 +163,14 @@ def _mixed(args) -> int:
 def _gam(args) -> int:
     from pathlib import Path
 
+    from modelworks._io import ensure_dir
     from modelworks.data import load_table
     from modelworks.exceptions import ColumnError, StatsError
     from modelworks.report import Report
     from modelworks.stats import GAMClassifier, GAMRegressor, report_section
+    from modelworks.stats._common import check_columns
 
+    ensure_dir(args.out)
     data = load_table(args.data)
     if args.target not in data.columns:
         raise ColumnError(f"target column {args.target!r} not found; columns are: "
@@ -174,6 +178,8 @@ def _gam(args) -> int:
     features = args.features or [c for c in data.columns if c != args.target]
     if args.target in features:
         raise StatsError(f"the target {args.target!r} is also listed in --features; remove it")
+    for option, names in (("--features", features), ("--factors", args.factors), ("--tensor", args.tensor)):
+        check_columns(data, names or [], what=option, hint=f"fix {option}")
     y = data[args.target]
     if y.isna().any():
         raise StatsError(f"target {args.target!r} has {int(y.isna().sum())} missing value(s); drop those rows first")

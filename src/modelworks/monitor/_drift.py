@@ -29,6 +29,23 @@ CORRECTIONS: dict[str, tuple[str | None, str]] = {
 #   missing: absolute change of the missing-value rate (0.02 = 2 points)
 DEFAULT_MIN_EFFECT: dict[str, float] = {"numeric": 0.1, "categorical": 0.05, "missing": 0.02}
 
+# fewest non-missing values each side needs before a test (or PSI) is run at all; below, the
+# column is "untestable" with a note giving the minimum, and drift() warns (MonitorWarning):
+#   ks: 20 per side. With fewer, the exact KS test misses even 1-SD shifts most of the time and
+#       the Wasserstein/SD effect is mostly sampling noise (about 0.8 SD for one value drawn
+#       from the reference itself), so "no drift" would mean nothing.
+#   chi2: 20 per side, so that two levels can reach the expected count of 5 the chi-squared
+#       approximation needs (Cochran); with 1-9 rows every level is pooled and p is always 1.
+#   psi: 100 per side, 10 per reference-decile bin; below, PSI is left empty (it is reported,
+#       not used for the decision).
+MIN_ROWS: dict[str, int] = {"ks": 20, "chi2": 20, "psi": 100}
+_TEST_NAMES = {"ks": "the Kolmogorov-Smirnov test", "chi2": "the chi-squared test"}
+
+
+class MonitorWarning(UserWarning):
+    """A drift check ran but part of it could not be trusted (too few rows to test a column)."""
+
+
 TABLE_COLUMNS = [
     "column",
     "kind",
@@ -330,8 +347,29 @@ def _numeric_from_sorted(ref: _stats.NumericRef, cur_sorted, n_cur, miss_cur):
     return row, ref.n_total, ref.n_missing, n_cur, miss_cur
 
 
+def _too_few(row: dict, n_ref: int, n_cur: int) -> dict:
+    """Blank the test and effects of a row whose sides have too few values (see MIN_ROWS)."""
+    test = row.get("test")
+    if test not in MIN_ROWS:
+        return row
+    if min(n_ref, n_cur) < MIN_ROWS["psi"]:
+        row["psi"] = np.nan
+    need = MIN_ROWS[test]
+    if min(n_ref, n_cur) >= need:
+        return row
+    sides = ", ".join(f"{side} has {n}" for side, n in (("reference", n_ref), ("current", n_cur)) if n < need)
+    row = {k: v for k, v in row.items() if k not in ("p_value", "statistic", "effect", "wasserstein", "psi", "js")}
+    row["note"] = (
+        f"too few rows: {sides} non-missing value(s); {_TEST_NAMES[test]} needs at least {need} "
+        "on each side"
+    )
+    row["too_few"] = True
+    return row
+
+
 def _finish_row(name: str, kind: str, parts) -> dict:
     row, n_ref, miss_ref, n_cur, miss_cur = parts
+    row = _too_few(row, n_ref - miss_ref, n_cur - miss_cur)
     testable = "p_value" in row
     out = {
         "column": name,
@@ -350,7 +388,7 @@ def _finish_row(name: str, kind: str, parts) -> dict:
         "js": row.get("js", np.nan),
         "note": row.get("note", ""),
     }
-    if not testable:
+    if not testable and not row.get("too_few"):
         where = [
             s
             for s, miss, n in (("reference", miss_ref, n_ref), ("current", miss_cur, n_cur))
@@ -479,11 +517,14 @@ class DriftReport:
             ~self.table["status"].isin(["missing from current", "new in current"])
         ]
         flagged = [c for c in self.drifted if c not in self.only_in_reference]
+        tested = len(compared) - len(self.untestable)
         if flagged:
             shown = ", ".join(flagged[:8]) + (" ..." if len(flagged) > 8 else "")
             text = f"Drift in {len(flagged)} of {len(compared)} columns: {shown}"
+        elif tested == 0 and len(compared):
+            text = f"Drift could not be tested in any of the {len(compared)} columns"
         else:
-            text = f"No drift in {len(compared)} columns"
+            text = f"No drift in {tested} tested columns" if self.untestable else f"No drift in {len(compared)} columns"
         text += f" ({self.rule.label})"
         extra = []
         if self.only_in_reference:
@@ -656,6 +697,11 @@ def drift(
     ``alpha`` *and* its effect size reaches the floor, so that huge samples do not flag trivial
     shifts.
 
+    A test needs :data:`MIN_ROWS` non-missing values on each side (20 for KS and chi-squared,
+    100 for PSI); a column with fewer is reported ``untestable`` with the minimum in its note,
+    the verdict says it could not be tested, and a :class:`MonitorWarning` is issued: too few
+    rows never read as "no drift".
+
     Parameters
     ----------
     reference, current : pandas.DataFrame, path or model package
@@ -694,6 +740,7 @@ def drift(
     cur = _frame(current, "current")
     ref = _drop_absent_target(ref, cur)
     table = _compare(ref, cur, columns, rule)
+    _warn_too_few(table)
     return DriftReport(
         table=table,
         rule=rule,
@@ -702,6 +749,20 @@ def drift(
         _reference=ref.frame,
         _current=cur,
     )
+
+
+def _warn_too_few(table: pd.DataFrame) -> None:
+    import warnings
+
+    few = table[table["note"].astype(str).str.startswith("too few rows")]
+    if len(few):
+        names = ", ".join(map(str, few["column"][:8])) + (" ..." if len(few) > 8 else "")
+        warnings.warn(
+            f"{len(few)} of {len(table)} column(s) not tested for drift ({names}): "
+            f"{few['note'].iloc[0]}; compare a larger batch",
+            MonitorWarning,
+            stacklevel=3,
+        )
 
 
 def _reference_frame(reference) -> pd.DataFrame:

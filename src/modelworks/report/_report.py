@@ -189,6 +189,7 @@ class Report:
         self.title = title
         self.subtitle = subtitle
         self.sections: list[Section] = []
+        _io.ensure_dir(self.out_dir)
         self.plots_dir.mkdir(parents=True, exist_ok=True)
 
     @property

@@ -114,6 +114,66 @@ def _score_chunk(pkg, chunk: pd.DataFrame, *, proba: bool, ignore_extra: bool, i
     return out
 
 
+# the hidden file predictions are written to before the rename: .NAME.RANDOM.w<pid>@<host>.partial
+_PARTIAL = re.compile(r"\.w(\d+)@(.+)\.partial$")
+
+
+def _partial_suffix() -> str:
+    import socket
+
+    return f".w{os.getpid()}@{socket.gethostname()}.partial"
+
+
+def _writer_alive(pid: int, partial: Path) -> bool:
+    """Whether process ``pid`` on this machine may still be writing ``partial``."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                return False  # killed, not yet reaped
+        # a process that started after the file was last written is not its writer (pid reused)
+        if os.stat(f"/proc/{pid}").st_ctime > partial.stat().st_mtime + 1:
+            return False
+    except (OSError, IndexError):
+        pass  # no /proc (not Linux): the pid test above is all there is
+    return True
+
+
+def _clean_stale_partials(target: Path) -> list[Path]:
+    """Remove the hidden ``.partial`` files of ``target`` left by predict runs that were killed.
+
+    Only files written by a process of this machine that no longer runs (or whose pid now
+    belongs to a younger process) are removed; a run still writing keeps its file.
+    """
+    import glob
+    import socket
+
+    host = socket.gethostname()
+    removed = []
+    try:
+        candidates = list(target.parent.glob(glob.escape(f".{target.name}.") + "*.partial"))
+    except OSError:
+        return removed
+    for partial in candidates:
+        m = _PARTIAL.search(partial.name)
+        if m is None or m.group(2) != host:
+            continue
+        try:
+            if not _writer_alive(int(m.group(1)), partial):
+                partial.unlink()
+                removed.append(partial)
+        except OSError:
+            continue
+    return removed
+
+
 class _CsvWriter:
     """Append chunks to one open text file (comma-separated, or tab for ``.tsv``)."""
 
@@ -222,7 +282,8 @@ def predict(model, data, *, out: str | os.PathLike | None = None, proba: bool = 
             for _ in chunks_scored():
                 pass
         else:
-            with atomic_path(out_path, suffix=".partial") as tmp:
+            _clean_stale_partials(out_path)
+            with atomic_path(out_path, suffix=_partial_suffix()) as tmp:
                 writer = _WRITERS[out_path.suffix.lower()](tmp, out_path)
                 try:
                     for scored in chunks_scored():

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import keyword
-import tokenize
-
 import numpy as np
 import pandas as pd
 from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
@@ -25,40 +21,15 @@ class FitConvergenceWarning(StatsWarning):
     """The optimiser did not converge, needed a retry, or stopped on the boundary (singular fit)."""
 
 
-# names that may appear in a patsy formula without being columns of the data
-_FORMULA_FUNCTIONS = {
-    "np", "numpy", "C", "I", "Q", "Treatment", "Sum", "Poly", "Diff", "Helmert", "center",
-    "standardize", "scale", "bs", "cr", "cc", "te", "log", "exp", "sqrt", "abs", "True",
-    "False", "None",
-}
+def formula_columns(formula: str, *, what: str = "formula") -> list[str]:
+    """Column names a patsy formula refers to, in order, after checking it is data, not code.
 
+    See :func:`modelworks.stats._formula.check_formula`; raises StatsError for anything outside
+    the formula grammar's allow-list.
+    """
+    from modelworks.stats._formula import check_formula
 
-def formula_columns(formula: str) -> list[str]:
-    """Column names a patsy formula refers to (bare names and ``Q("odd name")``), in order."""
-    names: list[str] = []
-    try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(formula).readline))
-    except (tokenize.TokenError, IndentationError) as e:
-        raise StatsError(f"cannot read the formula {formula!r}: {e}") from e
-    for i, tok in enumerate(tokens):
-        prev = tokens[i - 1] if i else None
-        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
-        if tok.type == tokenize.NAME:
-            if keyword.iskeyword(tok.string) or tok.string in _FORMULA_FUNCTIONS:
-                continue
-            if nxt is not None and nxt.string == "(":
-                continue  # a function call
-            if prev is not None and prev.string == ".":
-                continue  # an attribute (np.log)
-            if tok.string not in names:
-                names.append(tok.string)
-        elif tok.type == tokenize.STRING and prev is not None and prev.string == "(":
-            before = tokens[i - 2] if i >= 2 else None
-            if before is not None and before.string == "Q":
-                name = tok.string.strip("'\"")
-                if name not in names:
-                    names.append(name)
-    return names
+    return check_formula(formula, what=what)
 
 
 def check_columns(data: pd.DataFrame, names: list[str], *, what: str, hint: str) -> None:

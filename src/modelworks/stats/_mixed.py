@@ -29,6 +29,7 @@ from modelworks.stats._common import (
     python_scalar,
     to_frame,
 )
+from modelworks.stats._formula import eval_env
 
 _ON_SINGULAR = ("warn", "raise")
 # variance (as sd relative to the residual sd) below which a fit is called singular (lme4 uses
@@ -180,13 +181,13 @@ class MixedModel(RegressorMixin, BaseEstimator):
         if not 0 < self.alpha < 1:
             raise StatsError(f"alpha must be between 0 and 1, got {self.alpha}")
         lhs, rhs = _split_formula(self.formula)
-        cols = formula_columns(self.formula)
+        cols = formula_columns(self.formula)  # refuses Python outside the formula grammar
         check_columns(data, cols, what=f"formula {self.formula!r}", hint="fix the formula or the data")
         if self.groups not in data.columns:
             check_columns(data, [self.groups], what="groups", hint="use --groups NAME")
         used = list(cols) + [self.groups]
         if self.re_formula is not None:
-            re_cols = formula_columns(_re_rhs(self.re_formula))
+            re_cols = formula_columns(_re_rhs(self.re_formula), what="re_formula")
             check_columns(data, re_cols, what=f"re_formula {self.re_formula!r}", hint="fix re_formula")
             used += re_cols
         if self.vc_formula is not None:
@@ -196,7 +197,7 @@ class MixedModel(RegressorMixin, BaseEstimator):
                     f"got {self.vc_formula!r}"
                 )
             for name, f in self.vc_formula.items():
-                vc_cols = formula_columns(f)
+                vc_cols = formula_columns(f, what=f"vc_formula {name!r}")
                 check_columns(data, vc_cols, what=f"vc_formula {name!r}: {f!r}", hint="fix vc_formula")
                 used += vc_cols
         used = list(dict.fromkeys(used))
@@ -266,7 +267,7 @@ class MixedModel(RegressorMixin, BaseEstimator):
             model = MixedLM.from_formula(
                 self.formula, data=data, groups=self.groups,
                 re_formula=self.re_formula if self.re_formula is not None else "1",
-                vc_formula=self.vc_formula,
+                vc_formula=self.vc_formula, eval_env=eval_env(),
             )
         except PatsyError as e:
             raise StatsError(f"cannot build the design from formula {self.formula!r}: {e}") from e
@@ -511,8 +512,10 @@ class MixedModel(RegressorMixin, BaseEstimator):
     def _rebuild(self, rhs: str, data: pd.DataFrame) -> pd.DataFrame:
         import patsy
 
+        formula_columns(rhs)  # a model loaded from a file carries its formulas: check them again
         try:
-            return patsy.dmatrix(rhs, self._pin(data), NA_action="raise", return_type="dataframe")
+            return patsy.dmatrix(rhs, self._pin(data), NA_action="raise", return_type="dataframe",
+                                 eval_env=eval_env())
         except patsy.PatsyError as e:
             raise StatsError(f"cannot build the design {rhs!r} for these rows: {e}") from e
 

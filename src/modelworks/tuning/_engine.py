@@ -423,9 +423,49 @@ def run_worker(
     return {"worker": _storage.this_worker(), "interrupted": False}
 
 
+PARENT_CHECK_S = 0.5  # how often a worker checks that the tune process that started it still runs
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with_parent(parent: int) -> None:  # pragma: no cover - subprocess
+    """End this worker process when the tune process that started it is gone (``kill -9``).
+
+    Without this, workers killed with their parent's ``kill -9`` keep running their share of
+    trials as orphans, so a resumed study overshoots ``--trials``. On Linux the kernel sends
+    SIGKILL at the parent's death (``prctl(PR_SET_PDEATHSIG)``); everywhere, a daemon thread
+    checks every :data:`PARENT_CHECK_S` seconds that the parent is still this process's parent.
+    The trial a killed worker was running stays RUNNING and is re-queued on the next run (its
+    worker is dead).
+    """
+    import signal
+    import sys
+    import threading
+
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+
+    def orphaned() -> bool:
+        return os.getppid() != parent
+
+    if orphaned():  # the parent died before the request above took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while not orphaned():
+            time.sleep(PARENT_CHECK_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="modelworks-parent-watch", daemon=True).start()
+
+
 def _process_entry(
-    payload, worker_index, n_trials, deadline, queue
+    payload, worker_index, n_trials, deadline, queue, parent=None
 ) -> None:  # pragma: no cover - subprocess
+    if parent is not None:
+        _die_with_parent(parent)
     try:
         queue.put(("ok", run_worker(payload, worker_index, n_trials, deadline)))
     except KeyboardInterrupt:
@@ -479,7 +519,7 @@ def _run_processes(payload, quotas, deadline, watcher) -> tuple[bool, list[str]]
     queue = ctx.Queue()
     # not daemonic: estimators inside a worker may start their own processes (joblib)
     procs = [
-        ctx.Process(target=_process_entry, args=(payload, i, n, deadline, queue))
+        ctx.Process(target=_process_entry, args=(payload, i, n, deadline, queue, os.getpid()))
         for i, n in enumerate(quotas)
     ]
     interrupted = False

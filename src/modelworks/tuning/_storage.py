@@ -35,6 +35,7 @@ import os
 import random
 import socket
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,38 @@ def worker_is_dead(worker: str | None) -> bool:
 
 
 @functools.cache
+def _retry_class():
+    import optuna
+
+    class RetryStaleTrial(optuna.storages.RetryHeartbeatStaleTrialCallback):
+        """Optuna's re-queue of a stale trial, without the dead worker's marks.
+
+        Optuna copies the failed trial's user and system attributes into the retry, including
+        our ``worker`` attribute (the dead process) and its last ``heartbeat``. The retry would
+        then look stale again to every other worker in the moment between being picked up and
+        its new worker writing its own marks, get failed under that worker's feet, and the
+        worker would stop with "Cannot tell a FAIL trial" (its share of --trials lost).
+        """
+
+        def __call__(self, study, trial) -> None:
+            trial = copy.deepcopy(trial)
+            trial.user_attrs = {k: v for k, v in trial.user_attrs.items() if k != WORKER_ATTR}
+            trial.system_attrs = {k: v for k, v in trial.system_attrs.items() if k != "heartbeat"}
+            super().__call__(study, trial)
+
+    return RetryStaleTrial
+
+
+def retry_callback():
+    """The callback that re-queues a stale trial (at most :data:`MAX_RETRY` times)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Optuna marks it experimental
+        return _retry_class()(max_retry=MAX_RETRY)
+
+
+@functools.cache
 def _journal_class():
     import optuna
     from optuna.storages._heartbeat import BaseHeartbeat
@@ -160,9 +193,100 @@ def _journal_class():
             return self.heartbeat_interval
 
         def get_heartbeat_stale_trial_callback(self):
-            return optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=self.max_retry)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # Optuna marks it experimental
+                return _retry_class()(max_retry=self.max_retry)
 
     return HeartbeatJournalStorage
+
+
+class TuningWarning(UserWarning):
+    """Something about a study the user should know (it was repaired, or a trial re-run)."""
+
+
+def _last_newline(f, end: int) -> int:
+    """Offset just after the last ``\\n`` before ``end`` (0 when there is none)."""
+    block = 1 << 16
+    pos = end
+    while pos > 0:
+        start = max(0, pos - block)
+        f.seek(start)
+        chunk = f.read(pos - start)
+        i = chunk.rfind(b"\n")
+        if i >= 0:
+            return start + i + 1
+        pos = start
+    return 0
+
+
+def _complete_json(line: bytes) -> bool:
+    import json
+
+    try:
+        json.loads(line)
+    except ValueError:
+        return False
+    return True
+
+
+def repair_journal(path) -> int:
+    """Drop a torn last record of a journal file (a crash mid-append, a full disk).
+
+    Optuna appends one JSON record per line. A writer killed mid-write leaves a last line with
+    no newline (or one that is not JSON); Optuna skips it on read, but the next append glues a
+    new record onto it and every later read fails with ``JSONDecodeError``. Under the journal's
+    own lock, this cuts the file back to its last complete record and warns
+    (:class:`TuningWarning`) with the number of bytes dropped; the trial that record belonged
+    to is found stale and re-run. Returns the number of bytes dropped (0 for a sound file).
+
+    Raises
+    ------
+    TuningError
+        A damaged record that is not the last one (the file was edited or corrupted, not torn).
+    """
+    import warnings
+
+    from optuna.storages.journal import JournalFileSymlinkLock
+
+    path = Path(path)
+    if not path.is_file() or path.stat().st_size == 0:
+        return 0
+    lock = JournalFileSymlinkLock(str(path))
+    lock.acquire()
+    try:
+        with open(path, "rb+") as f:
+            size = f.seek(0, os.SEEK_END)
+            good = _last_newline(f, size)  # a tail without a newline is torn
+            if good > 0:  # the last complete line may be torn too (a newline written, not JSON)
+                start = _last_newline(f, good - 1)
+                f.seek(start)
+                if not _complete_json(f.read(good - start)):
+                    good = start
+                    if good > 0:
+                        prev = _last_newline(f, good - 1)
+                        f.seek(prev)
+                        if not _complete_json(f.read(good - prev)):
+                            raise TuningError(
+                                f"the study file {path} is damaged before its last record (not a "
+                                "torn write); restore it from a copy or start a new study "
+                                "(another --storage or --study)"
+                            )
+            dropped = size - good
+            if dropped:
+                f.truncate(good)
+                f.flush()
+                os.fsync(f.fileno())
+    finally:
+        lock.release()
+    if dropped:
+        warnings.warn(
+            f"the study file {path} ended with a torn record ({dropped} bytes, a write cut short "
+            "by a crash or a full disk); it was dropped and the study continues from the record "
+            "before it",
+            TuningWarning,
+            stacklevel=3,
+        )
+    return dropped
 
 
 def _make_journal(
@@ -170,6 +294,7 @@ def _make_journal(
 ):
     import warnings
 
+    repair_journal(path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Optuna marks heartbeat features experimental
         return _journal_class()(
@@ -207,9 +332,7 @@ def _make_rdb(url: str):
                     engine_kwargs=copy.deepcopy(kwargs),
                     heartbeat_interval=HEARTBEAT_INTERVAL,
                     grace_period=GRACE_PERIOD,
-                    heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
-                        max_retry=MAX_RETRY
-                    ),
+                    heartbeat_stale_trial_callback=retry_callback(),
                 )
         except ImportError as e:
             driver = _DRIVERS.get(scheme, "the database driver named in the URL")
@@ -343,7 +466,7 @@ def recover_stale_trials(study) -> list[int]:
                     failed.append(trial_id)
             except optuna.exceptions.UpdateFinishedTrialError:
                 pass  # another worker got there first
-        retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY)
+        retry = retry_callback()
         numbers = []
         for trial_id in failed:
             frozen = copy.deepcopy(storage.get_trial(trial_id))
