@@ -83,3 +83,19 @@ def test_doctor_reports_a_missing_extra_with_its_install_command(monkeypatch):
     row = next(r for r in _doctor.check_all() if r["area"] == "features")
     assert not row["ok"] and row["missing"] == ["featuretools"]
     assert row["install"] == "pip install 'modelworks[features]'"
+
+
+def test_architecture_doc_names_every_area_and_only_files_that_exist():
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    for area in _areas.AREAS:
+        for package in area.packages:
+            if package != "exceptions":
+                assert f"`{package}`" in text or f"modelworks.{package}" in text, package
+    src = ROOT / "src" / "modelworks"
+    for path in re.findall(r"`([\w/]+\.py)`", text):
+        found = (ROOT / path).exists() or (src / path).exists() or any(src.rglob(path))
+        assert found, f"docs/architecture.md names {path}, which does not exist"
+    from modelworks.workflow import STEPS
+
+    steps = [s for s, _ in STEPS]
+    assert f"({', '.join(steps)})" in " ".join(text.split()), steps
