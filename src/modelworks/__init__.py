@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from modelworks import _areas
+
 __version__ = "0.1.0"
 
 # public name -> module that defines it
@@ -39,11 +41,8 @@ _LAZY = {
     "compare_cv": "modelworks.monitor",
 }
 
-_SUBPACKAGES = {
-    "data", "models", "tuning", "ensemble", "explain", "stats", "forecast", "deep",
-    "features", "package", "registry", "serve", "monitor", "report", "exceptions", "scoring",
-    "metrics",
-}
+# every area's subpackages (modelworks._areas), imported on first use
+_SUBPACKAGES = _areas.subpackages()
 
 __all__ = sorted(_LAZY) + ["__version__"]
 

@@ -5,20 +5,11 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
+from modelworks import _areas
 from modelworks.exceptions import MissingDependencyError
 
-# module -> the modelworks extra that installs it
-EXTRAS = {
-    "torch": "deep",
-    "keras": "deep",
-    "prophet": "forecast",
-    "cmdstanpy": "forecast",
-    "statsforecast": "forecast",
-    "featuretools": "features",
-    "woodwork": "features",
-    "dask": "dist",
-    "distributed": "dist",
-}
+# module -> the modelworks extra that installs it, from modelworks._areas
+EXTRAS = _areas.module_extras()
 
 
 def require(module: str, *, purpose: str | None = None) -> ModuleType:
@@ -40,9 +31,7 @@ def require(module: str, *, purpose: str | None = None) -> ModuleType:
     except ImportError as e:
         top = module.split(".")[0]
         extra = EXTRAS.get(top)
-        how = (
-            f"pip install 'modelworks[{extra}]'" if extra else f"pip install {top}"
-        )
+        how = _areas.install_command(extra) if extra else f"pip install {top}"
         what = f" for {purpose}" if purpose else ""
         raise MissingDependencyError(
             f"{top} is needed{what} but cannot be imported ({e}); install it with: {how}"

@@ -177,7 +177,7 @@ def test_base_with_unknown_custom_layer_names_the_module(digit_dir, tiny_base, t
 
 
 def test_bad_options_and_data(digit_dir, tiny_base):
-    with pytest.raises(ConfigError, match="epochs must be a positive integer"):
+    with pytest.raises(ConfigError, match="epochs must be a whole number >= 1"):
         transfer(tiny_base, digit_dir, epochs=0)
     with pytest.raises(UnknownNameError, match="unknown head 'mlp'"):
         transfer(tiny_base, digit_dir, head="mlp", **QUICK)

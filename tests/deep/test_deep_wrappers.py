@@ -80,10 +80,10 @@ def test_predict_before_fit_raises_not_fitted(iris):
 
 
 @pytest.mark.parametrize(("params", "match"), [
-    ({"dropout": 1.5}, r"dropout must be in \[0, 1\)"),
+    ({"dropout": 1.5}, r"dropout must be a number in \[0, 1\)"),
     ({"hidden_units": (0,)}, "hidden_units must be positive"),
-    ({"epochs": 0}, "epochs must be a positive integer"),
-    ({"learning_rate": -1}, "learning_rate must be > 0"),
+    ({"epochs": 0}, "epochs must be a whole number >= 1"),
+    ({"learning_rate": -1}, "learning_rate must be a number > 0"),
 ])
 def test_bad_parameters_are_reported_at_fit(iris, params, match):
     with pytest.raises(DeepError, match=match):

@@ -12,20 +12,12 @@ import importlib
 import os
 import sys
 
-# command module per group, in the order `--help` lists them
-COMMAND_MODULES = [
-    "modelworks.cli._main",  # demo, run, compare, doctor
-    "modelworks.cli._tune",
-    "modelworks.cli._ensemble",
-    "modelworks.cli._explain",
-    "modelworks.cli._stats",
-    "modelworks.cli._forecast",
-    "modelworks.cli._deep",
-    "modelworks.cli._features",
-    "modelworks.cli._package",  # package inspect, register, serve
-    "modelworks.cli._predict",  # predict, evaluate
-    "modelworks.cli._monitor",  # drift, abtest
-]
+from modelworks import _areas
+
+# command module per group, in the order `--help` lists them (one per area, modelworks._areas):
+# _main: demo, run, compare, models, doctor; _package: package inspect, register, serve;
+# _predict: predict, evaluate; _monitor: drift, abtest
+COMMAND_MODULES = _areas.command_modules()
 
 
 class _Parser(argparse.ArgumentParser):

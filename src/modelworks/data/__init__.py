@@ -9,6 +9,7 @@ from modelworks.data._preprocess import (
     make_pipeline,
 )
 from modelworks.data._schema import ColumnSpec, Schema
+from modelworks.data._task import Task
 from modelworks.data._validate import DataWarning, Prepared, infer_task, prepare, train_test_split
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "DatetimeFeatures",
     "Prepared",
     "Schema",
+    "Task",
     "build_preprocessor",
     "column_kinds",
     "feature_sources",

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from modelworks.data._task import TASK_NAMES
 from modelworks.exceptions import ColumnError, ConfigError, DataError, TargetError
 
-TASKS = ("binary", "multiclass", "regression")
+TASKS = TASK_NAMES
 MIN_ROWS = 10
 _ID_NAME = re.compile(r"(^|_)(id|uuid|guid|key|index|row|rownum)$|^id_|^unnamed: ?0$", re.I)
 

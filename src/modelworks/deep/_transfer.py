@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from modelworks._validation import check_scalar
 from modelworks.deep._images import Images, load_images
 from modelworks.deep._keras import keras_module, load_keras_model, seeded
 from modelworks.exceptions import ConfigError, DataFileError, DeepError, UnknownNameError
@@ -516,10 +517,8 @@ def transfer(base, data, *, labels=None, head: str | Callable = "dense", head_un
     keras = keras_module()
     from modelworks._progress import progress as progress_bar
 
-    if int(epochs) <= 0:
-        raise ConfigError(f"epochs must be a positive integer, got {epochs}")
-    if int(fine_tune_layers) < 0:
-        raise ConfigError(f"fine_tune_layers must be >= 0, got {fine_tune_layers}")
+    epochs = check_scalar(epochs, "epochs", kind=int, low=1)
+    fine_tune_layers = check_scalar(fine_tune_layers, "fine_tune_layers", kind=int, low=0)
     if not callable(head) and head not in HEADS:
         raise UnknownNameError(f"unknown head '{head}'; use one of: {', '.join(HEADS)} or a "
                                "function f(features, n_classes) -> output")

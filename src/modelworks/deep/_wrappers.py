@@ -12,6 +12,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from modelworks._validation import check_scalar
 from modelworks.deep._keras import keras_module, load_keras_model, seeded
 from modelworks.exceptions import DeepError
 
@@ -47,13 +48,11 @@ class _KerasMLP(BaseEstimator):
             self.hidden_units)
         if any(int(u) <= 0 for u in units):
             raise DeepError(f"hidden_units must be positive integers, got {self.hidden_units!r}")
-        if not 0.0 <= float(self.dropout) < 1.0:
-            raise DeepError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        check_scalar(self.dropout, "dropout", kind=float, low=0, high=1, closed="left", error=DeepError)
         for name in ("epochs", "batch_size"):
-            if int(getattr(self, name)) <= 0:
-                raise DeepError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
-        if not float(self.learning_rate) > 0:
-            raise DeepError(f"learning_rate must be > 0, got {self.learning_rate!r}")
+            check_scalar(getattr(self, name), name, kind=int, low=1, error=DeepError)
+        check_scalar(self.learning_rate, "learning_rate", kind=float, low=0, closed="neither",
+                     error=DeepError)
         return tuple(int(u) for u in units)
 
     def _build(self, X: np.ndarray, n_outputs: int, output_activation: str):

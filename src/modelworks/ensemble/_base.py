@@ -15,6 +15,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from modelworks._validation import check_scalar
 from modelworks.ensemble._members import (
     build_member,
     check_fitted_classes,
@@ -30,9 +31,8 @@ def make_cv(cv, *, classifier: bool, seed: int, owner: str):
     from sklearn.model_selection import KFold, StratifiedKFold
 
     if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
-        if cv < 2:
-            raise EnsembleError(f"{owner}: cv must be a whole number >= 2 (folds), got {cv}")
-        return (StratifiedKFold if classifier else KFold)(int(cv), shuffle=True, random_state=seed)
+        cv = check_scalar(cv, f"{owner}: cv", kind=int, low=2, error=EnsembleError)
+        return (StratifiedKFold if classifier else KFold)(cv, shuffle=True, random_state=seed)
     if cv is None or isinstance(cv, str | float | bool):
         raise EnsembleError(f"{owner}: cv must be a number of folds >= 2 or a CV splitter, got {cv!r}")
     return cv

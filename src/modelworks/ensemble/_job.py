@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from modelworks._validation import check_scalar
 from modelworks.ensemble._base import check_weights
 from modelworks.ensemble._from_oof import (
     ESTIMATORS,
@@ -21,7 +22,7 @@ from modelworks.ensemble._from_oof import (
 )
 from modelworks.ensemble._losses import CLASSIFICATION
 from modelworks.ensemble._members import check_proba
-from modelworks.exceptions import ConfigError, EnsembleError, UnknownNameError
+from modelworks.exceptions import EnsembleError, UnknownNameError
 
 METHODS = ("stack", "blend", "select")
 SHOWN = {"binary": ["roc_auc", "log_loss", "accuracy"], "multiclass": ["log_loss", "accuracy"],
@@ -89,8 +90,7 @@ def run_ensemble(data, target: str, *, method: str = "blend", models=None, weigh
 
     if method not in METHODS:
         raise UnknownNameError(f"unknown ensemble method {method!r}; use one of: {', '.join(METHODS)}")
-    if isinstance(cv, bool) or not isinstance(cv, int) or cv < 2:
-        raise ConfigError(f"cv must be a whole number >= 2, got {cv!r}")
+    cv = check_scalar(cv, "cv", kind=int, low=2)
     if weights is not None and method != "blend":
         raise EnsembleError(f"--weights applies to --method blend only (got --method {method}); "
                             "stacking and selection learn their own combination")

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from modelworks.data._task import TASK_NAMES
 from modelworks.exceptions import EnsembleError, UnknownNameError
 
 EPS = 1e-15
 CLASSIFICATION = ("binary", "multiclass")
-TASKS = ("binary", "multiclass", "regression")
+TASKS = TASK_NAMES
 
 
 def _log_loss(y, P):

@@ -48,14 +48,11 @@ class _SelectionMixin:
         return None
 
     def _check_params(self, task):
-        import numbers
-
+        from modelworks._validation import check_scalar
         from modelworks.ensemble._losses import get_loss
         from modelworks.exceptions import EnsembleError
 
-        n = self.n_iter
-        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
-            raise EnsembleError(f"{type(self).__name__}: n_iter must be a whole number >= 1, got {n!r}")
+        check_scalar(self.n_iter, f"{type(self).__name__}: n_iter", kind=int, low=1, error=EnsembleError)
         get_loss(self.metric, task)
 
     def _learn_weights(self, oof, y, task, names, classes):

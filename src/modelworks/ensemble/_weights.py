@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from modelworks._validation import check_scalar
 from modelworks.ensemble._losses import CLASSIFICATION, EPS, check_task, encode_target, get_loss
 from modelworks.exceptions import EnsembleError
 
@@ -172,8 +173,7 @@ def ensemble_selection_weights(oof_list, y, task: str, *, n_iter: int = 50, metr
     history : list of float
         Only when ``return_history``: the loss after each pick.
     """
-    if not isinstance(n_iter, int | np.integer) or isinstance(n_iter, bool) or n_iter < 1:
-        raise EnsembleError(f"n_iter must be a whole number >= 1, got {n_iter!r}")
+    n_iter = check_scalar(n_iter, "n_iter", kind=int, low=1, error=EnsembleError)
     P, y_enc, _ = check_oof(oof_list, y, task, names=names, classes=classes)
     loss = get_loss(metric, task)
     rng = np.random.default_rng(seed)

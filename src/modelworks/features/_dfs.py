@@ -12,6 +12,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from modelworks._validation import check_scalar
 from modelworks.exceptions import FeatureError
 from modelworks.features._spec import EntitySpec, build_entityset, load_spec
 
@@ -126,8 +127,7 @@ def dfs(spec, target_table: str, *, max_depth: int = 2, agg_primitives=None, tra
     spec = load_spec(spec)
     if target_table not in spec.tables:
         raise FeatureError(f"target table '{target_table}' is not in the spec; tables are: {', '.join(spec.tables)}")
-    if isinstance(max_depth, bool) or not isinstance(max_depth, int) or max_depth < 1:
-        raise FeatureError(f"max_depth must be a whole number >= 1, got {max_depth!r}")
+    max_depth = check_scalar(max_depth, "max_depth", kind=int, low=1, error=FeatureError)
     cutoff = read_cutoff_times(cutoff_times, spec, target_table)
     es = build_entityset(spec)
     ctx = _quiet()

@@ -9,6 +9,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from modelworks._validation import check_scalar
 from modelworks.exceptions import FeatureError
 
 
@@ -60,8 +61,7 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
     def fit(self, X, y=None):
         from sklearn.preprocessing import PolynomialFeatures as _Poly
 
-        if isinstance(self.degree, bool) or not isinstance(self.degree, int | np.integer) or self.degree < 1:
-            raise FeatureError(f"degree must be a whole number >= 1, got {self.degree!r}")
+        check_scalar(self.degree, "degree", kind=int, low=1, error=FeatureError)
         frame = self._frame(X)
         if self.columns is None:
             cols = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])

@@ -63,9 +63,16 @@ def _random_sampler(distributions, seed):
 def _gp_sampler(distributions, seed):
     import optuna
 
-    from modelworks._imports import require
+    from modelworks._imports import is_available
 
-    require("torch", purpose="Bayesian optimisation with a Gaussian process (strategy='bayes')")
+    if not is_available("torch"):  # a core install: the default strategy still works, with TPE
+        warnings.warn(
+            "strategy='bayes' runs TPE here: the Gaussian-process sampler needs torch "
+            "(pip install 'modelworks[deep]')",
+            UserWarning,
+            stacklevel=1,  # one location, so the note shows once per process
+        )
+        return _tpe_sampler(distributions, seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return optuna.samplers.GPSampler(seed=seed, n_startup_trials=N_STARTUP)

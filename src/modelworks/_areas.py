@@ -1,0 +1,135 @@
+"""One declaration per capability area; the lists that name every area derive from it.
+
+Each :class:`Area` says what the area does, which extra installs it, which libraries it needs,
+which ``modelworks`` subpackages it exposes and which CLI module registers its commands.
+From :data:`AREAS` come:
+
+* ``modelworks doctor``'s rows (``_doctor.AREAS``): areas with ``doctor=True``, in this order;
+* the extra named in every missing-dependency error (``_imports.EXTRAS``): each module an extra
+  brings (``extra_modules``) -> that extra;
+* the CLI command groups (``cli.COMMAND_MODULES``), in the order ``--help`` lists them;
+* the lazily imported subpackages of ``import modelworks`` (``__init__._SUBPACKAGES``).
+
+This module must stay light: ``import modelworks`` and ``modelworks --help`` read it, so it
+imports nothing but the standard library.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CORE = "core"
+
+
+@dataclass(frozen=True)
+class Area:
+    """A capability area.
+
+    Parameters
+    ----------
+    name : str
+        The area's name, as ``modelworks doctor`` prints it.
+    what : str
+        One line: what it does.
+    extra : str
+        The extra that installs what it needs (``"core"``: a plain ``pip install modelworks``).
+    modules : tuple of str
+        Top-level modules ``doctor`` checks for this area.
+    extra_modules : tuple of str
+        Modules only ``extra`` brings; a missing one raises an error naming ``extra``.
+    packages : tuple of str
+        ``modelworks`` subpackages of the area (``modelworks.<name>``, imported on first use).
+    cli : str or None
+        Module under ``modelworks.cli`` whose ``register(subparsers)`` adds its commands.
+    doctor : bool
+        Whether ``modelworks doctor`` lists it.
+    trusted : str
+        A note: which tables of the reviewed allow-list (``package/_allowlist.py``) cover the
+        models it saves. Documentation only; the audit reads the allow-list itself.
+    """
+
+    name: str
+    what: str
+    extra: str = CORE
+    modules: tuple[str, ...] = ()
+    extra_modules: tuple[str, ...] = ()
+    packages: tuple[str, ...] = ()
+    cli: str | None = None
+    doctor: bool = True
+    trusted: str = ""
+
+    @property
+    def install(self) -> str:
+        """The pip command that installs this area."""
+        return install_command(self.extra)
+
+
+def install_command(extra: str) -> str:
+    """``pip install modelworks`` for the core, ``pip install 'modelworks[EXTRA]'`` otherwise."""
+    return "pip install modelworks" if extra == CORE else f"pip install 'modelworks[{extra}]'"
+
+
+# in the order `modelworks --help` lists the command groups and `doctor` lists the areas
+AREAS: tuple[Area, ...] = (
+    Area("run", "load, validate and prepare a table; compare, report (demo, run, compare, models, doctor)",
+         packages=("data", "models", "metrics", "report", "exceptions"), cli="_main",
+         doctor=False, trusted="SKLEARN_ESTIMATORS, SKLEARN_INTERNALS, NUMPY_TYPES, CONTAINERS"),
+    Area("tuning", "grid / random / Bayesian (GP with torch, else TPE) / TPE search",
+         modules=("optuna", "sklearn"), packages=("tuning",), cli="_tune"),
+    Area("ensemble", "blending and stacking of fitted members", packages=("ensemble",),
+         cli="_ensemble", doctor=False, trusted="MODELWORKS"),
+    Area("explain", "SHAP values, partial dependence, plots", modules=("shap", "matplotlib"),
+         packages=("explain",), cli="_explain"),
+    Area("stats", "mixed-effects models and GAMs", modules=("statsmodels", "pygam"),
+         packages=("stats",), cli="_stats", trusted="PYGAM, MODELWORKS"),
+    Area("forecast", "ARIMA, AutoARIMA, Prophet, backtests", extra="forecast",
+         modules=("statsmodels", "prophet", "statsforecast"),
+         extra_modules=("prophet", "cmdstanpy", "statsforecast"), packages=("forecast",),
+         cli="_forecast"),
+    Area("deep", "Keras 3 on PyTorch: transfer learning, custom layers", extra="deep",
+         modules=("torch", "keras"), extra_modules=("torch", "keras"), packages=("deep",),
+         cli="_deep", trusted="none: not skops; the Keras wrappers' own load_native, plain Keras "
+         "as .keras with safe_mode=True"),
+    Area("features", "polynomial features and deep feature synthesis", extra="features",
+         modules=("featuretools", "woodwork"), extra_modules=("featuretools", "woodwork"),
+         packages=("features",), cli="_features", trusted="MODELWORKS (PolynomialFeatures)"),
+    Area("registry", "safe model packages and an MLflow registry", modules=("mlflow", "skops"),
+         packages=("package", "registry"), cli="_package"),
+    Area("serve", "HTTP prediction server", modules=("starlette", "uvicorn"),
+         packages=("serve",)),  # its command is registered by cli._package (package serve)
+    Area("scoring", "batch prediction and evaluation of a saved model (predict, evaluate)",
+         packages=("scoring",), cli="_predict", doctor=False),
+    Area("monitor", "data drift and A/B tests", modules=("scipy", "statsmodels"),
+         packages=("monitor",), cli="_monitor"),
+    Area("dist", "tuning trials on a Dask cluster", extra="dist", modules=("dask", "distributed"),
+         extra_modules=("dask", "distributed", "psycopg")),
+    Area("boosters", "XGBoost and LightGBM models", modules=("xgboost", "lightgbm"),
+         trusted="BOOSTERS"),
+)
+
+BY_NAME: dict[str, Area] = {a.name: a for a in AREAS}
+
+
+def doctor_areas() -> dict[str, tuple[list[str], str, str]]:
+    """``area -> (modules it needs, extra that installs them, what it does)`` for ``doctor``."""
+    return {a.name: (list(a.modules), a.extra, a.what) for a in AREAS if a.doctor}
+
+
+def module_extras() -> dict[str, str]:
+    """``module -> extra`` for every module that only an extra installs."""
+    out: dict[str, str] = {}
+    for area in AREAS:
+        for module in area.extra_modules:
+            if out.setdefault(module, area.extra) != area.extra:
+                raise RuntimeError(f"{module} is declared by two extras")  # pragma: no cover
+    return out
+
+
+def command_modules() -> list[str]:
+    """The CLI modules, in the order ``modelworks --help`` lists their commands."""
+    return [f"modelworks.cli.{a.cli}" for a in AREAS if a.cli]
+
+
+def subpackages() -> set[str]:
+    """Every ``modelworks`` subpackage an area exposes."""
+    return {p for a in AREAS for p in a.packages}

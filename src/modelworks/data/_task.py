@@ -1,0 +1,44 @@
+"""The learning task as a type: ``Task.BINARY``, ``Task.MULTICLASS``, ``Task.REGRESSION``.
+
+A :class:`Task` is a ``str`` (``Task.BINARY == "binary"``), so it goes wherever a task name
+went before, JSON included. The inference rule is :func:`modelworks.data.infer_task`, not a
+second copy of it.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from modelworks.exceptions import ConfigError
+
+
+class Task(enum.StrEnum):
+    """What the model predicts."""
+
+    BINARY = "binary"
+    MULTICLASS = "multiclass"
+    REGRESSION = "regression"
+
+    @property
+    def is_classification(self) -> bool:
+        """``True`` for binary and multiclass."""
+        return self is not Task.REGRESSION
+
+    @classmethod
+    def infer(cls, y: Any) -> Task:
+        """The task of target ``y``, by :func:`modelworks.data.infer_task`'s rule."""
+        from modelworks.data._validate import infer_task
+
+        return cls(infer_task(y))
+
+    @classmethod
+    def parse(cls, value: Any, *, name: str = "task", error: type[Exception] = ConfigError) -> Task:
+        """``value`` (a name or a :class:`Task`) as a :class:`Task`, or ``error`` naming the choices."""
+        from modelworks._validation import check_option
+
+        return cls(check_option(value, name, TASK_NAMES, error=error))
+
+
+# the task names, in the order messages and CLI choices list them
+TASK_NAMES: tuple[str, ...] = tuple(t.value for t in Task)
