@@ -16,7 +16,6 @@ import pandas as pd
 
 from modelworks.exceptions import SchemaError
 
-from modelworks._schema_doc import KINDS  # noqa: E402  (one list of kinds, shared with the manifest check)
 _MAX_LEVELS = 200
 _TRUE = {"true", "1", "yes", "t", "y"}
 _FALSE = {"false", "0", "no", "f", "n"}

@@ -34,7 +34,6 @@ Families:
 from __future__ import annotations
 
 import copy
-import hashlib
 import io
 import itertools
 import json
