@@ -87,45 +87,177 @@ SAMPLERS = {
 }
 
 
+# Proposals and pruning decisions are made in synchronous batches of this many trials, at any
+# n_jobs: trial k is sampled from the trials of the batches before its own (all finished) and the
+# earlier points of its own batch (as pending), so the trials do not depend on which worker ran
+# what when. n_jobs=1 never waits; more workers wait only at batch boundaries.
+SYNC_BATCH = 4
+SYNC_WAIT_S = 600.0  # a worker waits at most this long for another's trial (a dead worker's)
+_POLL_S = 0.05
+# two proposals closer than this share of every float parameter's range (log scale for log
+# parameters) are the same point
+SAME_POINT = 1e-4
+
+
+def _batch_start(number: int) -> int:
+    return number - number % SYNC_BATCH
+
+
+def _is_finished(trial) -> bool:
+    from optuna.trial import TrialState
+
+    return trial.state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+
+
+def _wait_for(study, ready) -> list:
+    """Poll the study's trials until ``ready(trials)`` (bounded by ``SYNC_WAIT_S``)."""
+    waited = 0.0
+    while True:
+        trials = study.get_trials(deepcopy=False)
+        if ready(trials) or waited >= SYNC_WAIT_S:
+            return trials
+        time.sleep(_POLL_S)
+        waited += _POLL_S
+
+
+class _StudyView:
+    """A read-only view of a study as trial ``number`` sees it, the same at any n_jobs.
+
+    Trials of earlier batches are shown as they are (all finished; pruned trials with a value
+    as completed when ``pruned_as_complete``: GP learns from their partial CV mean, which it
+    otherwise ignores); earlier trials of the same batch as running (their points are known,
+    their results may not be yet); later trials not at all.
+    """
+
+    def __init__(self, study, number: int, *, pruned_as_complete: bool) -> None:
+        self._study = study
+        self._number = number
+        self._pruned_as_complete = pruned_as_complete
+
+    def __getattr__(self, name):
+        return getattr(self._study, name)
+
+    def _get_trials(self, deepcopy: bool = True, states=None, use_cache: bool = False) -> list:
+        import copy
+
+        from optuna.trial import TrialState
+
+        start = _batch_start(self._number)
+        out = []
+        for t in self._study._get_trials(deepcopy=False, states=None, use_cache=False):
+            if t.number >= self._number:
+                continue
+            if t.number >= start:
+                t = copy.copy(t)
+                t.state, t.values = TrialState.RUNNING, None
+                t.intermediate_values = {}
+            elif (self._pruned_as_complete and t.state == TrialState.PRUNED and t.value is not None
+                  and math.isfinite(t.value)):
+                t = copy.copy(t)
+                t.state = TrialState.COMPLETE
+            if states is None or t.state in states:
+                out.append(t)
+        return out
+
+    def get_trials(self, deepcopy: bool = True, states=None) -> list:
+        return self._get_trials(deepcopy=False, states=states)
+
+
+def _close(a: dict, b: dict, distributions) -> bool:
+    """Whether two parameter sets are the same point (floats within ``SAME_POINT`` of the range)."""
+    import optuna.distributions as d
+
+    if a.keys() != b.keys():
+        return False
+    for name, va in a.items():
+        vb, dist = b[name], distributions.get(name)
+        if isinstance(dist, d.FloatDistribution) and dist.high > dist.low:
+            lo, hi, x, y = dist.low, dist.high, float(va), float(vb)
+            if dist.log:
+                lo, hi, x, y = math.log(lo), math.log(hi), math.log(x), math.log(y)
+            if abs(x - y) > SAME_POINT * (hi - lo):
+                return False
+        elif repr(va) != repr(vb):
+            return False
+    return True
+
+
 @functools.cache
-def _first_trial_seeded_class():
+def _reproducible_class():
     import optuna
 
-    class FirstTrialSeeded(optuna.samplers.BaseSampler):
-        """A sampler seeded when its worker starts its first trial, from that trial's number.
+    class Reproducible(optuna.samplers.BaseSampler):
+        """A strategy's sampler made reproducible at any n_jobs and never proposing a point twice.
 
-        Workers sharing a study (the same command and seed on several machines, or a rerun
-        resuming a study) would otherwise draw the same random sequence and evaluate the same
-        points twice. Trial numbers are unique in a study, so every worker gets a stream of its
-        own; the worker that starts a fresh study (trial 0) keeps ``seed`` itself, so a single
-        run is reproducible and unchanged.
+        * Seeded per trial, from ``seed`` and the trial number (trial 0 keeps ``seed``): workers
+          sharing a study, or a resumed study, draw streams of their own, and the draws of a
+          trial do not depend on which worker runs it.
+        * Model-based proposals see the study as the trial's :class:`_StudyView` (earlier
+          batches finished, its own batch pending), waiting at batch boundaries when another
+          worker's trial of an earlier batch is still running.
+        * GP learns from pruned trials (their partial CV mean); a model-based proposal equal to
+          an earlier point (finished or pending) is replaced by a random draw, so the search
+          does not evaluate one point twice.
         """
 
-        def __init__(self, make, seed: int) -> None:
+        def __init__(self, make, seed: int, distributions, *, model_based: bool,
+                     pruned_as_complete: bool) -> None:
             self._make = make
             self._seed = seed
+            self._distributions = distributions
+            self._model_based = model_based
+            self._pruned_as_complete = pruned_as_complete
             self._inner = None
+            self._number = None
+            self._views: dict = {}
 
         def _sampler(self, trial):
-            if self._inner is None:
+            if self._number != trial.number:
                 number = trial.number
                 seed = self._seed if number == 0 else zlib.crc32(f"{self._seed}:{number}".encode())
-                self._inner = self._make(seed)
+                self._inner, self._number = self._make(seed), number
             return self._inner
 
+        def _view(self, study, trial):
+            if not self._model_based:
+                return study
+            if self._views.get(trial.number) is not None:
+                return self._views[trial.number]
+            start = _batch_start(trial.number)
+            names = set(self._distributions)
+
+            def ready(trials):
+                return all(
+                    _is_finished(t) if t.number < start else names <= set(t.params)
+                    for t in trials if t.number < trial.number
+                )
+
+            _wait_for(study, ready)
+            self._views = {trial.number: _StudyView(study, trial.number, pruned_as_complete=self._pruned_as_complete)}
+            return self._views[trial.number]
+
         def infer_relative_search_space(self, study, trial):
-            return self._sampler(trial).infer_relative_search_space(study, trial)
+            return self._sampler(trial).infer_relative_search_space(self._view(study, trial), trial)
 
         def sample_relative(self, study, trial, search_space):
-            return self._sampler(trial).sample_relative(study, trial, search_space)
+            if not search_space:
+                return {}
+            view = self._view(study, trial)
+            params = self._sampler(trial).sample_relative(view, trial, search_space)
+            if params and self._model_based:
+                earlier = view.get_trials(deepcopy=False)
+                if any(_close(params, {k: t.params.get(k) for k in params}, self._distributions)
+                       for t in earlier if set(params) <= set(t.params)):
+                    return {}  # the point was seen: every parameter is drawn at random instead
+            return params
 
         def sample_independent(self, study, trial, param_name, param_distribution):
             return self._sampler(trial).sample_independent(
-                study, trial, param_name, param_distribution
+                self._view(study, trial), trial, param_name, param_distribution
             )
 
         def before_trial(self, study, trial) -> None:
-            self._sampler(trial).before_trial(study, trial)
+            self._sampler(trial).before_trial(self._view(study, trial), trial)
 
         def after_trial(self, study, trial, state, values) -> None:
             self._sampler(trial).after_trial(study, trial, state, values)
@@ -134,11 +266,11 @@ def _first_trial_seeded_class():
             if self._inner is not None:
                 self._inner.reseed_rng()
 
-    return FirstTrialSeeded
+    return Reproducible
 
 
 def _make_sampler(strategy: str, distributions, seed: int):
-    """The strategy's sampler; random draws are seeded per worker (see ``FirstTrialSeeded``).
+    """The strategy's sampler, reproducible at any n_jobs (see ``Reproducible``).
 
     Grid search is left as it is: its sampler picks unvisited grid points from the study.
     """
@@ -146,7 +278,28 @@ def _make_sampler(strategy: str, distributions, seed: int):
     if strategy == "grid":
         return make(seed)
     make(seed)  # fails now rather than at the first trial (e.g. no torch for bayes)
-    return _first_trial_seeded_class()(make, seed)
+    return _reproducible_class()(make, seed, distributions, model_based=strategy in ("bayes", "tpe"),
+                                 pruned_as_complete=strategy == "bayes")
+
+
+@functools.cache
+def _batched_pruner_class():
+    import optuna
+
+    class BatchedPruner(optuna.pruners.BasePruner):
+        """A pruner that compares a trial with the finished trials of earlier batches only,
+        so its decisions do not depend on how many workers run (see ``SYNC_BATCH``)."""
+
+        def __init__(self, inner) -> None:
+            self._inner = inner
+
+        def prune(self, study, trial) -> bool:
+            start = _batch_start(trial.number)
+            _wait_for(study, lambda ts: all(_is_finished(t) for t in ts if t.number < start))
+            return self._inner.prune(_StudyView(study, _batch_start(trial.number), pruned_as_complete=False),
+                                     trial)
+
+    return BatchedPruner
 
 
 def _median_pruner():
@@ -194,7 +347,10 @@ def _pruner_name(pruning: Any, strategy: str) -> Any:
 
 
 def _make_pruner(spec):
-    return PRUNER_FACTORIES[spec]() if isinstance(spec, str) else spec
+    if not isinstance(spec, str):
+        return spec  # the caller's own pruner, as given
+    inner = PRUNER_FACTORIES[spec]()
+    return inner if spec == "none" else _batched_pruner_class()(inner)
 
 
 # --------------------------------------------------------------------------- the objective
@@ -341,14 +497,23 @@ class _Objective:
 
 
 def _same_params(trial, params, state):
-    """A finished trial of this study in ``state`` with exactly these parameters, if any."""
+    """An earlier trial of this study in ``state`` with exactly these parameters, if any.
+
+    Earlier trials with these parameters that are still running (another worker's) are waited
+    for, so the answer is the same at any n_jobs.
+    """
     want = {k: repr(v) for k, v in params.items()}
-    for t in trial.study.get_trials(deepcopy=False, states=(state,)):
-        if (
-            t.number != trial.number
-            and t.value is not None
-            and {k: repr(v) for k, v in t.params.items()} == want
-        ):
+
+    def same(t):
+        return t.number < trial.number and {k: repr(v) for k, v in t.params.items()} == want
+
+    def ready(ts):  # earlier points known, and those equal to this one finished
+        return all(_is_finished(t) or (len(t.params) >= len(want) and not same(t))
+                   for t in ts if t.number < trial.number)
+
+    trials = _wait_for(trial.study, ready)
+    for t in trials:
+        if same(t) and t.state == state and t.value is not None:
             return t
     return None
 
@@ -384,8 +549,8 @@ def _load(payload, worker_index: int):
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # failures are in the trials table
-    seed = payload["seed"] if payload["strategy"] == "grid" else payload["seed"] + worker_index
-    sampler = _make_sampler(payload["strategy"], payload["objective"].distributions, seed)
+    # the same seed in every worker: draws are seeded per trial number (see ``Reproducible``)
+    sampler = _make_sampler(payload["strategy"], payload["objective"].distributions, payload["seed"])
     storage = _storage.open_storage(payload["storage"])
     return optuna.load_study(
         study_name=payload["study_name"],
