@@ -3,9 +3,11 @@
 from modelworks.data._load import load_table
 from modelworks.data._preprocess import (
     DatetimeFeatures,
+    TextFeatures,
     build_preprocessor,
     column_kinds,
     feature_sources,
+    is_text_column,
     make_pipeline,
 )
 from modelworks.data._schema import ColumnSpec, Schema
@@ -17,10 +19,12 @@ __all__ = [
     "DatetimeFeatures",
     "Prepared",
     "Schema",
+    "TextFeatures",
     "build_preprocessor",
     "column_kinds",
     "feature_sources",
     "infer_task",
+    "is_text_column",
     "load_table",
     "make_pipeline",
     "prepare",
