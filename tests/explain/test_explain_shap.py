@@ -205,3 +205,20 @@ def test_modelworks_explain_is_callable_even_after_the_subpackage_is_imported(ca
     from modelworks import explain as explain_again
 
     assert explain_again(pipe(X, y, "logreg", "binary"), X.iloc[:5]).explainer_name == "linear"
+
+
+@pytest.mark.parametrize("booster", ["lightgbm", "xgboost"])
+def test_multiclass_blend_explains_its_booster_with_treeshap_not_permutation(wine, booster):
+    from modelworks.ensemble import BlendClassifier
+
+    X, y = wine
+    members = [pipe(X, y, booster, "multiclass"), pipe(X, y, "logreg", "multiclass")]
+    blend = BlendClassifier.from_fitted(["gbm", "lr"], members, [0.6, 0.4])
+    bg, rows = X.iloc[::9], X.iloc[:8]
+    ex = explain(blend, rows, background=bg)
+    assert [c["explainer"] for c in ex.components] == ["tree", "exact"]
+    assert "exact except gbm" in ex.reason and "rescaled" in ex.reason
+    total = ex.values.sum(axis=1) + ex.shap.base_values
+    np.testing.assert_allclose(total, blend.predict_proba(rows), atol=1e-6)
+    ref = exact_reference(blend.predict_proba, rows, bg).values
+    assert np.corrcoef(ex.values.ravel(), ref.ravel())[0, 1] > 0.95

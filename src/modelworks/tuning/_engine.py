@@ -97,6 +97,7 @@ _POLL_S = 0.05
 # two proposals closer than this share of every float parameter's range (log scale for log
 # parameters) are the same point
 SAME_POINT = 1e-4
+RANDOM_REDRAWS = 20  # random search draws again when it hits an earlier point, this many times
 
 
 def _batch_start(number: int) -> int:
@@ -237,18 +238,33 @@ def _reproducible_class():
             return self._views[trial.number]
 
         def infer_relative_search_space(self, study, trial):
+            if not self._model_based:  # random: the whole point is drawn at once, then deduplicated
+                return dict(self._distributions)
             return self._sampler(trial).infer_relative_search_space(self._view(study, trial), trial)
+
+        def _seen(self, params, trials) -> bool:
+            return any(_close(params, {k: t.params.get(k) for k in params}, self._distributions)
+                       for t in trials if set(params) <= set(t.params))
 
         def sample_relative(self, study, trial, search_space):
             if not search_space:
                 return {}
+            if not self._model_based:
+                names = set(self._distributions)
+                trials = [t for t in _wait_for(study, lambda ts: all(
+                    _is_finished(t) or names <= set(t.params) for t in ts if t.number < trial.number))
+                    if t.number < trial.number]
+                inner = self._sampler(trial)
+                for _ in range(RANDOM_REDRAWS):
+                    params = {name: inner.sample_independent(study, trial, name, dist)
+                              for name, dist in search_space.items()}
+                    if not self._seen(params, trials):
+                        break
+                return params  # a small space may be exhausted: then the score is reused
             view = self._view(study, trial)
             params = self._sampler(trial).sample_relative(view, trial, search_space)
-            if params and self._model_based:
-                earlier = view.get_trials(deepcopy=False)
-                if any(_close(params, {k: t.params.get(k) for k in params}, self._distributions)
-                       for t in earlier if set(params) <= set(t.params)):
-                    return {}  # the point was seen: every parameter is drawn at random instead
+            if params and self._seen(params, view.get_trials(deepcopy=False)):
+                return {}  # the point was seen: every parameter is drawn at random instead
             return params
 
         def sample_independent(self, study, trial, param_name, param_distribution):
