@@ -168,8 +168,9 @@ def test_a_revisited_point_reuses_its_score_instead_of_refitting(clf_data):
 
 
 def test_a_pruned_point_proposed_again_is_evaluated_in_full_once(clf_data):
+    # random search visits every point of this 24-point space once before it repeats any
     X, y = clf_data
-    space = {"max_depth": [1, 2, 4, 8], "min_samples_leaf": [1, 40]}
+    space = {"max_depth": [1, 2, 3, 4, 6, 8], "min_samples_leaf": [1, 10, 20, 40]}
     r = tune(
         DecisionTreeClassifier(random_state=0),
         X,
