@@ -60,3 +60,15 @@ def test_compare_learns_from_the_text_column():
     board = comparison.leaderboard.set_index("model")
     assert board.loc["logreg", "roc_auc_mean"] > 0.8
     assert board.loc["hgb", "roc_auc_mean"] > 0.75
+
+
+def test_a_text_pipeline_saves_and_loads_as_a_package(tmp_path):
+    from sklearn.linear_model import LogisticRegression
+
+    from modelworks.package import load, save
+
+    frame = reviews(300)
+    X = frame.drop(columns=["good"])
+    pipe = make_pipeline(X, LogisticRegression()).fit(X, frame["good"])
+    path = save(pipe, tmp_path / "m", X_sample=X, y_sample=frame["good"], task="binary", target="good")
+    assert np.allclose(load(path).predict_proba(X), pipe.predict_proba(X))

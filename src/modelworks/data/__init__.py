@@ -13,7 +13,13 @@ from modelworks.data._preprocess import (
 from modelworks.data._schema import ColumnSpec, Schema
 from modelworks.data._validate import DataWarning, Prepared, infer_task, prepare, train_test_split
 
+# modelworks types a fitted pipeline may hold, for loading packages with skops
+SKOPS_TRUSTED = [
+    "modelworks.data._preprocess.TextFeatures",
+]
+
 __all__ = [
+    "SKOPS_TRUSTED",
     "ColumnSpec",
     "DataWarning",
     "DatetimeFeatures",
