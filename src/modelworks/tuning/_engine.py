@@ -273,6 +273,9 @@ def _reproducible_class():
             )
 
         def before_trial(self, study, trial) -> None:
+            # who runs the trial, recorded before sampling (which may wait for other workers)
+            with contextlib.suppress(Exception):
+                study._storage.set_trial_user_attr(trial._trial_id, _storage.WORKER_ATTR, _storage.this_worker())
             self._sampler(trial).before_trial(self._view(study, trial), trial)
 
         def after_trial(self, study, trial, state, values) -> None:
@@ -532,6 +535,18 @@ def _same_params(trial, params, state):
         if same(t) and t.state == state and t.value is not None:
             return t
     return None
+
+
+def _fail_own_running(study) -> None:
+    """Mark this process's trials still RUNNING (interrupted before their objective) as failed."""
+    import optuna
+    from optuna.trial import TrialState
+
+    me = _storage.this_worker()
+    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        if t.user_attrs.get(_storage.WORKER_ATTR) == me:
+            with contextlib.suppress(optuna.exceptions.UpdateFinishedTrialError):
+                study._storage.set_trial_state_values(t._trial_id, state=TrialState.FAIL)
 
 
 def _stop_at_target(target):
@@ -1144,6 +1159,7 @@ def tune(
                             )
                     except KeyboardInterrupt:
                         interrupted = True
+                        _fail_own_running(study)  # Ctrl-C while a trial was being sampled
                 else:
                     n_before = len(study.get_trials(deepcopy=False))
                     payload = {
