@@ -5,13 +5,18 @@ after every fold, so a pruner can stop hopeless trials early. The study is store
 :mod:`modelworks.tuning._storage`), so rerunning the same call resumes it, and several
 processes, or Dask workers, can work on it at once.
 
-Two things the raw samplers do not do, measured in ``benchmarks/bench_tuning.py``:
+What the raw samplers do not do, measured in ``benchmarks/bench_tuning.py``:
 
-* TPE and GP revisit points of small discrete spaces (sklearn grids). A point that already
-  completed is not refitted: the trial reuses its score (``cached_from`` in the trials table).
-* A point proposed again after it was pruned is evaluated on every fold once
-  (``second_chance``): fold-level noise can prune the best configuration, and GP would
-  otherwise keep proposing, and pruning, the same point.
+* No point is proposed twice while the space has others: GP learns from pruned trials (their
+  partial CV mean), a model-based proposal equal to an earlier point is redrawn at random, and
+  random search redraws points it has seen.
+* Once a small discrete space is exhausted, a point that already completed is not refitted:
+  the trial reuses its score (``cached_from`` in the trials table); a point proposed again
+  after it was pruned is evaluated on every fold once (``second_chance``), since fold-level
+  noise can prune the best configuration.
+* The same seed gives the same trials at any ``n_jobs``: draws are seeded per trial number and
+  proposals and pruning use only the trials of earlier batches of ``SYNC_BATCH`` (and the
+  points of the trial's own batch), so no result depends on which worker finished first.
 """
 
 from __future__ import annotations
@@ -996,8 +1001,9 @@ def tune(
         halving over folds; ``"halving-rows"``: successive halving on training size (each
         fold fitted on 1/9, then 1/3, then all of its rows). Pruned trials show in ``trials``.
     seed : int
-        Seeds the sampler, the folds and zoo models: the same seed gives the same trial
-        sequence at ``n_jobs=1``, and grid search the same best at any ``n_jobs``.
+        Seeds the sampler (per trial number), the folds and zoo models: the same seed gives the
+        same trials and the same best at any ``n_jobs`` (proposals and pruning decisions are made
+        in synchronous batches of ``SYNC_BATCH`` trials; see ``Reproducible``).
     out_dir : path, optional
         Where the default study file goes.
     dask : str or distributed.Client, optional
