@@ -66,6 +66,7 @@ def cross_validate_models(X: pd.DataFrame, y: pd.Series, task: str, models: list
     metric, higher = PRIMARY_KEY[task]
     folds = make_folds(y, task, cv, seed)
     classes = class_labels(y) if task != "regression" else None
+    label_array = np.asarray(classes) if classes is not None else None  # the labels' own dtype, not object
     pipes = {name: make_pipeline(X, get_model(name, task, seed=seed)) for name in models}
     rows, oof, skipped = [], {}, {}
     y_arr = np.asarray(y)
@@ -77,7 +78,6 @@ def cross_validate_models(X: pd.DataFrame, y: pd.Series, task: str, models: list
             continue
         fold_scores, fit_times = [], []
         pred_oof = (np.zeros((len(y), len(classes))) if task != "regression" else np.zeros(len(y)))
-        label_oof = np.empty(len(y), dtype=object)
         try:
             for train_idx, valid_idx in folds:
                 model = clone(pipe)
@@ -93,9 +93,8 @@ def cross_validate_models(X: pd.DataFrame, y: pd.Series, task: str, models: list
                     fold_scores.append(score_predictions(task, y_arr[valid_idx], p))
                 else:
                     proba = _aligned_proba(model, Xv, classes)
-                    pred = np.asarray(classes, dtype=object)[np.argmax(proba, axis=1)]
+                    pred = label_array[np.argmax(proba, axis=1)]
                     pred_oof[valid_idx] = proba
-                    label_oof[valid_idx] = pred
                     fold_scores.append(score_predictions(task, y_arr[valid_idx], pred, proba, classes))
                 bar.update(1)
         except Exception as e:  # a model failing on this data must not stop the comparison

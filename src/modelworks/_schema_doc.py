@@ -54,3 +54,13 @@ def check_schema_document(data: Any) -> list[dict[str, Any]]:
     if len(set(names)) != len(names):
         raise SchemaError("invalid schema document: duplicate column names")
     return cols
+
+
+def check_dropped(data: Any) -> dict[str, str]:
+    """The columns the model dropped in training, ``{name: why}`` (empty in older documents)."""
+    dropped = data.get("dropped") if isinstance(data, dict) else None
+    if dropped is None:
+        return {}
+    if not (isinstance(dropped, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in dropped.items())):
+        raise SchemaError("invalid schema document: 'dropped' must map column names to reasons")
+    return dict(dropped)

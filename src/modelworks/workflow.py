@@ -266,7 +266,7 @@ def run(data, target: str, *, out_dir: str | os.PathLike = "modelworks-out", tim
     ctx = RunContext(data=frame, target=target, task=prep.task, out_dir=out_dir, seed=seed, cv=cv,
                      time_budget=time_budget, started=started, options=dict(steps or {}),
                      X_train=X_train, X_test=X_test, y_train=y_train, y_test=y_test,
-                     schema=Schema.from_frame(prep.X), warnings=list(prep.notes), report=report)
+                     schema=Schema.from_frame(prep.X, dropped=prep.dropped_columns), warnings=list(prep.notes), report=report)
     ctx.options.setdefault("model_name", model_name)
     _profile_section(ctx, prep, frame)
 

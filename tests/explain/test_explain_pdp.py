@@ -129,3 +129,24 @@ def test_multiclass_shap_plots(wine, tmp_path):
     assert all(_non_blank(p) > 0.02 for p in paths.values())
     with pytest.raises(ExplainError, match="class 'z' not found; classes are: a, b, c"):
         ex.plots(tmp_path, class_index="z")
+
+
+def test_integer_columns_with_many_values_get_a_whole_number_grid():
+    # a large table's integer column has more distinct values than the grid: the grid was a
+    # float linspace cast back to integers ("Trying to coerce float values to integers")
+    import numpy as np
+    import pandas as pd
+    from sklearn.linear_model import Ridge
+
+    from modelworks.data import make_pipeline
+    from modelworks.explain import partial_dependence
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"sqft": rng.integers(300, 5000, 600), "rooms": rng.integers(1, 8, 600),
+                      "zone": rng.choice(list("abc"), 600)})
+    y = X["sqft"] * 0.1 + X["rooms"] * 5 + rng.normal(size=600)
+    pipe = make_pipeline(X, Ridge()).fit(X, y)
+    res = partial_dependence(pipe, X, ["sqft", ("sqft", "rooms")], kind="both", max_rows=100)
+    grid = np.asarray(res.items[0].grid[0], dtype=float)
+    assert len(grid) > 10 and np.all(grid == np.round(grid))
+    assert np.all(np.diff(res.items[0].average[:, 0] if res.items[0].average.ndim == 2 else res.items[0].average) > 0)

@@ -205,3 +205,38 @@ def test_modelworks_explain_is_callable_even_after_the_subpackage_is_imported(ca
     from modelworks import explain as explain_again
 
     assert explain_again(pipe(X, y, "logreg", "binary"), X.iloc[:5]).explainer_name == "linear"
+
+
+@pytest.mark.parametrize("booster", ["lightgbm", "xgboost"])
+def test_multiclass_blend_explains_its_booster_with_treeshap_not_permutation(wine, booster):
+    from modelworks.ensemble import BlendClassifier
+
+    X, y = wine
+    members = [pipe(X, y, booster, "multiclass"), pipe(X, y, "logreg", "multiclass")]
+    blend = BlendClassifier.from_fitted(["gbm", "lr"], members, [0.6, 0.4])
+    bg, rows = X.iloc[::9], X.iloc[:8]
+    ex = explain(blend, rows, background=bg)
+    assert [c["explainer"] for c in ex.components] == ["tree", "exact"]
+    assert "exact except gbm" in ex.reason and "rescaled" in ex.reason
+    total = ex.values.sum(axis=1) + ex.shap.base_values
+    np.testing.assert_allclose(total, blend.predict_proba(rows), atol=1e-6)
+    ref = exact_reference(blend.predict_proba, rows, bg).values
+    assert np.corrcoef(ex.values.ravel(), ref.ravel())[0, 1] > 0.95
+
+
+def test_explain_within_a_budget_runs_shrinks_or_skips(cancer):
+    from modelworks.explain import explain_within
+
+    X, y = cancer
+    knn = pipe(X, y, "knn", "binary")  # model-agnostic: the estimate previews it
+    ex, plan = explain_within(knn, X, budget_s=None, background=X.iloc[:8], max_rows=10)
+    assert ex is not None and plan.rows == 10 and ex.values.shape[0] == 10 and plan.skipped is None
+    ex, plan = explain_within(knn, X, budget_s=1e-6, background=X.iloc[:8], max_rows=10)
+    assert ex is None and plan.rows == 0 and "would take about" in plan.skipped
+    assert plan.estimate is not None and plan.estimate.explainer in ("exact", "permutation")
+    ex, plan = explain_within(knn, X, budget_s=0, max_rows=10)
+    assert ex is None and plan.skipped == "no time left in the budget"
+    ex, plan = explain_within(knn, X, budget_s=3600, background=X.iloc[:8], max_rows=6)
+    assert ex is not None and ex.values.shape[0] == 6 and plan.shrunk is None
+    with pytest.raises(ExplainError, match="budget_s"):
+        explain_within(knn, X, budget_s="soon")

@@ -168,8 +168,9 @@ def test_a_revisited_point_reuses_its_score_instead_of_refitting(clf_data):
 
 
 def test_a_pruned_point_proposed_again_is_evaluated_in_full_once(clf_data):
+    # random search visits every point of this 24-point space once before it repeats any
     X, y = clf_data
-    space = {"max_depth": [1, 2, 4, 8], "min_samples_leaf": [1, 40]}
+    space = {"max_depth": [1, 2, 3, 4, 6, 8], "min_samples_leaf": [1, 10, 20, 40]}
     r = tune(
         DecisionTreeClassifier(random_state=0),
         X,
@@ -405,3 +406,35 @@ def test_bad_data_and_models_are_refused(clf_data):
         tune(42, X, y, space=TREE_SPACE)
     with pytest.raises(UnknownNameError, match="unknown model 'randomforrest'"):
         tune("randomforrest", X, y)
+
+
+def _points(trials, names):
+    return [tuple(round(float(v), 6) if isinstance(v, float) else v for v in row)
+            for row in trials[names].itertuples(index=False)]
+
+
+def test_bayes_learns_from_pruned_trials_and_never_proposes_a_point_twice():
+    # the GP sampler used to ignore pruned trials and propose the pruned point again and again
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    space = {"max_depth": (1, 12, "int"), "min_samples_leaf": (1, 60, "int"), "ccp_alpha": (1e-5, 0.05, "log")}
+    r = tune(DecisionTreeClassifier(random_state=0), X, y, strategy="bayes", space=space, trials=16, cv=3,
+             pruning="median", seed=0)
+    points = _points(r.trials, ["max_depth", "min_samples_leaf", "ccp_alpha"])
+    assert len(points) == 16 and len(set(points)) == 16
+    assert r.trials["cached_from"].isna().all() and not r.trials["second_chance"].any()
+
+
+@pytest.mark.parametrize("strategy", ["tpe", "random"])
+def test_the_same_seed_gives_the_same_trials_and_best_at_any_n_jobs(clf_data, strategy):
+    X, y = clf_data
+    space = {"max_depth": (1, 8, "int"), "min_samples_leaf": (1, 40, "int"), "ccp_alpha": (1e-5, 0.05, "log")}
+    runs = [tune(DecisionTreeClassifier(random_state=0), X, y, strategy=strategy, space=space, trials=12, cv=3,
+                 pruning="median", seed=7, n_jobs=n_jobs) for n_jobs in (1, 2)]
+    names = ["max_depth", "min_samples_leaf", "ccp_alpha"]
+    one, two = (r.trials.sort_values("number") for r in runs)
+    assert _points(one, names) == _points(two, names)
+    assert one["state"].tolist() == two["state"].tolist()
+    assert np.allclose(one["value"].to_numpy(float), two["value"].to_numpy(float))
+    assert runs[0].best_params == runs[1].best_params and runs[0].best_trial == runs[1].best_trial

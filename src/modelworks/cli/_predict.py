@@ -57,7 +57,11 @@ def _predict(args) -> int:
     result = predict(args.model, args.data, out=args.out, proba=args.proba, chunk_size=args.chunk_size,
                      ignore_extra=args.ignore_extra, id_column=args.id_column,
                      keep=args.out is None and args.json, sink=to_stdout if stream else None,
-                     trust_pickle=args.trust_pickle, trust=args.trust, tracking_uri=args.tracking_uri)
+                     trust_pickle=args.trust_pickle, trust=args.trust,
+                     tracking_uri=args.tracking_uri)
+    if result.ignored_columns:
+        info("ignored columns the model dropped in training: "
+             + ", ".join(f"{c} ({why})" for c, why in result.ignored_columns.items()))
     if args.out is None:
         if args.json:
             emit_json({**result.to_dict(), "predictions": result.predictions.to_dict(orient="records")})
@@ -75,6 +79,9 @@ def _evaluate(args) -> int:
     result = evaluate(args.model, args.data, args.target, out_dir=args.out, n_boot=args.bootstrap,
                       ignore_extra=args.ignore_extra, trust_pickle=args.trust_pickle, trust=args.trust,
                       tracking_uri=args.tracking_uri)
+    ignored = result.extra.get("ignored_columns") or {}
+    if ignored:
+        info("ignored columns the model dropped in training: " + ", ".join(f"{c} ({why})" for c, why in ignored.items()))
     if args.json:
         emit_json(result.to_dict())
         return 0

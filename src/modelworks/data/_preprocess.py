@@ -2,9 +2,11 @@
 
 Numeric columns: median impute + standard scale. Categorical columns: constant impute +
 one-hot with unknown categories ignored and rare/high-cardinality levels grouped as
-"infrequent". Datetime columns: calendar parts, scaled like numbers. Output names stay readable
-(``age``, ``plan_basic``, ``signup_month``) and :func:`feature_sources` maps each back to
-the column it came from.
+"infrequent". Datetime columns: calendar parts, scaled like numbers. Free-text columns (many
+words per value, mostly unique): TF-IDF of words and word pairs, reduced to a few dense
+components (so every learner, trees included, can use them). Output names stay readable
+(``age``, ``plan_basic``, ``signup_month``, ``review_text3``) and :func:`feature_sources` maps
+each back to the column it came from.
 """
 
 from __future__ import annotations
@@ -16,6 +18,108 @@ from sklearn.utils.validation import check_is_fitted
 
 MAX_CATEGORIES = 20
 _DATE_PARTS = ("year", "month", "day", "dayofweek", "dayofyear", "hour")
+# free text: a text column whose values have at least this many words (median) and that is
+# mostly unique; a word is a run of letters
+TEXT_MIN_WORDS = 3
+TEXT_MIN_UNIQUE = 0.3
+TEXT_MAX_FEATURES = 20_000  # TF-IDF vocabulary cap per column
+TEXT_COMPONENTS = 64  # dense components kept per text column (TruncatedSVD)
+_TEXT_SAMPLE = 500
+
+
+def is_text_column(s: pd.Series) -> bool:
+    """Whether ``s`` holds free text (sentences, reviews), not categories or identifiers.
+
+    Text columns hold strings whose median value has at least ``TEXT_MIN_WORDS`` words
+    separated by whitespace, mostly letters, and at least ``TEXT_MIN_UNIQUE`` of the values
+    are distinct. Identifiers (one token) and categories (few levels) are not text.
+    """
+    if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
+        return False
+    values = s.dropna()
+    if len(values) < 2 or not values.map(lambda v: isinstance(v, str)).all():
+        return False
+    sample = values.sample(n=min(_TEXT_SAMPLE, len(values)), random_state=0).astype(str)
+    words = sample.str.count(r"[^\W\d_]{2,}")
+    tokens = sample.str.split().str.len()
+    if words.median() < TEXT_MIN_WORDS or (words / tokens.clip(lower=1)).median() < 0.5:
+        return False
+    return values.nunique() >= TEXT_MIN_UNIQUE * len(values)
+
+
+def _text_values(X) -> np.ndarray:
+    """One text column as a 1-D array of strings (missing: empty)."""
+    frame = pd.DataFrame(X)
+    col = frame.iloc[:, 0]
+    return col.where(col.notna(), "").astype(str).to_numpy()
+
+
+class TextFeatures(TransformerMixin, BaseEstimator):
+    """Free-text columns as dense features: per column, TF-IDF then truncated SVD.
+
+    Parameters
+    ----------
+    max_features : int
+        TF-IDF vocabulary cap per column (words and word pairs seen in at least two rows).
+    n_components : int
+        Dense components kept per column (fewer when the vocabulary is smaller).
+    seed : int
+        Seed of the randomized SVD.
+    """
+
+    def __init__(self, max_features=TEXT_MAX_FEATURES, n_components=TEXT_COMPONENTS, seed=0):
+        self.max_features = max_features
+        self.n_components = n_components
+        self.seed = seed
+
+    def fit(self, X, y=None):
+        self._fit(X)
+        return self
+
+    def fit_transform(self, X, y=None, **fit_params):
+        return self._fit(X)
+
+    def _fit(self, X):
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        X = pd.DataFrame(X)
+        self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
+        self.n_features_in_ = X.shape[1]
+        self.steps_, blocks = {}, []
+        for col in X.columns:
+            text = _text_values(X[[col]])
+            tfidf = TfidfVectorizer(max_features=self.max_features, min_df=2 if len(text) >= 50 else 1,
+                                    ngram_range=(1, 2), sublinear_tf=True, dtype=np.float32)
+            try:
+                T = tfidf.fit_transform(text)
+            except ValueError:  # no words at all: keep one empty feature
+                tfidf = TfidfVectorizer(analyzer="char", dtype=np.float32)
+                T = tfidf.fit_transform(np.where(text == "", " ", text))
+            k = max(1, min(self.n_components, T.shape[1] - 1, T.shape[0] - 1))
+            svd = TruncatedSVD(n_components=k, random_state=self.seed) if T.shape[1] > 1 else None
+            Z = svd.fit_transform(T) if svd is not None else T.toarray()
+            self.steps_[str(col)] = (tfidf, svd)
+            blocks.append(np.asarray(Z, dtype=float))
+        return np.hstack(blocks) if blocks else np.zeros((len(X), 0))
+
+    def transform(self, X):
+        check_is_fitted(self, "steps_")
+        X = pd.DataFrame(X)
+        blocks = []
+        for col in X.columns:
+            tfidf, svd = self.steps_[str(col)]
+            T = tfidf.transform(_text_values(X[[col]]))
+            blocks.append(np.asarray(svd.transform(T) if svd is not None else T.toarray(), dtype=float))
+        return np.hstack(blocks) if blocks else np.zeros((len(X), 0))
+
+    def _sizes(self) -> dict[str, int]:
+        return {col: (svd.n_components if svd is not None else len(tfidf.vocabulary_))
+                for col, (tfidf, svd) in self.steps_.items()}
+
+    def get_feature_names_out(self, input_features=None):
+        check_is_fitted(self, "steps_")
+        return np.asarray([f"{c}_text{i}" for c, n in self._sizes().items() for i in range(n)], dtype=object)
 
 
 class DatetimeFeatures(TransformerMixin, BaseEstimator):
@@ -58,11 +162,16 @@ class DatetimeFeatures(TransformerMixin, BaseEstimator):
 
 
 def column_kinds(X: pd.DataFrame) -> dict[str, list[str]]:
-    """Split columns into ``numeric``, ``categorical`` and ``datetime`` lists."""
-    kinds: dict[str, list[str]] = {"numeric": [], "categorical": [], "datetime": []}
+    """Split columns into ``numeric``, ``categorical``, ``datetime`` and ``text`` lists.
+
+    ``text`` holds the free-text columns (see :func:`is_text_column`).
+    """
+    kinds: dict[str, list[str]] = {"numeric": [], "categorical": [], "datetime": [], "text": []}
     for col in X.columns:
         s = X[col]
-        if pd.api.types.is_datetime64_any_dtype(s):
+        if is_text_column(s):
+            kinds["text"].append(col)
+        elif pd.api.types.is_datetime64_any_dtype(s):
             kinds["datetime"].append(col)
         elif pd.api.types.is_bool_dtype(s):
             kinds["categorical"].append(col)
@@ -127,6 +236,8 @@ def build_preprocessor(X: pd.DataFrame, *, max_categories: int = MAX_CATEGORIES,
         if scale:
             steps.append(("scale", StandardScaler()))
         parts.append(("date", Pipeline(steps), kinds["datetime"]))
+    if kinds["text"]:
+        parts.append(("text", TextFeatures(), kinds["text"]))
     return ColumnTransformer(parts, remainder="drop", verbose_feature_names_out=False)
 
 
@@ -175,6 +286,12 @@ def feature_sources(obj) -> dict[str, str]:
             infreq = getattr(enc, "infrequent_categories_", [None] * len(cols))
             for col, cats, rare in zip(cols, enc.categories_, infreq):
                 n = len(cats) if rare is None else len(cats) - len(rare) + 1
+                for feat in out[i:i + n]:
+                    mapping[str(feat)] = str(col)
+                i += n
+        elif name == "text":
+            i = 0
+            for col, n in trans._sizes().items():
                 for feat in out[i:i + n]:
                     mapping[str(feat)] = str(col)
                 i += n

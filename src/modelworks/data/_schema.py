@@ -3,7 +3,9 @@
 The same :meth:`Schema.validate` runs in ``modelworks.predict``, the HTTP server and model
 packages, so a frame is accepted or refused identically everywhere: columns are matched by
 name (order does not matter), missing ones are named, extra ones are refused unless asked to
-ignore them, and values are converted only when that is safe.
+ignore them, and values are converted only when that is safe. Columns that training chose to
+drop (constant, ID-like, ...) are recorded in :attr:`Schema.dropped`: a frame shaped like the
+training file is accepted, those columns are set aside, and :meth:`Schema.ignored` names them.
 """
 
 from __future__ import annotations
@@ -48,15 +50,35 @@ def _kind(s: pd.Series) -> str:
 
 @dataclass
 class Schema:
-    """Columns a model expects, in training order."""
+    """Columns a model expects, in training order, and the training columns it dropped.
+
+    ``dropped`` maps each column of the training file that training set aside (constant,
+    ID-like, all missing, ...) to why; :meth:`validate` accepts and removes them.
+    """
 
     columns: list[ColumnSpec] = field(default_factory=list)
+    dropped: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_frame(cls, X: pd.DataFrame) -> Schema:
-        """Record the schema of a training frame."""
+    def from_frame(cls, X: pd.DataFrame, *, dropped: dict[str, str] | None = None) -> Schema:
+        """Record the schema of a training frame.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            The features the model is trained on.
+        dropped : dict, optional
+            ``{column: why}`` for columns of the training file that were dropped before
+            training (e.g. ``Prepared.dropped_columns``); files that still have them are
+            accepted later and the columns ignored.
+        """
         if not isinstance(X, pd.DataFrame):
             raise SchemaError(f"a schema is built from a pandas DataFrame, got {type(X).__name__}")
+        dropped = {str(k): str(v) for k, v in (dropped or {}).items()}
+        overlap = sorted(set(dropped) & {str(c) for c in X.columns})
+        if overlap:
+            raise SchemaError(f"column(s) {', '.join(overlap)} are both features and dropped; drop them from X "
+                              "or from dropped=")
         specs = []
         for col in X.columns:
             s = X[col]
@@ -68,21 +90,25 @@ class Schema:
                 levels = s.dropna().astype(str).unique().tolist()
                 spec.categories = sorted(levels)[:_MAX_LEVELS] if len(levels) <= _MAX_LEVELS else None
             specs.append(spec)
-        return cls(specs)
+        return cls(specs, dropped)
 
     @property
     def names(self) -> list[str]:
         return [c.name for c in self.columns]
 
+    def ignored(self, columns) -> list[str]:
+        """The names among ``columns`` that training dropped (they are accepted and set aside)."""
+        return [str(c) for c in columns if str(c) in self.dropped]
+
     def to_dict(self) -> dict[str, Any]:
-        return {"columns": [asdict(c) for c in self.columns]}
+        return {"columns": [asdict(c) for c in self.columns], "dropped": dict(self.dropped)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Schema:
         """Rebuild a schema from :meth:`to_dict`'s document, checking every field's type."""
-        from modelworks._schema_doc import check_schema_document
+        from modelworks._schema_doc import check_dropped, check_schema_document
 
-        return cls([ColumnSpec(**c) for c in check_schema_document(data)])
+        return cls([ColumnSpec(**c) for c in check_schema_document(data)], check_dropped(data))
 
     def validate(self, frame, *, ignore_extra: bool = False) -> pd.DataFrame:
         """Check ``frame`` against the schema; return it with columns in training order.
@@ -91,7 +117,8 @@ class Schema:
         ----------
         frame : pandas.DataFrame, dict of columns, or list of row dicts
         ignore_extra : bool
-            Drop columns the model was not trained on instead of refusing them.
+            Drop columns the model was not trained on instead of refusing them. Columns that
+            training dropped (:attr:`dropped`) are always accepted and removed.
 
         Raises
         ------
@@ -118,7 +145,7 @@ class Schema:
                 f"missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)} "
                 f"(the model expects: {_listing(self.names)})"
             )
-        extra = [c for c in present if c not in self.names]
+        extra = [c for c in present if c not in self.names and c not in self.dropped]
         if extra and not ignore_extra:
             raise SchemaError(
                 f"unexpected column{'s' if len(extra) > 1 else ''}: {', '.join(extra)} "

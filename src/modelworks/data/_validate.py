@@ -88,6 +88,10 @@ def _looks_like_id(s: pd.Series, name: str) -> bool:
         diffs = np.diff(np.sort(s.to_numpy()))
         return bool(np.all(diffs == 1))  # 0..n-1 or 1..n: a row counter
     if pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s):
+        from modelworks.data._preprocess import is_text_column
+
+        if is_text_column(s):  # free text (reviews, descriptions) is unique per row too: a feature
+            return False
         return unique_ratio > 0.95 or (bool(_ID_NAME.search(name)) and unique_ratio > 0.5)
     return False
 

@@ -2,7 +2,8 @@
 
 * :func:`explain` - SHAP values in the user's column names (one-hot parts summed back), for
   binary, multiclass and regression; the explainer is chosen by model type and ensembles are
-  explained exactly by linearity; :func:`estimate_cost` says how long it will take first.
+  explained exactly by linearity; :func:`estimate_cost` says how long it will take first, and
+  :func:`explain_within` shrinks or skips the work to fit a time budget.
 * :func:`partial_dependence` - PD and ICE curves, 1-D and 2-D, ``recursion`` where scikit-learn
   supports it, an exact fast brute force otherwise; a blend's is the weighted sum of its members'.
 """
@@ -10,7 +11,14 @@
 import sys as _sys
 import types as _types
 
-from modelworks.explain._explanation import CostEstimate, Explanation, estimate_cost, explain
+from modelworks.explain._explanation import (
+    BudgetPlan,
+    CostEstimate,
+    Explanation,
+    estimate_cost,
+    explain,
+    explain_within,
+)
 from modelworks.explain._pdp import (
     PartialDependence,
     PartialDependenceItem,
@@ -19,12 +27,14 @@ from modelworks.explain._pdp import (
 )
 
 __all__ = [
+    "BudgetPlan",
     "CostEstimate",
     "Explanation",
     "PartialDependence",
     "PartialDependenceItem",
     "estimate_cost",
     "explain",
+    "explain_within",
     "partial_dependence",
     "plot_partial_dependence",
 ]

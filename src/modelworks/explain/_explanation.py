@@ -400,3 +400,94 @@ def explain(model, X, *, background=None, max_rows: int | None = None, seed: int
                        reason=computed.reason, output=computed.output, outputs=computed.outputs,
                        cost_estimate=estimate, seconds=seconds, components=computed.components,
                        index=list(X.index))
+
+
+@dataclass
+class BudgetPlan:
+    """What :func:`explain_within` did with its time budget.
+
+    Attributes
+    ----------
+    rows : int
+        Rows explained (0 when skipped).
+    budget_s : float or None
+        The budget it was given (None: no limit).
+    estimate : CostEstimate or None
+        The cost estimate for the requested rows (None when skipped before estimating).
+    skipped : str or None
+        Why nothing was explained.
+    shrunk : str or None
+        Why fewer rows than requested were explained.
+    seconds : float
+        Wall time spent, estimate included.
+    """
+
+    rows: int
+    budget_s: float | None
+    estimate: CostEstimate | None = None
+    skipped: str | None = None
+    shrunk: str | None = None
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rows": self.rows, "budget_s": self.budget_s, "skipped": self.skipped, "shrunk": self.shrunk,
+                "seconds": round(self.seconds, 3),
+                "estimate": None if self.estimate is None else self.estimate.to_dict()}
+
+
+def explain_within(model, X, *, budget_s: float | None, background=None, max_rows: int = 500,
+                   min_rows: int = 20, seed: int = 0, explainer: str = "auto") -> tuple[Explanation | None, BudgetPlan]:
+    """:func:`explain`, shrunk (fewer rows) or skipped so that it fits in ``budget_s`` seconds.
+
+    Known-cheap paths (a single tree model's path-dependent TreeSHAP, linear models) run at
+    once. Otherwise :func:`estimate_cost` previews the explainer on a few rows (its time counts
+    against the budget); the rows are cut in proportion when the estimate overruns what is
+    left, and nothing runs when even ``min_rows`` rows would not fit.
+
+    Parameters
+    ----------
+    model, X, background, seed, explainer
+        As for :func:`explain`.
+    budget_s : float or None
+        Seconds this call may take; None for no limit.
+    max_rows : int
+        Rows to explain when time allows (a seeded sample of ``X``).
+    min_rows : int
+        Fewer rows than this are not worth explaining: skip instead.
+
+    Returns
+    -------
+    (Explanation or None, BudgetPlan)
+        The explanation (None when skipped) and what was planned and why.
+    """
+    if budget_s is not None and (isinstance(budget_s, bool) or not isinstance(budget_s, int | float)
+                                 or not np.isfinite(budget_s)):
+        raise ExplainError(f"budget_s must be a number of seconds or None, got {budget_s!r}")
+    for name, value in (("max_rows", max_rows), ("min_rows", min_rows)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            raise ExplainError(f"{name} must be a whole number >= 1, got {value!r}")
+    t0 = time.perf_counter()
+    rows = int(min(max_rows, len(X)))
+    plan = BudgetPlan(rows=rows, budget_s=budget_s)
+    if budget_s is not None and budget_s <= 0:
+        plan.rows, plan.skipped = 0, "no time left in the budget"
+        return None, plan
+    if budget_s is not None:
+        plan.estimate = estimate_cost(model, X, background=background, max_rows=rows, explainer=explainer,
+                                      seed=seed)
+        left = budget_s - (time.perf_counter() - t0)
+        need = plan.estimate.seconds
+        if need is not None and need > left:
+            fit = int(rows * max(left, 0.0) / max(need, 1e-9))
+            if fit < min(min_rows, rows):
+                plan.rows = 0
+                plan.skipped = (f"{plan.estimate.explainer} SHAP would take about {need:.3g} s for {rows} rows "
+                                f"(at least {min(min_rows, rows)} rows are worth it); {max(left, 0):.3g} s were left")
+                plan.seconds = time.perf_counter() - t0
+                return None, plan
+            plan.shrunk = (f"{fit} of {rows} rows explained: {rows} would take about {need:.3g} s, "
+                           f"{left:.3g} s were left")
+            plan.rows = fit
+    ex = explain(model, X, background=background, max_rows=plan.rows, seed=seed, explainer=explainer)
+    plan.seconds = time.perf_counter() - t0
+    return ex, plan

@@ -149,7 +149,10 @@ def _grid(s: pd.Series, grid_resolution: int, percentiles) -> tuple[np.ndarray, 
     lo, hi = mquantiles(values.to_numpy(dtype=float), prob=percentiles)
     if np.isclose(lo, hi):
         return uniq, False
-    return np.linspace(lo, hi, num=grid_resolution, endpoint=True), False
+    grid = np.linspace(lo, hi, num=grid_resolution, endpoint=True)
+    if pd.api.types.is_integer_dtype(s):  # whole numbers stay whole: the model only sees those
+        grid = np.unique(np.round(grid))
+    return grid, False
 
 
 def _outputs(model):
@@ -183,7 +186,12 @@ def _encoded_values(unit, X: pd.DataFrame, col: str, grid) -> tuple[list[int], n
     """Encoded columns of ``col`` and their values at each grid value (transform is column-wise)."""
     idx = [i for i, src in enumerate(unit.sources.values()) if src == col]
     frame = pd.concat([X.iloc[[0]]] * len(grid), ignore_index=True)
-    frame[col] = pd.Series(list(grid), dtype=X[col].dtype if not _is_categorical(X[col]) else object)
+    if _is_categorical(X[col]):
+        dtype = object
+    else:  # an integer column keeps its dtype only for whole grid values
+        whole = np.all(np.mod(np.asarray(grid, dtype=float), 1) == 0)
+        dtype = X[col].dtype if whole or not pd.api.types.is_integer_dtype(X[col]) else float
+    frame[col] = pd.Series(list(grid), dtype=dtype)
     Z = unit.transform(frame)
     return idx, Z[:, idx]
 

@@ -2,34 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 DEFAULT_ROWS = 500
 BACKGROUND_ROWS = 100
 MIN_ROWS = 20
 BUDGET_SHARE = 0.5  # of the remaining time budget this step may plan to use
 
 
-def _budget_rows(model, X, bg, rows: int, remaining: float | None, seed: int) -> tuple[int, Any]:
-    """Rows to explain so that the estimated cost fits in the time left (and that estimate)."""
-    from modelworks.explain import estimate_cost
-
-    estimate = estimate_cost(model, X, background=bg, max_rows=rows, seed=seed)
-    if remaining is None or estimate.seconds is None or estimate.seconds <= BUDGET_SHARE * remaining:
-        return rows, estimate
-    scaled = int(rows * BUDGET_SHARE * remaining / max(estimate.seconds, 1e-9))
-    return max(MIN_ROWS, min(rows, scaled)), estimate
-
-
 def step(ctx) -> None:
     """Explain ``ctx.final_model`` on a sample of ``ctx.X_test`` against ``ctx.X_train``.
 
     Needs ``final_model``, ``X_train``, ``X_test``, ``report``, ``seed`` (and ``remaining()``).
-    Writes the SHAP plots and the PD/ICE plots of the top two features and their pair, adds the
+    The SHAP part gets ``ctx.options["explain_budget_s"]`` seconds when set, else half of the
+    time left; :func:`modelworks.explain.explain_within` shrinks or skips it to fit. Writes the
+    SHAP plots and the PD/ICE plots of the top two features and their pair, adds the
     "Explanations" report section and stores a summary in ``ctx.results["explain"]``.
     """
     from modelworks.exceptions import ExplainError
-    from modelworks.explain import explain, partial_dependence, plot_partial_dependence
+    from modelworks.explain import explain_within, partial_dependence, plot_partial_dependence
     from modelworks.explain._explanation import _fast_path
 
     sec = ctx.report.section("Explanations", order=60)
@@ -44,16 +33,24 @@ def step(ctx) -> None:
         return
     X = ctx.X_test
     rows = int(ctx.options.get("explain_rows", DEFAULT_ROWS))
+    budget = ctx.options.get("explain_budget_s")
+    if budget is None and remaining is not None:
+        budget = BUDGET_SHARE * remaining
     fast = _fast_path(model, X, None, "auto")
     bg = None if fast else ctx.X_train.sample(n=min(BACKGROUND_ROWS, len(ctx.X_train)), random_state=ctx.seed)
-    rows, estimate = _budget_rows(model, X, bg, min(rows, len(X)), remaining, ctx.seed)
-    ex = explain(model, X, background=bg, max_rows=rows, seed=ctx.seed)
+    ex, plan = explain_within(model, X, budget_s=budget, background=bg, max_rows=min(rows, len(X)),
+                              min_rows=MIN_ROWS, seed=ctx.seed)
+    if ex is None:
+        sec.warning(f"SHAP values skipped: {plan.skipped}")
+        ctx.results["explain"] = {"skipped": plan.skipped, "budget": plan.to_dict()}
+        return
+    estimate = plan.estimate if plan.estimate is not None else ex.cost_estimate
     plots = ex.plots(ctx.report.plots_dir, prefix="explain-shap")
 
     top = list(ex.top_features(2)["feature"])
     features: list = list(top) + ([tuple(top)] if len(top) == 2 else [])
     pdp = pdp_plots = None
-    notes = []
+    notes = [plan.shrunk] if plan.shrunk else []
     remaining = ctx.remaining()
     if remaining is None or remaining > 5:
         try:
@@ -100,4 +97,5 @@ def step(ctx) -> None:
             "seconds": pdp.seconds,
         },
         "notes": notes,
+        "budget": plan.to_dict(),
     }

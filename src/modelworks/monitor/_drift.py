@@ -738,6 +738,9 @@ def drift(
         else PreparedReference(_reference_frame(reference), cache=False)
     )
     cur = _frame(current, "current")
+    dropped = [c for c in (ref.frame.attrs.get("dropped_columns") or {}) if c in cur.columns]
+    if dropped and columns is None:  # columns the model dropped in training: not "new" columns
+        cur = cur.drop(columns=dropped)
     ref = _drop_absent_target(ref, cur)
     table = _compare(ref, cur, columns, rule)
     _warn_too_few(table)
@@ -775,6 +778,7 @@ def _reference_frame(reference) -> pd.DataFrame:
         sample = reference_sample(reference)
         frame = _frame(sample, "reference")
         frame.attrs["target_column"] = sample.attrs.get("target_column")
+        frame.attrs["dropped_columns"] = sample.attrs.get("dropped_columns") or {}
         return frame
     return _frame(reference, "reference")
 

@@ -94,4 +94,6 @@ def reference_sample(ref: str | os.PathLike) -> pd.DataFrame:
             "reference data as a CSV/Parquet file instead"
         )
     sample.attrs["target_column"] = target_column(loaded)
+    # columns of the training file that training dropped: current data may still have them
+    sample.attrs["dropped_columns"] = dict(getattr(getattr(loaded, "schema", None), "dropped", None) or {})
     return sample

@@ -391,6 +391,7 @@ PYGAM = [
 _MODELWORKS = "modelworks' own estimator or transformer: parameters and fitted state only"
 MODELWORKS = [
     "modelworks.data._preprocess.DatetimeFeatures",
+    "modelworks.data._preprocess.TextFeatures",
     "modelworks.models._boosters.XGBClassifier",
     "modelworks.ensemble._blend.BlendClassifier",
     "modelworks.ensemble._blend.BlendRegressor",
@@ -408,7 +409,6 @@ _NUMPY = "NumPy array, scalar or random state: rebuilt from .npy bytes (no pickl
 NUMPY_TYPES = [
     "numpy.ndarray",
     "numpy.ma.MaskedArray",
-    "numpy.ma.core.MaskedArray",
     "numpy.dtype",
     "numpy.random.mtrand.RandomState",
     "numpy.random._generator.Generator",
@@ -466,7 +466,6 @@ CONTAINERS = [
     "builtins.bytes",
     "builtins.bytearray",
     "builtins.slice",
-    "builtins.NoneType",
     "collections.OrderedDict",
     "collections.defaultdict",
     "sklearn.utils._bunch.Bunch",

@@ -160,11 +160,12 @@ def _check_structure(m: dict, where: str) -> None:
     features = _need(m, "features", list, where)
     if not all(isinstance(f, str) for f in features):
         raise PackageError(f"the manifest of {where} lists features that are not column names; damaged")
-    from modelworks._schema_doc import check_schema_document
+    from modelworks._schema_doc import check_dropped, check_schema_document
     from modelworks.exceptions import SchemaError
 
     try:
         check_schema_document(_need(m, "schema", dict, where))
+        check_dropped(m["schema"])
     except SchemaError as e:
         raise PackageError(f"the input schema in the manifest of {where} is invalid: {e}") from e
     _need(m, "task", str, where, optional=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from modelworks.exceptions import ConfigError, PackageError, UnsafePackageError
+from modelworks.exceptions import ConfigError, PackageError, SchemaError, UnsafePackageError
 from modelworks.package import _files, _formats, _manifest
 
 REFERENCE_ROWS = 500
@@ -132,7 +132,8 @@ def _estimator_name(model) -> str:
 
 def save(model, path: str | os.PathLike, *, metadata: dict | None = None, X_sample=None, y_sample=None,
          task: str | None = None, target: str | None = None, metrics: dict | None = None,
-         seed: int | None = None, archive: bool = False, allow_pickle: bool = False) -> Path:
+         seed: int | None = None, archive: bool = False, allow_pickle: bool = False,
+         dropped_columns: dict[str, str] | None = None) -> Path:
     """Write a fitted model and its manifest as a package (a directory, or one ``.mwpkg`` file).
 
     Parameters
@@ -160,6 +161,10 @@ def save(model, path: str | os.PathLike, *, metadata: dict | None = None, X_samp
     allow_pickle : bool, default=False
         Fall back to pickle when skops cannot save the model. Such packages only load with
         ``load(..., trust_pickle=True)``.
+    dropped_columns : dict, optional
+        ``{column: why}`` for columns of the training file that were dropped before training
+        (constant, ID-like, ...); recorded in the schema so that files shaped like the training
+        file are accepted and those columns ignored.
 
     Returns
     -------
@@ -178,6 +183,8 @@ def save(model, path: str | os.PathLike, *, metadata: dict | None = None, X_samp
         )
     if not hasattr(model, "predict"):
         raise ConfigError(f"model must be a fitted estimator with predict(), got {type(model).__name__}")
+    if dropped_columns is not None and not isinstance(dropped_columns, dict):
+        raise ConfigError(f"dropped_columns must be a dict of column -> reason, got {type(dropped_columns).__name__}")
     if metadata is not None and not isinstance(metadata, dict):
         raise ConfigError(f"metadata must be a dict, got {type(metadata).__name__}")
     if task is not None and task not in ("binary", "multiclass", "regression"):
@@ -187,7 +194,10 @@ def save(model, path: str | os.PathLike, *, metadata: dict | None = None, X_samp
         path = path.with_name(path.name + ARCHIVE_SUFFIX)
     X_sample = X_sample.copy()
     X_sample.columns = [str(c) for c in X_sample.columns]
-    schema = Schema.from_frame(X_sample)
+    try:
+        schema = Schema.from_frame(X_sample, dropped=dropped_columns)
+    except SchemaError as e:
+        raise ConfigError(str(e)) from e
 
     with tempfile.TemporaryDirectory(prefix=".mwpkg-", dir=path.parent if path.parent.exists() else None) as tmp:
         root = Path(tmp) / "pkg"

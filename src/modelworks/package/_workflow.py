@@ -26,7 +26,8 @@ def step(ctx: RunContext) -> None:
     t0 = time.monotonic()
     path = save(ctx.final_model, ctx.out_dir / "model", X_sample=ctx.X_train, y_sample=ctx.y_train, task=ctx.task,
                 target=ctx.target, metrics=dict(ctx.test_scores or {}), seed=ctx.seed,
-                metadata={"model_name": ctx.final_name, "source": "modelworks run"})
+                metadata={"model_name": ctx.final_name, "source": "modelworks run"},
+                dropped_columns=getattr(ctx.schema, "dropped", None) or None)
     manifest = inspect(path, verify=False)
     result = {"path": str(path), "format_version": manifest["format_version"],
               "model_format": manifest["model"]["format"], "estimator": manifest["model"].get("estimator"),

@@ -62,7 +62,8 @@ def evaluate(model, data, target: str, *, out_dir: str | os.PathLike | None = No
     model : path, ``models:/NAME@ALIAS``, Package or fitted estimator
     data : path or pandas.DataFrame
         Must contain ``target`` and the model's input columns. An id-like column the model does
-        not use (``id``, ``*_id``) is set aside, as :func:`predict` does.
+        not use (``id``, ``*_id``) is set aside, as :func:`predict` does, and so are columns
+        that training dropped (constant, ID-like...; listed in ``extra["ignored_columns"]``).
     target : str
     out_dir : path, optional
         Where ``evaluation.json``, plots and ``report.html`` go.
@@ -97,11 +98,13 @@ def evaluate(model, data, target: str, *, out_dir: str | os.PathLike | None = No
     y = frame[target]
     X = frame.drop(columns=[target])
     manifest = pkg.manifest or {}
+    ignored: list[str] = []
     if pkg.schema is not None:
         from modelworks.scoring._predict import _id_column
 
         # the id column predict() carries along is no feature: set it aside here too, so a
         # held-out file that predict accepts is not refused for its "extra" id column
+        ignored = pkg.schema.ignored(X.columns)
         id_col = _id_column([str(c) for c in X.columns], pkg.schema.names, None)
         if id_col is not None:
             X = X.drop(columns=[id_col])
@@ -125,6 +128,8 @@ def evaluate(model, data, target: str, *, out_dir: str | os.PathLike | None = No
     metrics = score_predictions(task, y, pred, proba, classes)
     intervals = bootstrap_ci(task, y, pred, proba, classes, n_boot=n_boot, level=level, seed=seed)
     result = EvaluationResult(task=task, metrics=metrics, intervals=intervals, rows=len(y), level=level)
+    if ignored:  # columns of the training file that training dropped: accepted, not used
+        result.extra["ignored_columns"] = {c: pkg.schema.dropped[c] for c in ignored}
     if task != "regression":
         from sklearn.metrics import confusion_matrix
 

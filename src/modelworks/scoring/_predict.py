@@ -6,7 +6,7 @@ import os
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -27,10 +27,11 @@ class PredictResult:
     out: Path | None
     seconds: float
     chunks: int
+    ignored_columns: dict[str, str] = field(default_factory=dict)  # dropped in training: column -> why
 
     def to_dict(self) -> dict:
         return {"rows": self.rows, "out": str(self.out) if self.out else None, "seconds": round(self.seconds, 3),
-                "chunks": self.chunks}
+                "chunks": self.chunks, "ignored_columns": dict(self.ignored_columns)}
 
 
 def _iter_chunks(data, chunk_size: int) -> Iterator[pd.DataFrame]:
@@ -94,10 +95,12 @@ def _outputs(model, X, proba: bool):
     return model.predict(X), (model.predict_proba(X) if proba else None)
 
 
-def _score_chunk(pkg, chunk: pd.DataFrame, *, proba: bool, ignore_extra: bool, id_col, task) -> pd.DataFrame:
+def _score_chunk(pkg, chunk: pd.DataFrame, *, proba: bool, ignore_extra: bool, id_col, task,
+                 set_aside=()) -> pd.DataFrame:
     if any(not isinstance(c, str) for c in chunk.columns):
         chunk = chunk.set_axis([str(c) for c in chunk.columns], axis=1)
-    features = chunk.drop(columns=[id_col]) if id_col is not None else chunk
+    aside = [c for c in ([id_col] if id_col is not None else []) + list(set_aside) if c in chunk.columns]
+    features = chunk.drop(columns=aside) if aside else chunk
     X = pkg.schema.validate(features, ignore_extra=ignore_extra) if pkg.schema is not None else features
     model = pkg.model
     if proba and (not hasattr(model, "predict_proba") or task == "regression"):
@@ -221,7 +224,8 @@ def predict(model, data, *, out: str | os.PathLike | None = None, proba: bool = 
     """Predict with a saved model on a CSV/Parquet file or a DataFrame.
 
     Input is validated against the model's schema exactly as the server does (columns by
-    name, missing ones named, extra ones refused unless ``ignore_extra``). Files are read in
+    name, missing ones named, extra ones refused unless ``ignore_extra``; columns that training
+    dropped are accepted and listed in ``ignored_columns``). Files are read in
     chunks of ``chunk_size`` rows, so memory stays bounded; ``out`` (``.csv`` or ``.parquet``)
     appears only once complete.
 
@@ -254,12 +258,13 @@ def predict(model, data, *, out: str | os.PathLike | None = None, proba: bool = 
     started = time.perf_counter()
     pkg = resolve_model(model, trust_pickle=trust_pickle, trust=trust, tracking_uri=tracking_uri)
     task = (pkg.manifest or {}).get("task")
+    target = (pkg.manifest or {}).get("target")
     schema_names = pkg.schema.names if pkg.schema is not None else []
     keep = out is None if keep is None else keep
     out_path = Path(out) if out is not None else None
     if out_path is not None and out_path.suffix.lower() not in _WRITERS:
         raise ConfigError(f"output file {out_path} must end in .csv or .parquet (or .tsv)")
-    kept, rows, n_chunks, id_col = [], 0, 0, None
+    kept, rows, n_chunks, id_col, ignored = [], 0, 0, None, {}
     bar = progress(desc="predict", unit="rows")
 
     def chunks_scored():
@@ -267,7 +272,13 @@ def predict(model, data, *, out: str | os.PathLike | None = None, proba: bool = 
         for chunk in _iter_chunks(data, chunk_size):
             if n_chunks == 0:
                 id_col = _id_column([str(c) for c in chunk.columns], schema_names, id_column)
-            scored = _score_chunk(pkg, chunk, proba=proba, ignore_extra=ignore_extra, id_col=id_col, task=task)
+                if pkg.schema is not None:
+                    ignored.update({c: pkg.schema.dropped[c] for c in pkg.schema.ignored(chunk.columns)})
+                # a file shaped like the training file still has the target: not a feature
+                if target and target in chunk.columns and target not in schema_names:
+                    ignored[target] = "the target"
+            scored = _score_chunk(pkg, chunk, proba=proba, ignore_extra=ignore_extra, id_col=id_col, task=task,
+                                  set_aside=[target] if target in ignored else ())
             rows += len(scored)
             n_chunks += 1
             bar.update(len(scored))
@@ -298,4 +309,4 @@ def predict(model, data, *, out: str | os.PathLike | None = None, proba: bool = 
     if rows == 0:
         raise DataFileError("the data has no rows to predict")
     return PredictResult(predictions=predictions, rows=rows, out=out_path, seconds=time.perf_counter() - started,
-                         chunks=n_chunks)
+                         chunks=n_chunks, ignored_columns=ignored)
