@@ -7,8 +7,10 @@ and an unexpected failure a 500 with a request id — never a stack trace.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
+import operator
 import re
 import threading
 import time
@@ -23,6 +25,10 @@ from modelworks.exceptions import ConfigError, SchemaError
 INLINE_MAX_ROWS = 16
 INLINE_MAX_SECONDS = 0.005
 _SCAN_CELLS = 2_000
+# the status a request gets in /metrics when its client disconnects before the body is read
+# (nginx's 499 "client closed request"); the client never sees it
+CLIENT_CLOSED = 499
+_NUMBER_TYPES = frozenset({float, int, type(None)})
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -80,7 +86,8 @@ class _Metrics:
             self.rejected[reason] = self.rejected.get(reason, 0) + 1
 
     def prometheus(self, in_flight: int) -> str:
-        lines = ["# HELP modelworks_requests_total Requests answered, by path and status.",
+        lines = ["# HELP modelworks_requests_total Requests answered, by path and status "
+                 f"({CLIENT_CLOSED}: the client closed the connection first).",
                  "# TYPE modelworks_requests_total counter"]
         with self.lock:
             for (path, status), n in sorted(self.requests.items()):
@@ -122,6 +129,14 @@ def _plain(values) -> list:
     from modelworks._io import to_jsonable
 
     return to_jsonable(arr.tolist())
+
+
+def _orjson_array(arr) -> bool:
+    """Whether orjson can write ``arr`` as it is (a C-contiguous float64 array of finite values)."""
+    import numpy as np
+
+    return (isinstance(arr, np.ndarray) and arr.dtype == np.float64 and arr.flags.c_contiguous
+            and bool(np.isfinite(arr).all()))
 
 
 _DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
@@ -291,6 +306,11 @@ class _Predictor:
             from modelworks._io import to_jsonable
 
             self.classes_json = to_jsonable(self.classes)
+        # every column numeric: rows go straight to one float array in schema order (no pandas parsing)
+        self.names = list(package.schema.names)
+        self.numeric = bool(self.names) and all(c.kind in ("numeric", "integer") for c in package.schema.columns)
+        self._getter = operator.itemgetter(*self.names) if self.numeric else None
+        self._names_set = set(self.names)
         self.small_request_s = self._time_one_row()
 
     def _time_one_row(self) -> float:
@@ -311,12 +331,45 @@ class _Predictor:
             return float("inf")
         return statistics.median(times)
 
+    def numeric_frame(self, rows: list[dict], ignore_extra: bool):
+        """The validated model input for an all-numeric schema, or None where the general path must decide.
+
+        Numbers (and null for a missing value) go into one float array in schema order, which is
+        what :meth:`Schema.validate` would return for them; anything else (text, booleans, nested
+        values, missing or extra columns, integers beyond 64 bits) takes the general path, which
+        names the problem.
+        """
+        import numpy as np
+        import pandas as pd
+
+        keys = rows[0].keys()
+        if len(keys) != len(self.names) and not ignore_extra or not self._names_set.issubset(keys):
+            return None
+        values = list(map(self._getter, rows))  # rows in schema order, whatever the order of their keys
+        if len(self.names) == 1:
+            values = [(v,) for v in values]
+        types = set(map(type, itertools.chain.from_iterable(values)))
+        if not types <= _NUMBER_TYPES:
+            return None
+        arr = np.array(values, dtype=float)  # null -> NaN, the missing value
+        if int in types and bool((np.abs(arr) >= 2.0**63).any()):
+            return None
+        bad = np.isinf(arr)
+        if bad.any():
+            i, j = (int(k) for k in np.argwhere(bad)[0])
+            raise _bad_cell(i, self.names[j], float(arr[i, j]))
+        return pd.DataFrame(arr, columns=self.names, copy=False)
+
     def __call__(self, rows: list[dict], ignore_extra: bool, *, log: bool = True) -> dict:
-        frame = to_frame(rows)
-        try:
-            X = self.package.validate(frame, ignore_extra=ignore_extra)
-        except SchemaError as e:
-            raise RequestError(422, str(e), fields=_fields_from(str(e))) from None
+        import numpy as np
+
+        X = self.numeric_frame(rows, ignore_extra) if self.numeric else None
+        if X is None:
+            frame = to_frame(rows)
+            try:
+                X = self.package.validate(frame, ignore_extra=ignore_extra)
+            except SchemaError as e:
+                raise RequestError(422, str(e), fields=_fields_from(str(e))) from None
         try:
             proba = None
             if self.has_proba:
@@ -329,7 +382,8 @@ class _Predictor:
         out = {"predictions": _plain(pred), "rows": len(rows)}
         if proba is not None:
             out["classes"] = self.classes_json
-            out["probabilities"] = proba.round(6).tolist()
+            # exact float64 values, written by orjson straight from the array (no list, no rounding copy)
+            out["probabilities"] = proba if _orjson_array(proba) else np.asarray(proba, dtype=float).tolist()
         if log and self.options.log_requests:
             self._log(X, out["predictions"])
         return out
@@ -371,6 +425,11 @@ def openapi(package, options: ServeOptions) -> dict:
         props[c.name] = prop
     row = {"type": "object", "properties": props, "required": package.schema.names,
            "additionalProperties": options.ignore_extra}
+    # at least one row (an empty batch is refused with 422), at most --max-rows (more is a 413)
+    rows = {"type": "array", "items": {"$ref": "#/components/schemas/Row"}, "minItems": 1,
+            "maxItems": options.max_rows}
+    columns = {"type": "object", "minProperties": 1, "additionalProperties": {
+        "type": "array", "minItems": 1, "maxItems": options.max_rows}}
     error = {"type": "object", "properties": {"error": {"type": "string"}, "status": {"type": "integer"},
                                               "fields": {"type": "array", "items": {"type": "string"}}}}
     err = {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -383,11 +442,11 @@ def openapi(package, options: ServeOptions) -> dict:
             "/predict": {"post": {
                 "summary": "Predict for one row or a batch",
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {"oneOf": [
-                    {"type": "object", "properties": {"records": {"oneOf": [
-                        {"$ref": "#/components/schemas/Row"},
-                        {"type": "array", "items": {"$ref": "#/components/schemas/Row"}}]}}, "required": ["records"]},
-                    {"type": "object", "properties": {"columns": {"type": "object"}}, "required": ["columns"]},
-                    {"type": "array", "items": {"$ref": "#/components/schemas/Row"}},
+                    {"type": "object", "properties": {"records": {"oneOf": [{"$ref": "#/components/schemas/Row"}, rows]}},
+                     "required": ["records"], "additionalProperties": False},
+                    {"type": "object", "properties": {"columns": columns}, "required": ["columns"],
+                     "additionalProperties": False},
+                    rows,
                 ]}}}},
                 "responses": {"200": {"description": "predictions (and class probabilities for classifiers)"},
                               "400": err, "413": err, "415": err, "422": err, "503": err},
@@ -427,6 +486,7 @@ def create_app(package, *, ignore_extra: bool = False, max_body_bytes: int = 16 
     import anyio
     from starlette.applications import Starlette
     from starlette.exceptions import HTTPException
+    from starlette.requests import ClientDisconnect
     from starlette.responses import JSONResponse, PlainTextResponse, Response
     from starlette.routing import Route
 
@@ -505,11 +565,14 @@ def create_app(package, *, ignore_extra: bool = False, max_body_bytes: int = 16 
             result["model"] = identity["ref"]
             import orjson
 
-            response = Response(orjson.dumps(result), media_type="application/json")
+            response = Response(orjson.dumps(result, option=orjson.OPT_SERIALIZE_NUMPY), media_type="application/json")
             status = 200
         except RequestError as e:
             metrics.reject(str(e.status))
             response, status, rows = error(e.status, e.message, e.fields, e.headers), e.status, 0
+        except ClientDisconnect:  # the client hung up before its body was in: nothing failed here
+            metrics.reject("client_disconnect")
+            response, status, rows = error(CLIENT_CLOSED, "the client closed the connection"), CLIENT_CLOSED, 0
         except Exception:  # a bug or a model failure: no details leak to the client
             rid = uuid.uuid4().hex[:12]
             import logging
