@@ -251,3 +251,51 @@ def test_request_rows_are_logged_when_asked(package, tmp_path):
 def test_create_app_refuses_bad_options(package):
     with pytest.raises(ConfigError, match="max_in_flight must be a whole number >= 1"):
         create_app(package[0], max_in_flight=0)
+
+
+def test_openapi_document_and_server_agree_on_empty_batches(package):
+    """The document says at least one row (and at most --max-rows); the server refuses exactly that."""
+    pkg, X = package
+    app = create_app(pkg, max_rows=50)
+    doc = call(app, "GET", "/openapi.json").json()
+    shapes = doc["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]["schema"]["oneOf"]
+    records, columns, bare = shapes
+    batch = records["properties"]["records"]["oneOf"][1]
+    for rows in (batch, bare):
+        assert rows["type"] == "array" and rows["minItems"] == 1 and rows["maxItems"] == 50
+    cols = columns["properties"]["columns"]
+    assert cols["minProperties"] == 1 and cols["additionalProperties"]["minItems"] == 1
+    for body in ([], {"records": []}, {"columns": {}}, {"columns": {"age": [], "plan": [], "visits": []}}):
+        r = call(app, "POST", "/predict", json=body)
+        assert r.status_code == 422 and "no rows to predict" in r.json()["error"], (body, r.text)
+    one = X.head(1).to_dict(orient="records")
+    assert call(app, "POST", "/predict", json=one).status_code == 200  # minItems 1 is allowed
+    r = call(app, "POST", "/predict", json=one * 51)
+    assert r.status_code == 413  # maxItems is the row limit
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "Infinity", "1e999", "nan", "NaN", " inf "])
+@pytest.mark.parametrize("numeric_only", [False, True])
+def test_non_finite_numbers_are_refused_by_one_rule(package, value, numeric_only, tmp_path):
+    """Text or JSON, infinite or not-a-number: a numeric cell must be a finite number (or null)."""
+    pkg, X = package
+    if numeric_only:
+        X = X[["age", "visits"]]
+        y = np.where(X["age"] > 40, "yes", "no")
+        pkg = mp.load(mp.save(make_pipeline(X, get_model("logreg", "binary")).fit(X, y), tmp_path / "num",
+                              X_sample=X, y_sample=y, task="binary"))
+    app = create_app(pkg)
+    rows = X.head(3).to_dict(orient="records")
+    rows[2]["age"] = value
+    r = call(app, "POST", "/predict", json={"records": rows})
+    assert r.status_code == 422, r.text
+    assert "column 'age'" in r.json()["error"] and "row 2" in r.json()["error"] and r.json()["fields"] == ["age"]
+    nan = "nan" in value.lower()
+    raw = json.dumps({"records": rows}).replace(json.dumps(value), "NaN" if nan else "1e999")
+    r = call(app, "POST", "/predict", content=raw.encode())  # the same values as JSON numbers
+    if nan:  # not JSON at all
+        assert r.status_code == 400 and "NaN is not valid JSON; send null" in r.json()["error"], r.text
+    else:
+        assert r.status_code == 422 and "row 2, column 'age': inf is not a finite number" in r.json()["error"]
+    rows[2]["age"] = None  # null is the missing value, and it is scored
+    assert call(app, "POST", "/predict", json={"records": rows}).status_code == 200
