@@ -7,6 +7,7 @@ and an unexpected failure a 500 with a request id — never a stack trace.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import math
@@ -237,11 +238,13 @@ def to_frame(rows: list[dict]):
     return frame
 
 
-def parse_rows(body: Any, max_rows: int) -> list[dict]:
+def parse_rows(body: Any, max_rows: int, *, same_columns: bool = True) -> list[dict]:
     """Turn a request body into a list of row dicts.
 
     Accepted shapes: ``[{...}, ...]`` (records), ``{"records": [{...}, ...]}`` or
-    ``{"records": {...}}`` (one row), ``{"columns": {"a": [...], "b": [...]}}``.
+    ``{"records": {...}}`` (one row), ``{"columns": {"a": [...], "b": [...]}}``. With
+    ``same_columns`` (the default), every row must have the columns of the first (else 422);
+    without, the caller checks that with :func:`check_same_columns`.
     """
     if isinstance(body, dict) and set(body) - {"records", "columns"} == set() and len(body) == 1:
         key, value = next(iter(body.items()))
@@ -268,13 +271,50 @@ def parse_rows(body: Any, max_rows: int) -> list[dict]:
         raise RequestError(422, "no rows to predict; send at least one row")
     if len(rows) > max_rows:
         raise RequestError(413, f"{len(rows)} rows is over the limit of {max_rows} per request; split the batch")
+    if same_columns:
+        check_same_columns(rows)
+    return rows
+
+
+def check_same_columns(rows: list[dict]) -> None:
+    """Refuse (422) rows whose columns differ from the first row's, naming the row and the columns."""
     keys = rows[0].keys()
     for i, row in enumerate(rows):
         if row.keys() != keys:
             diff = sorted(set(row) ^ set(keys), key=str)
             raise RequestError(422, f"row {i} does not have the same columns as row 0 (differs in: {', '.join(map(str, diff[:10]))})",
                                fields=[str(d) for d in diff[:10]])
-    return rows
+
+
+def numbers_only(raw: bytes, body: Any) -> bool:
+    """Whether the JSON text proves that no value in its rows is text or a boolean.
+
+    (Numbers and null remain, or nested arrays and objects, which the float array refuses.)
+
+    Assumes every row has the columns of the first (the caller checks that). Without escapes,
+    every quote, ``t`` and ``f`` in the text belongs to a key, a string value or a ``true`` /
+    ``false``; when their counts are exactly those of the keys, no value is text or a boolean.
+    Four vectorised counts over the bytes instead of a look at every cell; False only means
+    "look closer".
+    """
+    import numpy as np
+
+    if isinstance(body, list):
+        wrapper, rows = "", body
+    elif isinstance(body, dict) and len(body) == 1:
+        wrapper, rows = next(iter(body.items()))
+        if isinstance(rows, dict):
+            rows = [rows]  # one row, or the columns (each name once)
+    else:
+        return False
+    if not rows or not isinstance(rows, list) or not isinstance(rows[0], dict):
+        return False
+    names, n = "".join(map(str, rows[0])), len(rows)  # the row keys, written once per row
+    wrapper = str(wrapper)  # "records" / "columns", written once
+    keys = len(rows[0]) * n + (1 if wrapper else 0)
+    expected = [0, 2 * keys, names.count("t") * n + wrapper.count("t"), names.count("f") * n + wrapper.count("f")]
+    text = np.frombuffer(raw, dtype=np.uint8)
+    return all(int(np.count_nonzero(text == ord(c))) == n for c, n in zip('\\"tf', expected))
 
 
 class _Predictor:
@@ -333,40 +373,49 @@ class _Predictor:
             return float("inf")
         return min(times)
 
-    def numeric_frame(self, rows: list[dict], ignore_extra: bool):
+    def numeric_frame(self, rows: list[dict], ignore_extra: bool, *, numbers: bool = False):
         """The validated model input for an all-numeric schema, or None where the general path must decide.
 
         Numbers (and null for a missing value) go into one float array in schema order, which is
         what :meth:`Schema.validate` would return for them; anything else (text, booleans, nested
-        values, missing or extra columns, integers beyond 64 bits) takes the general path, which
-        names the problem.
+        values, missing, extra or differing columns, integers beyond 64 bits) takes the general
+        path, which names the problem. ``numbers`` says the caller knows that no value is text or
+        a boolean (see :func:`numbers_only`); otherwise the types of the cells are looked at here.
         """
         import numpy as np
         import pandas as pd
 
-        keys = rows[0].keys()
-        if len(keys) != len(self.names) and not ignore_extra or not self._names_set.issubset(keys):
+        k = len(self.names)
+        if ignore_extra:
+            check_same_columns(rows)
+            if not self._names_set.issubset(rows[0].keys()):
+                return None
+        elif set(map(len, rows)) != {k}:  # with every name found below: exactly the schema's columns
             return None
-        values = list(map(self._getter, rows))  # rows in schema order, whatever the order of their keys
-        if len(self.names) == 1:
-            values = [(v,) for v in values]
-        types = set(map(type, itertools.chain.from_iterable(values)))
-        if not types <= _NUMBER_TYPES:
+        cells = map(self._getter, rows) if k == 1 else itertools.chain.from_iterable(map(self._getter, rows))
+        try:
+            if not numbers:
+                cells = list(cells)
+                if not set(map(type, cells)) <= _NUMBER_TYPES:
+                    return None
+            arr = np.fromiter(cells, dtype=float, count=len(rows) * k).reshape(len(rows), k)  # null -> NaN
+        except (KeyError, TypeError, ValueError, OverflowError):
             return None
-        arr = np.array(values, dtype=float)  # null -> NaN, the missing value
-        if int in types and bool((np.abs(arr) >= 2.0**63).any()):
+        if bool((np.abs(arr) >= 2.0**63).any()):  # perhaps an integer beyond 64 bits: the general path refuses it
             return None
         bad = np.isinf(arr)
         if bad.any():
-            i, j = (int(k) for k in np.argwhere(bad)[0])
+            i, j = (int(x) for x in np.argwhere(bad)[0])
             raise _bad_cell(i, self.names[j], float(arr[i, j]))
         return pd.DataFrame(arr, columns=self.names, copy=False)
 
-    def __call__(self, rows: list[dict], ignore_extra: bool, *, log: bool = True) -> dict:
+    def __call__(self, rows: list[dict], ignore_extra: bool, *, log: bool = True, numbers: bool = False) -> dict:
+        """Validate and score rows (from :func:`parse_rows`; ``numbers`` as in :meth:`numeric_frame`)."""
         import numpy as np
 
-        X = self.numeric_frame(rows, ignore_extra) if self.numeric else None
+        X = self.numeric_frame(rows, ignore_extra, numbers=numbers) if self.numeric else None
         if X is None:
+            check_same_columns(rows)
             frame = to_frame(rows)
             try:
                 X = self.package.validate(frame, ignore_extra=ignore_extra)
@@ -557,13 +606,14 @@ def create_app(package, *, ignore_extra: bool = False, max_body_bytes: int = 16 
             except (ValueError, UnicodeDecodeError) as e:
                 raise RequestError(400, f"the body is not valid JSON: {e}") from None
             ignore = options.ignore_extra or request.query_params.get("ignore_extra", "").lower() in ("1", "true")
-            parsed = parse_rows(body, options.max_rows)
+            parsed = parse_rows(body, options.max_rows, same_columns=False)  # the predictor checks the columns
             rows = len(parsed)
+            score = functools.partial(predictor, parsed, ignore, numbers=predictor.numeric and numbers_only(raw, body))
             if len(parsed) <= INLINE_MAX_ROWS and predictor.small_request_s < INLINE_MAX_SECONDS:
                 # a thread hop costs about as much as scoring a few rows of a fast model
-                result = predictor(parsed, ignore)
+                result = score()
             else:
-                result = await anyio.to_thread.run_sync(predictor, parsed, ignore, limiter=limiter)
+                result = await anyio.to_thread.run_sync(score, limiter=limiter)
             result["model"] = identity["ref"]
             import orjson
 
