@@ -149,3 +149,32 @@ def test_a_client_that_hangs_up_mid_body_is_a_disconnect_not_a_500(package):
     assert ok.status_code == 200
     log = "".join(server.lines)
     assert "Traceback" not in log and "failed" not in log, log
+
+
+def test_the_listening_socket_gives_asyncio_connections_tcp_nodelay():
+    """Without uvloop (which sets it itself), asyncio sets TCP_NODELAY only on IPPROTO_TCP sockets."""
+    import asyncio
+
+    from modelworks.serve._server import _bind
+
+    async def check() -> int:
+        listener = _bind("127.0.0.1", 0)
+        assert listener.proto == socket.IPPROTO_TCP
+        accepted: list[int] = []
+
+        async def on_client(reader, writer):
+            accepted.append(writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(on_client, sock=listener)
+        async with server:
+            reader, writer = await asyncio.open_connection(*listener.getsockname()[:2])
+            await reader.read()  # the server closed it after looking
+            writer.close()
+        return accepted[0]
+
+    loop = asyncio.new_event_loop()  # asyncio's own loop, whatever policy is installed
+    try:
+        assert loop.run_until_complete(check()) != 0
+    finally:
+        loop.close()
