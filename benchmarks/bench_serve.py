@@ -143,9 +143,51 @@ async def _load(port: int, requests: list[bytes], concurrency: int, seconds: flo
             "p99_ms": pct(latencies, 99) * 1e3}
 
 
-def load(port: int, path: str, bodies: list[bytes], seconds: float, concurrency: int = CONCURRENCY) -> dict:
-    """``concurrency`` keep-alive connections, each sending its next request as soon as the last is answered."""
-    return asyncio.run(_load(port, [_request_bytes(path, b) for b in bodies], concurrency, seconds))
+def load(port: int, path: str, bodies: list[bytes], seconds: float, server_pids: list[int],
+         concurrency: int = CONCURRENCY) -> dict:
+    """``concurrency`` keep-alive connections, each sending its next request as soon as the last is answered.
+
+    Also the server's CPU time per request (all its processes): what a request costs the
+    server, which other programs on a shared machine do not inflate the way they do wall time.
+    """
+    requests = [_request_bytes(path, b) for b in bodies]
+    before = cpu_seconds(server_pids)
+    out = asyncio.run(_load(port, requests, concurrency, seconds))
+    out["server_cpu_ms_per_request"] = (cpu_seconds(server_pids) - before) / max(out["requests"], 1) * 1e3
+    return out
+
+
+# ----------------------------------------------------------------------------- CPU accounting
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (uvicorn workers, the server mlflow's CLI starts)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    children.setdefault(int(f.read().rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    out, todo = [], [pid]
+    while todo:
+        out.append(todo.pop())
+        todo += children.get(out[-1], [])
+    return out
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds used so far by these processes (from /proc, in clock ticks)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            continue
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 # ----------------------------------------------------------------------------- servers
@@ -236,6 +278,7 @@ def main() -> int:
     ap.add_argument("--single", type=int, default=300, help="http.client single-row requests per side per round")
     ap.add_argument("--batches", type=int, default=20, help="http.client 1,000-row requests per side per round")
     ap.add_argument("--seconds", type=float, default=4.0, help="load-generator run per side, case and round")
+    ap.add_argument("--models", nargs="+", default=["logistic_regression", "random_forest_100"])
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
 
@@ -258,6 +301,7 @@ def main() -> int:
         "logistic_regression": LogisticRegression(max_iter=2000),
         "random_forest_100": RandomForestClassifier(n_estimators=100, random_state=0, n_jobs=1),
     }
+    models = {k: v for k, v in models.items() if k in args.models}
     tmp = Path(tempfile.mkdtemp(prefix="bench-serve-"))
     rows_out, agreement, startup = [], {}, {}
     print(f"data: breast_cancer {X.shape[0]}x{X.shape[1]}, seed 0; {args.repeats} rounds of {args.single} "
@@ -282,6 +326,8 @@ def main() -> int:
         try:
             for side in SERVERS:
                 procs[side], ports[side], startup[name][side] = start(side, pkg, mlflow_dir)
+            time.sleep(1)  # let the workers of a multi-process server finish starting
+            trees = {side: process_tree(procs[side].pid) for side in SERVERS}
             clients = {side: Client(ports[side]) for side in SERVERS}
             # quality: every side against raw predict / predict_proba on the 1,000-row batch
             raw_pred, raw_proba = model.predict(batch), model.predict_proba(batch)
@@ -295,8 +341,8 @@ def main() -> int:
                 if "probabilities" in answer:
                     entry["max_abs_proba_diff"] = float(np.abs(np.asarray(answer["probabilities"]) - raw_proba).max())
                 agreement[name][side] = entry
-            res = {side: {"single": [], "batch": [], "load_single": [], "load_batch": []}
-                   for side in ("raw", *SERVERS)}
+            res = {side: {"single": [], "batch": [], "load_single": [], "load_batch": [], "cpu_single": [],
+                          "cpu_batch": []} for side in ("raw", *SERVERS)}
             for _ in range(3):  # warm up every side
                 model.predict_proba(singles[0])
                 for side in SERVERS:
@@ -307,9 +353,11 @@ def main() -> int:
                 for side in order:
                     it = iter(range(10**9))
                     if side == "raw":
-                        res[side]["single"].append(
-                            timed(lambda: model.predict_proba(singles[next(it) % 50]), args.single))
-                        res[side]["batch"].append(timed(lambda: model.predict_proba(batch), args.batches))
+                        for case, fn, n in (("single", lambda: model.predict_proba(singles[next(it) % 50]), args.single),
+                                            ("batch", lambda: model.predict_proba(batch), args.batches)):
+                            cpu0 = time.thread_time()
+                            res[side][case].append(timed(fn, n))
+                            res[side][f"cpu_{case}"].append((time.thread_time() - cpu0) / n * 1e3)
                         continue
                     kind = "mlflow" if side == "mlflow" else "modelworks"
                     c, path = clients[side], paths[kind]
@@ -319,7 +367,7 @@ def main() -> int:
                         timed(lambda: c.post(path, bodies[kind]["single"][next(it) % 50]), args.single))
                     res[side]["batch"].append(timed(lambda: c.post(path, bodies[kind]["batch"][0]), args.batches))
                     for case in ("single", "batch"):
-                        out = load(ports[side], path, bodies[kind][case], args.seconds)
+                        out = load(ports[side], path, bodies[kind][case], args.seconds, trees[side])
                         assert out["failures"] == 0, (side, case, out)
                         res[side][f"load_{case}"].append(out)
         finally:
@@ -334,17 +382,22 @@ def main() -> int:
                 row[f"{side}_p50_ms"] = statistics.median(pct(r, 50) for r in reps) * 1e3
                 row[f"{side}_p99_ms"] = statistics.median(pct(r, 99) for r in reps) * 1e3
                 row[f"{side}_rows_per_s"] = statistics.median(rows_per * len(r) / sum(r) for r in reps)
-                if side != "raw":
+                if side == "raw":
+                    row["raw_cpu_ms"] = statistics.median(res[side][f"cpu_{case}"])
+                else:
                     loads = res[side][f"load_{case}"]
                     row[f"{side}_load_rows_per_s"] = statistics.median(rows_per * x["requests_per_s"] for x in loads)
                     row[f"{side}_load_p50_ms"] = statistics.median(x["p50_ms"] for x in loads)
                     row[f"{side}_load_p99_ms"] = statistics.median(x["p99_ms"] for x in loads)
+                    row[f"{side}_cpu_ms"] = statistics.median(x["server_cpu_ms_per_request"] for x in loads)
             row["p50_over_raw_ms"] = row["modelworks_p50_ms"] - row["raw_p50_ms"]
             row["p50_goal_met"] = row["p50_over_raw_ms"] <= 1.0
             row["load_vs_mlflow"] = row["modelworks_load_rows_per_s"] / row["mlflow_load_rows_per_s"]
             row["load_2w_vs_mlflow"] = row["modelworks_2w_load_rows_per_s"] / row["mlflow_load_rows_per_s"]
             row["load_goal"] = 3.0 if case == "single" else 2.0
             row["p50_vs_mlflow"] = row["modelworks_p50_ms"] / row["mlflow_p50_ms"]
+            row["cpu_over_raw_ms"] = row["modelworks_cpu_ms"] - row["raw_cpu_ms"]
+            row["cpu_mlflow_vs_modelworks"] = row["mlflow_cpu_ms"] / row["modelworks_cpu_ms"]
             rows_out.append(row)
 
     env["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
@@ -354,11 +407,15 @@ def main() -> int:
     loaded = ["model", "case", "modelworks_load_rows_per_s", "modelworks_2w_load_rows_per_s", "mlflow_load_rows_per_s",
               "load_vs_mlflow", "load_2w_vs_mlflow", "load_goal", "modelworks_load_p50_ms", "modelworks_load_p99_ms",
               "mlflow_load_p50_ms", "mlflow_load_p99_ms"]
+    cpu = ["model", "case", "raw_cpu_ms", "modelworks_cpu_ms", "modelworks_2w_cpu_ms", "mlflow_cpu_ms",
+           "cpu_over_raw_ms", "cpu_mlflow_vs_modelworks"]
     with pd.option_context("display.width", 250, "display.max_columns", 30, "display.float_format", "{:.3g}".format):
         print("\none request at a time (http.client):")
         print(table[latency].to_string(index=False))
         print(f"\n{CONCURRENCY} concurrent connections (load generator), rows/s:")
         print(table[loaded].to_string(index=False))
+        print("\nCPU ms per request: raw predict_proba (this thread) vs each server (all its processes, under load):")
+        print(table[cpu].to_string(index=False))
     print("\nagreement on the 1,000-row batch:", json.dumps(agreement))
     print("server start-up (s):", json.dumps({m: {k: round(v, 2) for k, v in d.items()} for m, d in startup.items()}))
     print(f"load average before / after: {env['loadavg_start']} / {env['loadavg_end']}")
