@@ -22,7 +22,7 @@ from typing import Any
 
 from modelworks.exceptions import ConfigError, SchemaError
 
-# requests this small, for models this fast (CPU seconds for one row), are scored on the event
+# requests this small, for models this fast (seconds for one row), are scored on the event
 # loop: a thread hop costs about as much as scoring a few rows of a fast model, and scoring holds
 # the GIL for most of its time anyway (a 100-tree forest takes ~5 ms for a row)
 INLINE_MAX_ROWS = 16
@@ -356,10 +356,11 @@ class _Predictor:
         self.small_request_s = self._time_one_row()
 
     def _time_one_row(self) -> float:
-        """CPU seconds to validate and score one row of the reference sample (inf if unknown).
+        """Seconds to validate and score one row of the reference sample (inf if unknown).
 
-        CPU time of this thread, the least of 5 runs: what the model costs, not how busy the
-        machine happens to be while the server starts.
+        The least of 5 runs: what the model costs, less how busy the machine happens to be
+        while the server starts. Wall time, not CPU time: a model that waits (on a lock, on
+        threads of its own) would block the event loop as surely as one that computes.
         """
         sample = self.package.reference_sample()
         if sample is None or not all(c in sample.columns for c in self.package.features):
@@ -368,9 +369,9 @@ class _Predictor:
         times = []
         try:
             for _ in range(5):
-                t0 = time.thread_time()
+                t0 = time.perf_counter()
                 self(rows, False, log=False)
-                times.append(time.thread_time() - t0)
+                times.append(time.perf_counter() - t0)
         except Exception:
             return float("inf")
         return min(times)
