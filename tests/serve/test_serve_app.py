@@ -113,9 +113,12 @@ def test_rows_with_keys_in_any_order_are_matched_by_name(package, numeric_only, 
     app = create_app(pkg)
     rows = X.head(4).to_dict(orient="records")
     shuffled = [dict(reversed(list(r.items()))) if i % 2 else r for i, r in enumerate(rows)]
-    expected = pkg.predict_proba(X.head(4)).round(6).tolist()
-    assert call(app, "POST", "/predict", json={"records": rows}).json()["probabilities"] == expected
-    assert call(app, "POST", "/predict", json={"records": shuffled}).json()["probabilities"] == expected
+    expected = pkg.predict_proba(X.head(4))
+    for body in (rows, shuffled):
+        answer = call(app, "POST", "/predict", json={"records": body}).json()
+        assert answer["predictions"] == list(pkg.predict(X.head(4)))
+        # full float64 values, not rounded: equal up to the last bit BLAS may vary with memory alignment
+        np.testing.assert_allclose(answer["probabilities"], expected, rtol=0, atol=1e-15)
 
 
 def test_curl_default_content_type_is_read_as_json(package):
@@ -248,3 +251,116 @@ def test_request_rows_are_logged_when_asked(package, tmp_path):
 def test_create_app_refuses_bad_options(package):
     with pytest.raises(ConfigError, match="max_in_flight must be a whole number >= 1"):
         create_app(package[0], max_in_flight=0)
+
+
+def test_openapi_document_and_server_agree_on_empty_batches(package):
+    """The document says at least one row (and at most --max-rows); the server refuses exactly that."""
+    pkg, X = package
+    app = create_app(pkg, max_rows=50)
+    doc = call(app, "GET", "/openapi.json").json()
+    shapes = doc["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]["schema"]["oneOf"]
+    records, columns, bare = shapes
+    batch = records["properties"]["records"]["oneOf"][1]
+    for rows in (batch, bare):
+        assert rows["type"] == "array" and rows["minItems"] == 1 and rows["maxItems"] == 50
+    cols = columns["properties"]["columns"]
+    assert cols["minProperties"] == 1 and cols["additionalProperties"]["minItems"] == 1
+    for body in ([], {"records": []}, {"columns": {}}, {"columns": {"age": [], "plan": [], "visits": []}}):
+        r = call(app, "POST", "/predict", json=body)
+        assert r.status_code == 422 and "no rows to predict" in r.json()["error"], (body, r.text)
+    one = X.head(1).to_dict(orient="records")
+    assert call(app, "POST", "/predict", json=one).status_code == 200  # minItems 1 is allowed
+    r = call(app, "POST", "/predict", json=one * 51)
+    assert r.status_code == 413  # maxItems is the row limit
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "Infinity", "1e999", "nan", "NaN", " inf "])
+@pytest.mark.parametrize("numeric_only", [False, True])
+def test_non_finite_numbers_are_refused_by_one_rule(package, value, numeric_only, tmp_path):
+    """Text or JSON, infinite or not-a-number: a numeric cell must be a finite number (or null)."""
+    pkg, X = package
+    if numeric_only:
+        X = X[["age", "visits"]]
+        y = np.where(X["age"] > 40, "yes", "no")
+        pkg = mp.load(mp.save(make_pipeline(X, get_model("logreg", "binary")).fit(X, y), tmp_path / "num",
+                              X_sample=X, y_sample=y, task="binary"))
+    app = create_app(pkg)
+    rows = X.head(3).to_dict(orient="records")
+    rows[2]["age"] = value
+    r = call(app, "POST", "/predict", json={"records": rows})
+    assert r.status_code == 422, r.text
+    assert "column 'age'" in r.json()["error"] and "row 2" in r.json()["error"] and r.json()["fields"] == ["age"]
+    nan = "nan" in value.lower()
+    raw = json.dumps({"records": rows}).replace(json.dumps(value), "NaN" if nan else "1e999")
+    r = call(app, "POST", "/predict", content=raw.encode())  # the same values as JSON numbers
+    if nan:  # not JSON at all
+        assert r.status_code == 400 and "NaN is not valid JSON; send null" in r.json()["error"], r.text
+    else:
+        assert r.status_code == 422 and "row 2, column 'age': inf is not a finite number" in r.json()["error"]
+    rows[2]["age"] = None  # null is the missing value, and it is scored
+    assert call(app, "POST", "/predict", json={"records": rows}).status_code == 200
+
+
+@pytest.fixture(scope="module")
+def numeric_package(tmp_path_factory):
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame({"size": rng.normal(10, 2, 120), "rate": rng.normal(size=120), "count": rng.poisson(4, 120)})
+    y = np.where(X["size"] + X["rate"] > 10, "big", "small")
+    path = mp.save(make_pipeline(X, get_model("logreg", "binary")).fit(X, y), tmp_path_factory.mktemp("n") / "p",
+                   X_sample=X, y_sample=y, task="binary")
+    return mp.load(path), X
+
+
+@pytest.mark.parametrize("shape", ["records", "bare", "one", "columns"])
+def test_numbers_only_proves_what_it_says(numeric_package, shape):
+    """The byte-count proof says yes only when no value is text or a boolean; the server agrees either way."""
+    from modelworks.serve._app import _parse_body, numbers_only, parse_rows
+
+    pkg, X = numeric_package
+    rows = X.head(3).to_dict(orient="records")
+    rows[1]["count"] = None
+
+    def body_of(rs):
+        return {"records": rs, "bare": rs, "one": {"records": rs[0]},
+                "columns": {"columns": {c: [r[c] for r in rs] for c in rs[0]}}}[shape]
+
+    app = create_app(pkg)
+    expected = call(app, "POST", "/predict", json=body_of(rows)).json()
+    assert expected["predictions"] == list(pkg.predict(pd.DataFrame(rows[:1] if shape == "one" else rows)))
+    raw = json.dumps(body_of(rows)).encode()
+    assert numbers_only(raw, _parse_body(raw))
+    for cell, status in ((True, 422), ("1.5", 200), ("x", 422), ([1], 422), ({"a": 1}, 422)):
+        bad = [dict(r) for r in rows]
+        bad[0]["rate"] = cell
+        raw = json.dumps(body_of(bad)).encode()
+        if isinstance(cell, bool | str):  # nested values pass the count, and the float array refuses them
+            assert not numbers_only(raw, _parse_body(raw)), cell
+        r = call(app, "POST", "/predict", content=raw)
+        assert r.status_code == status, (cell, r.text)
+        if status == 200:  # a number written as text is read as that number, as everywhere
+            same = [dict(r) for r in rows]
+            same[0]["rate"] = 1.5
+            np.testing.assert_allclose(r.json()["probabilities"], call(app, "POST", "/predict", json=body_of(same))
+                                       .json()["probabilities"], rtol=0, atol=1e-15)
+        else:
+            assert "'rate'" in r.json()["error"]
+    # escapes make the counts unreliable: the cells are looked at instead
+    escaped = json.dumps(body_of(rows)).replace('"size"', '"\\u0073ize"').encode()
+    assert not numbers_only(escaped, _parse_body(escaped))
+    assert call(app, "POST", "/predict", content=escaped).json()["predictions"] == expected["predictions"]
+    assert parse_rows(_parse_body(escaped), 10)[0].keys() == rows[0].keys()
+
+
+def test_a_key_that_hides_a_boolean_is_still_refused(numeric_package):
+    """A key spelled so its letters balance a `true` elsewhere: the counts disagree or the cells are read."""
+    from modelworks.serve._app import _parse_body, numbers_only
+
+    pkg, X = numeric_package
+    rows = X.head(2).to_dict(orient="records")
+    rows[0]["rate"] = True
+    for r in rows:
+        r["count"] = r.pop("count")
+    raw = json.dumps(rows).encode()
+    assert not numbers_only(raw, _parse_body(raw))
+    r = call(create_app(pkg), "POST", "/predict", content=raw)
+    assert r.status_code == 422 and "column 'rate' expects numbers" in r.json()["error"]

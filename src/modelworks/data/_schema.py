@@ -195,7 +195,11 @@ def _coerce(s: pd.Series, spec: ColumnSpec) -> pd.Series:
         bad = conv.isna() & s.notna() & (as_text != "")
         if bad.any():
             _bad(spec, s, bad, "numbers")
-        return conv.astype(float)
+        conv = conv.astype(float)
+        infinite = np.isinf(conv.to_numpy())  # "inf", "-Infinity", "1e999": refused like "nan" is
+        if infinite.any():
+            _bad(spec, s, infinite, "finite numbers")
+        return conv
     if spec.kind == "boolean":
         if pd.api.types.is_bool_dtype(s):
             return s

@@ -55,8 +55,14 @@ def _app_factory():
 
 
 def _bind(host: str, port: int) -> socket.socket:
+    """The listening socket, created as TCP *by protocol number*.
+
+    asyncio sets ``TCP_NODELAY`` on a connection only when its socket says ``IPPROTO_TCP``, and
+    an accepted socket inherits the listener's protocol number: with the default 0, every
+    response would wait out Nagle's algorithm against the client's delayed ACK (about 40 ms).
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
