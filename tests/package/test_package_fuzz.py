@@ -87,6 +87,18 @@ def base(tmp_path_factory):
     return pkg, X, model.predict_proba(X)
 
 
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
+                                       HealthCheck.data_too_large])
+
+
+def _workdir(tmp_path_factory, pkg: Path, name: str) -> Path:
+    work = tmp_path_factory.getbasetemp() / name
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.copytree(pkg, work)
+    return work
+
+
 def _check_load(pkg: Path, X, expected, manifest_only: bool, what) -> None:
     try:
         loaded = mp.load(pkg)
@@ -102,15 +114,11 @@ def _check_load(pkg: Path, X, expected, manifest_only: bool, what) -> None:
         np.testing.assert_array_equal(proba, expected, err_msg=str(what))
 
 
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
-                                 HealthCheck.data_too_large])
+@FUZZ
 @given(data=st.data())
 def test_mutated_manifests_give_a_typed_error_or_an_identical_load(base, tmp_path_factory, data):
     pkg, X, expected = base
-    work = tmp_path_factory.getbasetemp() / "fuzz-manifest"
-    shutil.rmtree(work, ignore_errors=True)
-    shutil.copytree(pkg, work)
+    work = _workdir(tmp_path_factory, pkg, "fuzz-manifest")
     manifest, what = _mutate(json.loads((work / "manifest.json").read_text()), data)
     if not isinstance(manifest, dict):
         return
@@ -127,15 +135,11 @@ def test_mutated_manifests_give_a_typed_error_or_an_identical_load(base, tmp_pat
         pytest.fail(f"inspect {what}: untyped {type(e).__name__}: {e}")
 
 
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
-                                 HealthCheck.data_too_large])
+@FUZZ
 @given(data=st.data())
 def test_mutated_skops_trees_give_a_typed_error_or_a_load(base, tmp_path_factory, data):
     pkg, X, expected = base
-    work = tmp_path_factory.getbasetemp() / "fuzz-tree"
-    shutil.rmtree(work, ignore_errors=True)
-    shutil.copytree(pkg, work)
+    work = _workdir(tmp_path_factory, pkg, "fuzz-tree")
     with zipfile.ZipFile(work / "model.skops") as zf:
         members = {n: zf.read(n) for n in zf.namelist()}
     tree, what = _mutate(json.loads(members["schema.json"]), data)

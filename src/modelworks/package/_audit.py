@@ -398,11 +398,14 @@ def check_tree_files(path: Path) -> None:
                     problem = _check_neighbors_tree(SimpleNamespace(get_arrays=lambda a=arrays: a))
             except Exception as e:  # a structure too broken to read is refused too
                 problem = f"{type(e).__name__}: {e}"
-            if problem:
-                raise UnsafePackageError(
-                    f"{path.name}: a {node.get('__class__')} in the model is malformed ({problem}); "
-                    "refusing a crafted or damaged model"
-                )
+            _refuse_malformed(path.name, node.get("__class__"), problem)
+
+
+def _refuse_malformed(where: str, what: object, problem: str | None) -> None:
+    if problem:
+        raise UnsafePackageError(
+            f"{where}: a {what} in the model is malformed ({problem}); refusing a crafted or damaged model"
+        )
 
 
 def check_loaded(model: object, where: str) -> None:
@@ -420,8 +423,4 @@ def check_loaded(model: object, where: str) -> None:
                     problem = check(obj)
                 except Exception as e:  # a structure too broken to inspect is refused too
                     problem = f"{type(e).__name__}: {e}"
-                if problem:
-                    raise UnsafePackageError(
-                        f"{where}: a {type(obj).__name__} in the model is malformed ({problem}); "
-                        "refusing a crafted or damaged model"
-                    )
+                _refuse_malformed(where, type(obj).__name__, problem)

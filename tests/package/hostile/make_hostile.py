@@ -503,14 +503,21 @@ def generate(out: Path, marker: Path) -> list[Variant]:
             return tree, members
         return edit
 
-    def tree_nodes(change):
+    def structured(field, change):
+        """Edit the structured arrays that have ``field`` (the node arrays of a tree)."""
         def f(a):
-            if a.dtype.names and "left_child" in a.dtype.names:
+            if a.dtype.names and field in a.dtype.names:
                 a = a.copy()
                 change(a)
                 return a
             return None
         return f
+
+    def tree_nodes(change):
+        return structured("left_child", change)
+
+    def hgb_nodes(change):
+        return structured("bitset_idx", change)
 
     def _set(field, value):
         def change(a):
@@ -521,14 +528,6 @@ def generate(out: Path, marker: Path) -> list[Variant]:
     add("tree-right-child-negative", "tree", npy_edit("Tree", tree_nodes(_set("right_child", -7))), base="forest")
     add("tree-feature-out-of-range", "tree", npy_edit("Tree", tree_nodes(_set("feature", 999))), base="forest")
 
-    def hgb_nodes(change):
-        def f(a):
-            if a.dtype.names and "bitset_idx" in a.dtype.names:
-                a = a.copy()
-                change(a)
-                return a
-            return None
-        return f
     add("tree-hgb-left-out-of-range", "tree", npy_edit("TreePredictor", hgb_nodes(_set("left", 60000))), base="hgb")
     add("tree-hgb-categorical-bitset", "tree", npy_edit("TreePredictor", hgb_nodes(
         lambda a: (a["is_categorical"].__setitem__(0, 1), a["bitset_idx"].__setitem__(0, 50000)))), base="hgb")
