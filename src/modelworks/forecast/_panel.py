@@ -262,6 +262,79 @@ def _work(series_id, y, kwargs) -> SeriesResult:
         return SeriesResult(id=series_id, error=str(e))
 
 
+def _work_batch(batch, kwargs) -> list[SeriesResult]:
+    """Worker: a batch of (id, y, X, X_future) series (one task per batch keeps the overhead low)."""
+    _quiet_warnings()
+    return [_work(key, y, {**kwargs, "X": X, "X_future": Xf}) for key, y, X, Xf in batch]
+
+
+def _quiet_warnings() -> None:
+    import warnings
+
+    warnings.filterwarnings("ignore", category=RuntimeWarning)
+    warnings.filterwarnings("ignore", message=".*convergence.*")
+
+
+def _batches(groups: list, n_workers: int) -> list[list]:
+    """About four batches per worker, so that a slow series does not leave workers idle."""
+    size = max(1, -(-len(groups) // max(1, 4 * n_workers)))
+    return [groups[i:i + size] for i in range(0, len(groups), size)]
+
+
+def _run_local(groups, kwargs, jobs: int, progress: bool) -> list[SeriesResult]:
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(groups), unit="series", desc="forecasting", disable=not progress,
+               leave=False)
+    try:
+        if jobs <= 1 or len(groups) == 1:
+            results = []
+            for g in groups:
+                results.extend(_work_batch([g], kwargs))
+                bar.update(1)
+            return results
+        from joblib import Parallel, delayed
+
+        batches = _batches(groups, jobs)
+        done = Parallel(n_jobs=jobs, backend="loky", return_as="generator")(
+            delayed(_work_batch)(b, kwargs) for b in batches)
+        results = []
+        for part in done:
+            results.extend(part)
+            bar.update(len(part))
+        return results
+    finally:
+        bar.close()
+
+
+def _run_dask(groups, kwargs, address, progress: bool) -> list[SeriesResult]:
+    """Batches of series as tasks on a Dask cluster (``address``: scheduler or a Client)."""
+    from modelworks._imports import require
+
+    distributed = require("distributed", purpose="forecasting on a Dask cluster (--dask)")
+    own = not isinstance(address, distributed.Client)
+    try:
+        client = distributed.Client(address, timeout="20s") if own else address
+    except (OSError, TimeoutError, ValueError) as e:
+        raise ForecastError(f"cannot reach the Dask scheduler at {address!r}: {e}; start one "
+                            "(dask scheduler / dask worker) or drop --dask") from e
+    try:
+        workers = max(1, sum(client.nthreads().values()))
+        futures = client.map(_work_batch, _batches(groups, workers), kwargs=kwargs, pure=False)
+        from tqdm.auto import tqdm
+
+        results_by_future = {}
+        with tqdm(total=len(groups), unit="series", desc="forecasting (dask)",
+                  disable=not progress, leave=False) as bar:
+            for fut, part in distributed.as_completed(futures, with_results=True):
+                results_by_future[fut.key] = part
+                bar.update(len(part))
+        return [r for fut in futures for r in results_by_future[fut.key]]
+    finally:
+        if own:
+            client.close()
+
+
 @dataclass
 class ForecastResult:
     """Forecasts and backtest leaderboards for one or many series.
@@ -290,7 +363,8 @@ class ForecastResult:
     backtest_folds: int
     id_column: str | None = None
     seconds: float = 0.0
-    calibrated: bool = False
+    calibrated: Any = False
+    columns: dict = field(default_factory=dict)
 
     def write(self, out_dir, *, title: str = "modelworks forecast", subtitle: str = "") -> dict:
         """Write forecasts.csv, leaderboard.csv, forecast.json, a plot per series and report.html.
@@ -301,17 +375,53 @@ class ForecastResult:
 
         return write_outputs(self, out_dir, title=title, subtitle=subtitle)
 
+    def coverage(self) -> pd.DataFrame:
+        """Nominal vs achieved backtest coverage per level, over the selected models.
+
+        ``model`` is the coverage of the models' own intervals, ``calibrated`` that of
+        conformal intervals (each fold calibrated on the other folds), ``delivered`` that of
+        the intervals actually in the forecasts (calibrated where they were used).
+        """
+        return coverage_table(self.leaderboard, self.levels)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "model": self.model, "horizon": self.horizon, "levels": list(self.levels),
             "backtest_folds": self.backtest_folds, "n_series": len(self.series),
-            "calibrated": self.calibrated,
+            "calibrated": self.calibrated, "columns": self.columns,
+            "coverage": self.coverage().to_dict(orient="records"),
+            "intervals": {s.id: s.intervals for s in self.series if not s.error},
             "seconds": self.seconds,
             "selected": {s.id: s.label for s in self.series if not s.error},
             "summary": self.summary.to_dict(orient="records"),
             "leaderboard": self.leaderboard.to_dict(orient="records"),
             "errors": self.errors,
         }
+
+
+def coverage_table(board: pd.DataFrame, levels) -> pd.DataFrame:
+    """Per level: nominal, model, calibrated and delivered coverage over the selected rows."""
+    from modelworks.forecast._base import _level_key
+
+    cols = ["level", "nominal", "model", "calibrated", "delivered", "n_series"]
+    if board.empty or "selected" not in board:
+        return pd.DataFrame(columns=cols)
+    chosen = board[board["selected"]]
+    use_cal = (chosen["intervals"] == "calibrated").to_numpy() if "intervals" in chosen else \
+        np.zeros(len(chosen), bool)
+    rows = []
+    for lv in levels:
+        key = _level_key(lv)
+        raw = chosen.get(f"coverage_{key}", pd.Series(np.nan, index=chosen.index)).to_numpy(float)
+        cal = chosen.get(f"calibrated_coverage_{key}",
+                         pd.Series(np.nan, index=chosen.index)).to_numpy(float)
+        delivered = np.where(use_cal, cal, raw)
+        rows.append({"level": lv, "nominal": lv / 100,
+                     "model": float(np.nanmean(raw)) if np.isfinite(raw).any() else np.nan,
+                     "calibrated": float(np.nanmean(cal)) if np.isfinite(cal).any() else np.nan,
+                     "delivered": float(np.nanmean(delivered)) if np.isfinite(delivered).any()
+                     else np.nan, "n_series": int(np.isfinite(delivered).sum())})
+    return pd.DataFrame(rows, columns=cols)
 
 
 def _summarise(board: pd.DataFrame, levels) -> pd.DataFrame:
@@ -336,7 +446,8 @@ def forecast(data, *, time: str | None = None, target: str | None = None, id: st
              horizon: int, model: str = "auto", backtest: int = 3, levels=(80, 95),
              freq: str | None = None, fill: str | None = None, order=None, seasonal_order=None,
              seasonal_period: int | None = None, candidates=None, n_jobs: int | None = None,
-             calibrate: bool = False) -> ForecastResult:
+             calibrate="auto", box_cox="auto", exog=None, future=None, dask=None,
+             progress: bool = False) -> ForecastResult:
     """Forecast one series, or every series of a long frame in parallel.
 
     Parameters
@@ -344,8 +455,10 @@ def forecast(data, *, time: str | None = None, target: str | None = None, id: st
     data : pandas.Series, pandas.DataFrame or path
         A Series with a DatetimeIndex, or a table (CSV/Parquet path or DataFrame) with a time
         column, a target column and optionally an id column.
-    time, target : str
-        Column names (required for tables).
+    time, target : str, optional
+        Column names. When omitted they are inferred if the table has exactly one date-like
+        column and one numeric column (besides ``id`` and ``exog``); ``result.columns`` says
+        what was used.
     id : str, optional
         Column identifying the series in a long frame; each series is forecast separately.
     horizon : int
@@ -365,10 +478,23 @@ def forecast(data, *, time: str | None = None, target: str | None = None, id: st
         The models ``auto`` chooses from.
     n_jobs : int, optional
         Worker processes for many series (default: one per CPU, at most one per series).
-    calibrate : bool
-        Rescale the chosen model's intervals with its backtest errors (conformal), so they
-        cover what they claim; the leaderboard then shows ``calibrated_coverage_<L>``,
-        estimated fold by fold on folds not used for the calibration.
+    calibrate : {"auto", True, False}
+        Conformal intervals from the backtest errors (:class:`Calibrated`): always (True),
+        never (False), or (``"auto"``) when they came closer to the nominal coverage than the
+        model's own, each fold calibrated on the other folds. The leaderboard shows
+        ``calibrated_coverage_<L>`` and which ``intervals`` were used.
+    box_cox : {"auto", None} or float
+        ``"auto"``: backtest AutoARIMA with and without a Box-Cox transform (Guerrero's lambda)
+        and keep the better; None: never; a number: that lambda.
+    exog : sequence of str, optional
+        Columns of ``data`` used as exogenous regressors (by ARIMA, AutoARIMA and Prophet).
+    future : path or pandas.DataFrame, optional
+        Their future values: the time column, the ``exog`` columns (and ``id`` for many
+        series), covering the ``horizon`` periods after each series ends.
+    dask : str or distributed.Client, optional
+        Run the series on this Dask cluster (scheduler address) instead of local processes.
+    progress : bool
+        Show a progress bar (on stderr) while the series are forecast.
 
     Returns
     -------
@@ -379,29 +505,35 @@ def forecast(data, *, time: str | None = None, target: str | None = None, id: st
     t0 = _time.perf_counter()
     horizon = _series.check_horizon(horizon)
     levels = _series.check_levels(levels)
+    calibrate = _check_calibrate(calibrate)
     if model != "auto" and model not in MODELS:
         make_forecaster(model)
     if isinstance(backtest, bool) or not isinstance(backtest, int | np.integer) or backtest < 0:
         raise ForecastError(f"backtest must be a whole number of folds >= 0, got {backtest!r}")
-    groups = _split(data, time=time, target=target, id=id)
+    exog = [exog] if isinstance(exog, str) else (list(exog) if exog is not None else None)
+    if future is not None and not exog:
+        raise ForecastError("future values are only used with exogenous columns; give exog=[...] "
+                            "(--exog COL,...) or drop future (--future)")
+    groups, columns = _split(data, time=time, target=target, id=id, exog=exog)
+    if exog:
+        groups = _attach_future(groups, future, columns, exog, id)
+    else:
+        groups = [(k, y, None, None) for k, y in groups]
     options = {"order": order, "seasonal_order": seasonal_order,
                "seasonal_period": seasonal_period}
     kwargs = {"horizon": horizon, "model": model, "backtest_folds": int(backtest),
               "levels": levels, "freq": freq, "fill": fill, "candidates": candidates,
-              "options": options, "calibrate": bool(calibrate)}
-    if id is None:
-        results = [forecast_series(groups[0][1], series_id=groups[0][0], **kwargs)]
+              "options": options, "calibrate": calibrate, "box_cox": box_cox}
+    if id is None and dask is None:
+        key, y, X, Xf = groups[0]
+        results = [forecast_series(y, series_id=key, X=X, X_future=Xf, **kwargs)]
+    elif dask is not None:
+        results = _run_dask(groups, kwargs, dask, progress)
     else:
         jobs = n_jobs if n_jobs is not None else min(len(groups), os.cpu_count() or 1)
-        if jobs <= 1 or len(groups) == 1:
-            results = [_work(key, y, kwargs) for key, y in groups]
-        else:
-            from joblib import Parallel, delayed
-
-            results = Parallel(n_jobs=jobs, backend="loky")(
-                delayed(_work)(key, y, kwargs) for key, y in groups)
+        results = _run_local(groups, kwargs, jobs, progress and len(groups) > 1)
     errors = {r.id: r.error for r in results if r.error}
-    if len(errors) == len(results) and id is not None:
+    if len(errors) == len(results) and (id is not None or dask is not None):
         first = "; ".join(f"{k}: {v}" for k, v in list(errors.items())[:3])
         raise ForecastError(f"no series could be forecast ({first})")
     frames, boards = [], []
@@ -426,24 +558,62 @@ def forecast(data, *, time: str | None = None, target: str | None = None, id: st
                           summary=summary, series=results, errors=errors, horizon=horizon,
                           levels=levels, model=model, backtest_folds=int(backtest),
                           id_column=id, seconds=_time.perf_counter() - t0,
-                          calibrated=bool(calibrate))
+                          calibrated=calibrate, columns=columns)
 
 
-def _split(data, *, time, target, id) -> list[tuple[str, Any]]:
-    """The series to forecast, as (id, Series) pairs."""
+def _is_date_like(col: pd.Series) -> bool:
+    if pd.api.types.is_datetime64_any_dtype(col.dtype) or isinstance(col.dtype, pd.PeriodDtype):
+        return True
+    if not (pd.api.types.is_object_dtype(col.dtype) or pd.api.types.is_string_dtype(col.dtype)):
+        return False
+    sample = col.dropna().astype(str).head(50)
+    if sample.empty or not sample.str.contains(r"\d").all():
+        return False
+    parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
+    return bool(parsed.notna().all())
+
+
+def infer_columns(frame: pd.DataFrame, *, time=None, target=None, exclude=()) -> dict:
+    """The time and target columns: given, or the single date-like / numeric column."""
+    out = {"time": time, "target": target, "inferred": []}
+    rest = [c for c in frame.columns if str(c) not in set(exclude)]
+    if time is None:
+        dates = [str(c) for c in rest if _is_date_like(frame[c])]
+        if len(dates) != 1:
+            raise ForecastError(
+                f"cannot tell which column holds the dates ({'none' if not dates else 'several: ' + ', '.join(dates)} "
+                f"look like dates); name it with --time COL (time=...); columns are: "
+                f"{', '.join(map(str, frame.columns[:20]))}")
+        out["time"] = dates[0]
+        out["inferred"].append("time")
+    if target is None:
+        nums = [str(c) for c in rest if str(c) != out["time"]
+                and pd.api.types.is_numeric_dtype(frame[c].dtype)
+                and not pd.api.types.is_bool_dtype(frame[c].dtype)]
+        if len(nums) != 1:
+            raise ForecastError(
+                f"cannot tell which column to forecast ({'no' if not nums else 'several: ' + ', '.join(nums)} "
+                f"numeric column(s)); name it with --target COL (target=...); columns are: "
+                f"{', '.join(map(str, frame.columns[:20]))}")
+        out["target"] = nums[0]
+        out["inferred"].append("target")
+    return out
+
+
+def _split(data, *, time, target, id, exog=None) -> tuple[list[tuple[str, Any]], dict]:
+    """The series to forecast, as (id, frame) pairs (time, target[, exog...]), and the columns."""
     if isinstance(data, pd.Series):
         if id is not None:
             raise ForecastError("id= needs a long table, not a single Series")
-        return [(str(data.name or "series"), data)]
+        if exog:
+            raise ForecastError("exog= needs a table with the regressor columns, not a Series")
+        return [(str(data.name or "series"), data)], {"time": None, "target": data.name,
+                                                      "inferred": []}
     from modelworks.data import load_table
 
     frame = load_table(data)
-    if time is None or target is None:
-        raise ForecastError(
-            "a table needs time= and target= column names (--time COL --target COL); columns "
-            f"are: {', '.join(map(str, frame.columns[:20]))}"
-        )
     cols = [str(c) for c in frame.columns]
+    frame.columns = cols
     for what, col in (("time", time), ("target", target), ("id", id)):
         if col is not None and col not in cols:
             flag = {"time": "--time", "target": "--target", "id": "--id"}[what]
@@ -451,10 +621,49 @@ def _split(data, *, time, target, id) -> list[tuple[str, Any]]:
                 f"{what} column '{col}' not found; columns are: {', '.join(cols[:30])} "
                 f"(use {flag} NAME)"
             )
+    missing = [c for c in exog or () if c not in cols]
+    if missing:
+        raise ColumnError(f"exogenous column(s) {', '.join(missing)} not found; columns are: "
+                          f"{', '.join(cols[:30])} (--exog COL,...)")
+    columns = infer_columns(frame, time=time, target=target,
+                           exclude=[c for c in [id, *(exog or ())] if c])
+    time, target = columns["time"], columns["target"]
+    keep = [time, target, *(exog or ())]
     if id is None:
-        return [(str(target), frame[[time, target]])]
+        return [(str(target), frame[keep])], columns
     groups = []
     for key, part in frame.groupby(id, sort=True, dropna=False):
-        sub = part[[time, target]].rename(columns={target: str(key)})
-        groups.append((str(key), sub))
-    return groups
+        groups.append((str(key), part[keep].rename(columns={target: str(key)})))
+    return groups, columns
+
+
+def _attach_future(groups, future, columns, exog, id) -> list[tuple]:
+    """Split each group into (id, y, X) and attach its rows of the future frame."""
+    from modelworks.data import load_table
+
+    time = columns["time"]
+    fut = None
+    if future is not None:
+        fut = load_table(future)
+        fut.columns = [str(c) for c in fut.columns]
+        need = [time, *exog] + ([id] if id else [])
+        absent = [c for c in need if c not in fut.columns]
+        if absent:
+            raise ColumnError(f"the future file lacks column(s) {', '.join(absent)}; it needs "
+                              f"{', '.join(need)} (one row per future period"
+                              f"{' and series' if id else ''})")
+        if id:
+            fut[id] = fut[id].astype(str)
+    out = []
+    for key, part in groups:
+        times = _series.parse_times(part[time], column=time)
+        y = pd.Series(part.iloc[:, 1].to_numpy(), index=times, name=part.columns[1])
+        X = part[exog].set_axis(times)
+        Xf = None
+        if fut is not None:
+            rows = fut[fut[id] == key] if id else fut
+            Xf = rows[exog].set_axis(_series.parse_times(rows[time], column=time))
+        out.append((key, y, X, Xf))
+    return out
+
+
