@@ -83,6 +83,7 @@ class SeriesResult:
     intervals: str = "model"  # "model" or "calibrated"
 
 
+DASK_CONNECT_TIMEOUT = "15s"  # how long to wait for the scheduler of --dask
 CALIBRATE_CHOICES = ("auto", True, False)
 BOX_COX_MARGIN = 1.02  # Box-Cox is kept only if its backtest MASE is at most 2 % worse
 
@@ -314,7 +315,7 @@ def _run_dask(groups, kwargs, address, progress: bool) -> list[SeriesResult]:
     distributed = require("distributed", purpose="forecasting on a Dask cluster (--dask)")
     own = not isinstance(address, distributed.Client)
     try:
-        client = distributed.Client(address, timeout="20s") if own else address
+        client = distributed.Client(address, timeout=DASK_CONNECT_TIMEOUT) if own else address
     except (OSError, TimeoutError, ValueError) as e:
         raise ForecastError(f"cannot reach the Dask scheduler at {address!r}: {e}; start one "
                             "(dask scheduler / dask worker) or drop --dask") from e
@@ -581,8 +582,7 @@ def infer_columns(frame: pd.DataFrame, *, time=None, target=None, exclude=()) ->
         dates = [str(c) for c in rest if _is_date_like(frame[c])]
         if len(dates) != 1:
             raise ForecastError(
-                f"cannot tell which column holds the dates ({'none' if not dates else 'several: ' + ', '.join(dates)} "
-                f"look like dates); name it with --time COL (time=...); columns are: "
+                f"cannot tell which column holds the dates ({'none looks like dates' if not dates else 'several look like dates: ' + ', '.join(dates)}); name it with --time COL (time=...); columns are: "
                 f"{', '.join(map(str, frame.columns[:20]))}")
         out["time"] = dates[0]
         out["inferred"].append("time")
@@ -592,8 +592,7 @@ def infer_columns(frame: pd.DataFrame, *, time=None, target=None, exclude=()) ->
                 and not pd.api.types.is_bool_dtype(frame[c].dtype)]
         if len(nums) != 1:
             raise ForecastError(
-                f"cannot tell which column to forecast ({'no' if not nums else 'several: ' + ', '.join(nums)} "
-                f"numeric column(s)); name it with --target COL (target=...); columns are: "
+                f"cannot tell which column to forecast ({'no numeric column' if not nums else 'several numeric columns: ' + ', '.join(nums)}); name it with --target COL (target=...); columns are: "
                 f"{', '.join(map(str, frame.columns[:20]))}")
         out["target"] = nums[0]
         out["inferred"].append("target")
