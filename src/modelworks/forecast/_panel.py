@@ -84,6 +84,7 @@ class SeriesResult:
 
 
 DASK_CONNECT_TIMEOUT = "15s"  # how long to wait for the scheduler of --dask
+CALIBRATE_MARGIN = 0.01  # "auto" calibrates when that brings coverage >= 1 point closer to nominal
 CALIBRATE_CHOICES = ("auto", True, False)
 BOX_COX_MARGIN = 1.02  # Box-Cox is kept only if its backtest MASE is at most 2 % worse
 
@@ -235,7 +236,7 @@ def forecast_series(y, *, horizon: int, model: str = "auto", backtest_folds: int
         preds = results[chosen].predictions
         cal_cov = cross_fold_coverage(preds, levels)
         raw_cov = {lv: results[chosen].coverage[lv] for lv in levels}
-        use = calibrate is True or _coverage_gap(cal_cov) < _coverage_gap(raw_cov)
+        use = calibrate is True or _coverage_gap(cal_cov) < _coverage_gap(raw_cov) - CALIBRATE_MARGIN
         if use:
             fitted = Calibrated.from_backtest(fitted, preds)
             intervals = "calibrated"
@@ -294,18 +295,42 @@ def _run_local(groups, kwargs, jobs: int, progress: bool) -> list[SeriesResult]:
                 results.extend(_work_batch([g], kwargs))
                 bar.update(1)
             return results
-        from joblib import Parallel, delayed
-
         batches = _batches(groups, jobs)
-        done = Parallel(n_jobs=jobs, backend="loky", return_as="generator")(
-            delayed(_work_batch)(b, kwargs) for b in batches)
         results = []
-        for part in done:
+        for part in _pool_map(_work_batch, batches, kwargs, jobs):
             results.extend(part)
             bar.update(len(part))
         return results
     finally:
         bar.close()
+
+
+def _pool_map(fn, batches, kwargs, jobs: int):
+    """``fn(batch, kwargs)`` for each batch in ``jobs`` processes, results in order.
+
+    Where the OS can fork (Linux), the workers are forked from this process, so they start
+    with numpy, pandas and statsforecast already imported (as StatsForecast's own pool does);
+    elsewhere joblib's loky workers are used.
+    """
+    import multiprocessing
+    import sys
+
+    if sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods():
+        from concurrent.futures import ProcessPoolExecutor
+
+        from modelworks._imports import is_available
+
+        if is_available("statsforecast"):  # imported once here, inherited by every worker
+            import statsforecast.models  # noqa: F401
+
+        with ProcessPoolExecutor(max_workers=jobs,
+                                 mp_context=multiprocessing.get_context("fork")) as pool:
+            yield from pool.map(fn, batches, [kwargs] * len(batches))
+        return
+    from joblib import Parallel, delayed
+
+    yield from Parallel(n_jobs=jobs, backend="loky", return_as="generator")(
+        delayed(fn)(b, kwargs) for b in batches)
 
 
 def _run_dask(groups, kwargs, address, progress: bool) -> list[SeriesResult]:
@@ -448,7 +473,7 @@ def forecast(data, *, time: str | None = None, target: str | None = None, id: st
              freq: str | None = None, fill: str | None = None, order=None, seasonal_order=None,
              seasonal_period: int | None = None, candidates=None, n_jobs: int | None = None,
              calibrate="auto", box_cox="auto", exog=None, future=None, dask=None,
-             progress: bool = False) -> ForecastResult:
+             progress: bool = False, model_options: dict | None = None) -> ForecastResult:
     """Forecast one series, or every series of a long frame in parallel.
 
     Parameters
@@ -496,6 +521,9 @@ def forecast(data, *, time: str | None = None, target: str | None = None, id: st
         Run the series on this Dask cluster (scheduler address) instead of local processes.
     progress : bool
         Show a progress bar (on stderr) while the series are forecast.
+    model_options : dict, optional
+        More constructor options for the models (e.g. ``{"max_p": 2}``), each applied where a
+        model takes it.
 
     Returns
     -------
@@ -520,7 +548,10 @@ def forecast(data, *, time: str | None = None, target: str | None = None, id: st
         groups = _attach_future(groups, future, columns, exog, id)
     else:
         groups = [(k, y, None, None) for k, y in groups]
-    options = {"order": order, "seasonal_order": seasonal_order,
+    if model_options is not None and not isinstance(model_options, dict):
+        raise ForecastError(f"model_options must be a dict of model parameters, got "
+                            f"{type(model_options).__name__}")
+    options = {**(model_options or {}), "order": order, "seasonal_order": seasonal_order,
                "seasonal_period": seasonal_period}
     kwargs = {"horizon": horizon, "model": model, "backtest_folds": int(backtest),
               "levels": levels, "freq": freq, "fill": fill, "candidates": candidates,
