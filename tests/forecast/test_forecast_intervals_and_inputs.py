@@ -183,12 +183,23 @@ def test_many_series_on_a_local_dask_cluster_match_local_processes(tmp_path, cap
                                   dashboard_address=None, memory_limit="1GiB") as cluster:
         remote = forecast(frame, time="t", target="q", id="sku", horizon=3, model="drift",
                           backtest=2, dask=cluster.scheduler_address)
+        # AutoARIMA alone (no backtest) goes through statsforecast's own Dask backend (fugue)
+        small = frame[frame["sku"].isin(["s00", "s01", "s02"])]
+        native = forecast(small, time="t", target="q", id="sku", horizon=3, model="auto-arima",
+                          backtest=0, dask=cluster.scheduler_address,
+                          model_options={"seasonal": False})
         path = tmp_path / "many.csv"
         frame.to_csv(path, index=False)
         code = main(["forecast", str(path), "--id", "sku", "--horizon", "3", "--model", "drift",
                      "--backtest", "1", "--dask", cluster.scheduler_address, "--out",
                      str(tmp_path / "o")])
     pd.testing.assert_frame_equal(local.forecasts, remote.forecasts)
+    here = forecast(small, time="t", target="q", id="sku", horizon=3, model="auto-arima",
+                    backtest=0, n_jobs=1, model_options={"seasonal": False})
+    assert set(native.forecasts["model"]) == {"AutoARIMA (statsforecast on Dask)"}
+    cols = ["forecast", "lower_80", "upper_80", "lower_95", "upper_95"]
+    np.testing.assert_allclose(native.forecasts[cols].to_numpy(), here.forecasts[cols].to_numpy(),
+                               rtol=1e-6)
     assert [s.id for s in remote.series] == [f"s{i:02d}" for i in range(6)]
     assert code == 0 and "6 series forecast" in capsys.readouterr().out
 

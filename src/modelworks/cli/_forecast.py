@@ -97,7 +97,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--jobs", type=_int, metavar="N",
                    help="worker processes for many series (default: one per CPU)")
     p.add_argument("--dask", metavar="ADDRESS",
-                   help="run the series on a Dask cluster (scheduler address, e.g. tcp://host:8786)")
+                   help="run the series on a Dask cluster (scheduler address, e.g. tcp://host:8786); "
+                   "--model auto-arima --backtest 0 uses statsforecast's own Dask backend")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar on stderr for many series (default: when stderr is a terminal)")
     add_out(p, "modelworks-forecast", "forecasts.csv, plots and report.html")

@@ -305,6 +305,74 @@ def _run_local(groups, kwargs, jobs: int, progress: bool) -> list[SeriesResult]:
         bar.close()
 
 
+def _statsforecast_on_dask(groups, kwargs, workers: int) -> list[SeriesResult] | None:
+    """AutoARIMA without a backtest: statsforecast's own Dask backend (fugue), or None.
+
+    That backend runs statsforecast's models only, so it is used when nothing else is asked
+    for (``model="auto-arima"``, ``backtest=0``, no regressors, no fill, one frequency);
+    otherwise the whole per-series pipeline (backtests, Box-Cox trial, calibration) is mapped
+    over the cluster by :func:`_run_dask`.
+    """
+    from modelworks._imports import is_available
+
+    simple = (kwargs["model"] == "auto-arima" and not kwargs["backtest_folds"]
+              and kwargs["fill"] is None and kwargs["box_cox"] in (None, "auto")
+              and all(X is None for _, _, X, _ in groups))
+    if not simple or not all(is_available(m) for m in ("fugue_dask", "dask.dataframe")):
+        return None
+    import dask.dataframe as dd
+    from statsforecast import StatsForecast
+    from statsforecast.models import AutoARIMA as _SFAutoARIMA
+
+    from modelworks.forecast._base import make_forecast
+
+    est = make_forecaster("auto-arima", **kwargs["options"])
+    results, frames, kept, freqs = {}, [], {}, set()
+    for key, y, _, _ in groups:
+        try:
+            series, freq, _ = _series.regularize(_series.as_series(y), freq=kwargs["freq"])
+            _series.check_not_constant(series)
+            est.seasonal_period_ = est._resolve_period(freq)
+            if len(series) < est._min_observations():
+                raise ForecastError(f"series '{key}' has {len(series)} observations; AutoARIMA "
+                                    f"needs at least {est._min_observations()}")
+        except ForecastError as e:
+            results[key] = SeriesResult(id=key, error=str(e))
+            continue
+        freqs.add(freq)
+        kept[key] = (series, est._seasonal_m())
+        frames.append(pd.DataFrame({"unique_id": key, "ds": series.index, "y": series.to_numpy()}))
+    periods = {m for _, m in kept.values()}
+    if not frames or len(freqs) != 1 or len(periods) != 1:
+        return None  # mixed frequencies: one statsforecast call cannot take them
+    freq, m = freqs.pop(), periods.pop()
+    long = pd.concat(frames, ignore_index=True)
+    levels = kwargs["levels"]
+    lv = [int(v) if float(v).is_integer() else v for v in levels]
+    model = _SFAutoARIMA(
+        d=est.d, D=est.D, max_p=est.max_p, max_q=est.max_q, max_P=est.max_P, max_Q=est.max_Q,
+        max_d=est.max_d, max_D=est.max_D, seasonal=est.seasonal and m > 1,
+        ic=est.information_criterion, stepwise=est.stepwise, season_length=m,
+        approximation=est.approximation)
+    ddf = dd.from_pandas(long, npartitions=max(1, min(len(kept), 4 * workers)))
+    out = StatsForecast(models=[model], freq=freq).forecast(df=ddf, h=kwargs["horizon"],
+                                                           level=lv).compute()
+    out["unique_id"] = out["unique_id"].astype(str)
+    for key, part in out.groupby("unique_id", sort=False):
+        series, _ = kept[key]
+        part = part.sort_values("ds")
+        bounds = {v: (part[f"AutoARIMA-lo-{k}"].to_numpy(), part[f"AutoARIMA-hi-{k}"].to_numpy())
+                  for v, k in zip(levels, lv)}
+        index = _series.future_index(series, freq, kwargs["horizon"])
+        label = "AutoARIMA (statsforecast on Dask)"
+        fc = make_forecast(index, part["AutoARIMA"].to_numpy(), bounds, history=series,
+                           levels=levels, model_name=label)
+        results[key] = SeriesResult(id=key, model="auto-arima", label=label, forecast=fc,
+                                    n_obs=len(series), freq=freq)
+    return [results.get(key) or SeriesResult(id=key, error="no forecast came back from the cluster")
+            for key, *_ in groups]
+
+
 def _pool_map(fn, batches, kwargs, jobs: int):
     """``fn(batch, kwargs)`` for each batch in ``jobs`` processes, results in order.
 
@@ -346,6 +414,9 @@ def _run_dask(groups, kwargs, address, progress: bool) -> list[SeriesResult]:
                             "(dask scheduler / dask worker) or drop --dask") from e
     try:
         workers = max(1, sum(client.nthreads().values()))
+        native = _statsforecast_on_dask(groups, kwargs, workers)
+        if native is not None:
+            return native
         futures = client.map(_work_batch, _batches(groups, workers), kwargs=kwargs, pure=False)
         from tqdm.auto import tqdm
 
