@@ -324,6 +324,7 @@ def main(argv=None) -> int:
     ap.add_argument("--many", type=int, default=10000, help="series in part 3 (0: skip)")
     ap.add_argument("--no-pmdarima", action="store_true", help="skip pmdarima (slow)")
     ap.add_argument("--no-cli", action="store_true", help="skip part 2")
+    ap.add_argument("--out", type=Path, default=OUT, help="result JSON (default: %(default)s)")
     args = ap.parse_args(argv)
 
     t_all = time.perf_counter()
@@ -458,7 +459,7 @@ def main(argv=None) -> int:
 
     from modelworks._io import write_json
 
-    write_json(OUT, {
+    write_json(args.out, {
         "benchmark": "forecast: modelworks AutoARIMA vs R auto.arima, statsforecast, pmdarima",
         "command": "python benchmarks/bench_forecast.py " + " ".join(argv or sys.argv[1:]),
         "machine": f"{os.cpu_count()} cores (shared with other jobs), OMP_NUM_THREADS=1",
@@ -471,7 +472,7 @@ def main(argv=None) -> int:
         "per_series": table.to_dict(orient="records"),
         "pipeline_backtest": bt_table.to_dict(orient="records"), "elapsed_s": elapsed,
     })
-    print(f"wrote {OUT.relative_to(ROOT)}")
+    print(f"wrote {args.out}")
     return 0
 
 
