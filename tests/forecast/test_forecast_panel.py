@@ -42,7 +42,7 @@ def test_many_series_in_processes_give_one_leaderboard(long_frame):
 def test_a_named_model_is_backtested_next_to_the_baselines(long_frame):
     one = long_frame[long_frame["store"] == "seasonal"].drop(columns="store")
     res = forecast(one, time="month", target="sales", horizon=3, model="arima", order=(1, 0, 0),
-                   seasonal_order=(1, 0, 0), backtest=2)
+                   seasonal_order=(1, 0, 0), backtest=2, calibrate=False)
     assert list(res.leaderboard["model"].sort_values()) == ["arima", "drift", "naive", "seasonal-naive"]
     assert res.series[0].label == "ARIMA(1,0,0)(1,0,0)[12]"
     assert "id" not in res.leaderboard

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from modelworks.cli._common import add_json, add_out, emit_json, info, non_negative_int
+from modelworks.cli._common import add_json, add_out, csv_list, emit_json, info, non_negative_int
 
 _MODELS = ["auto", "arima", "auto-arima", "prophet", "naive", "seasonal-naive", "drift"]
 _FILLS = ["interpolate", "ffill", "zero"]
@@ -41,6 +41,16 @@ def _int(value: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
 
 
+def _box_cox(value: str):
+    if value.lower() in ("auto", "none"):
+        return None if value.lower() == "none" else "auto"
+    try:
+        return float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--box-cox must be auto, none or a number (0 = log), got {value!r}") from None
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "forecast", help="forecast a time series (or many) with ARIMA, AutoARIMA, Prophet or baselines",
@@ -51,8 +61,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "baselines; --model auto keeps the candidate with the lowest backtest MASE. Writes "
         "forecasts.csv, leaderboard.csv, plots/forecast-<id>.png and report.html under --out.")
     p.add_argument("data", metavar="DATA", help="CSV or Parquet file (long format: time, target[, id])")
-    p.add_argument("--time", required=True, metavar="COL", help="time column (dates)")
-    p.add_argument("--target", required=True, metavar="COL", help="column to forecast")
+    p.add_argument("--time", metavar="COL",
+                   help="time column (dates; default: the one date-like column, if there is one)")
+    p.add_argument("--target", metavar="COL",
+                   help="column to forecast (default: the one numeric column, if there is one)")
+    p.add_argument("--exog", type=csv_list, metavar="COL,...",
+                   help="exogenous regressor columns (used by arima, auto-arima and prophet)")
+    p.add_argument("--future", metavar="FILE",
+                   help="CSV/Parquet with the future values of the --exog columns: the time column, "
+                   "those columns (and --id), one row per future period")
     p.add_argument("--id", metavar="COL", help="series id column of a long table (one forecast per id)")
     p.add_argument("--horizon", required=True, type=_int, metavar="H", help="periods to forecast")
     p.add_argument("--model", default="auto", choices=_MODELS,
@@ -67,14 +84,23 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="rolling-origin folds for evaluation (default: 3; 0 = none)")
     p.add_argument("--levels", type=_levels, default=(80, 95), metavar="L1,L2",
                    help="interval levels in percent (default: 80,95)")
-    p.add_argument("--calibrate", action="store_true",
-                   help="rescale the chosen model's intervals with its backtest errors (conformal) so "
-                   "they cover what they claim")
+    p.add_argument("--calibrate", nargs="?", const="always", default="auto",
+                   choices=["auto", "always", "never"],
+                   help="conformal intervals from the chosen model's backtest errors: auto (default: "
+                   "when they cover closer to nominal than the model's own), always (--calibrate), never")
+    p.add_argument("--box-cox", default="auto", metavar="auto|none|LAMBDA", type=_box_cox,
+                   help="Box-Cox transform for auto-arima: auto (default: Guerrero's lambda, kept only "
+                   "when the backtest prefers it), none, or a lambda such as 0 (log)")
     p.add_argument("--freq", metavar="F", help="frequency as a pandas alias (D, W, MS, QS...; default: inferred)")
     p.add_argument("--fill", choices=_FILLS,
                    help="fill missing timestamps/values this way (default: gaps are an error)")
     p.add_argument("--jobs", type=_int, metavar="N",
                    help="worker processes for many series (default: one per CPU)")
+    p.add_argument("--dask", metavar="ADDRESS",
+                   help="run the series on a Dask cluster (scheduler address, e.g. tcp://host:8786); "
+                   "--model auto-arima --backtest 0 uses statsforecast's own Dask backend")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar on stderr for many series (default: when stderr is a terminal)")
     add_out(p, "modelworks-forecast", "forecasts.csv, plots and report.html")
     add_json(p)
     p.set_defaults(handler=_forecast)
@@ -91,19 +117,32 @@ def _forecast(args: argparse.Namespace) -> int:
     order = args.order
     if args.model == "arima" and order is None:
         order = (1, 0, 0)
-    info(f"forecasting {args.target} over {args.time}"
-         + (f" per {args.id}" if args.id else "") + f", horizon {args.horizon}, model {args.model}")
+    import sys
+
+    from modelworks.forecast._prophet import silence_plotly_notice
+
+    silence_plotly_notice()
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    calibrate = {"auto": "auto", "always": True, "never": False}[args.calibrate]
     result = forecast(
         args.data, time=args.time, target=args.target, id=args.id, horizon=args.horizon,
         model=args.model, backtest=args.backtest, levels=args.levels, freq=args.freq,
         fill=args.fill, order=order if args.model == "arima" else None,
         seasonal_order=seasonal_order if args.model == "arima" else None,
-        seasonal_period=args.seasonal_period, n_jobs=args.jobs, calibrate=args.calibrate,
+        seasonal_period=args.seasonal_period, n_jobs=args.jobs, calibrate=calibrate,
+        box_cox=args.box_cox, exog=args.exog, future=args.future, dask=args.dask,
+        progress=progress,
     )
+    cols = result.columns
+    picked = [f"{k} column '{cols[k]}'" for k in ("time", "target") if k in cols.get("inferred", [])]
+    if picked:
+        info(f"using {' and '.join(picked)} (inferred; name them with --time/--target)")
+    info(f"forecast {cols.get('target')} over {cols.get('time')}"
+         + (f" per {args.id}" if args.id else "") + f", horizon {args.horizon}, model {args.model}")
     out = Path(args.out or "modelworks-forecast")
     paths = result.write(out, title="modelworks forecast",
                           subtitle=f"{Path(str(args.data)).name if not hasattr(args.data, 'shape') else 'data'}"
-                          f" · target {args.target} · horizon {args.horizon}")
+                          f" · target {cols.get('target')} · horizon {args.horizon}")
     if args.json:
         payload = result.to_dict()
         payload["files"] = {k: (str(v) if v is not None and not isinstance(v, list | int) else v)
@@ -119,5 +158,9 @@ def _forecast(args: argparse.Namespace) -> int:
     if not result.summary.empty and "mase_mean" in result.summary:
         cols = [c for c in result.summary.columns if c != "n_series"]
         print(result.summary[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    cov = result.coverage()
+    if not cov.empty and cov["delivered"].notna().any():
+        print("interval coverage in the backtest (nominal -> achieved):  " + ",  ".join(
+            f"{lv:g}% -> {100 * d:.0f}%" for lv, d in zip(cov["level"], cov["delivered"])))
     print(f"forecasts: {paths['forecasts']}\nreport:    {paths['report']}")
     return 0

@@ -50,6 +50,34 @@ def _default_trend(d: int, D: int, X) -> str:
     return "c" if d + D == 0 else "n"
 
 
+def box_cox_lambda(values: np.ndarray, how, m: int) -> float | None:
+    """The Box-Cox lambda for ``how`` (None, "auto" or a number); None when not applicable."""
+    if how is None or how is False:
+        return None
+    if isinstance(how, str):
+        if how != "auto":
+            raise ForecastError(f"box_cox must be None, 'auto' or a number, got {how!r}")
+        if not np.all(values > 0):
+            return None  # Box-Cox is defined for positive data only
+        from coreforecast.scalers import boxcox_lambda
+
+        return float(boxcox_lambda(values, "guerrero", season_length=max(int(m), 2)))
+    if isinstance(how, bool) or not isinstance(how, int | float | np.floating | np.integer):
+        raise ForecastError(f"box_cox must be None, 'auto' or a number, got {how!r}")
+    return float(how) if np.all(values > 0) else None
+
+
+def box_cox(values: np.ndarray, lam: float) -> np.ndarray:
+    return np.log(values) if abs(lam) < 1e-8 else (np.power(values, lam) - 1) / lam
+
+
+def inv_box_cox(values: np.ndarray, lam: float) -> np.ndarray:
+    if abs(lam) < 1e-8:
+        return np.exp(values)
+    base = np.maximum(lam * values + 1, 0.0)  # values below the transform's range map to 0
+    return np.power(base, 1 / lam)
+
+
 class ARIMA(Forecaster):
     """Seasonal ARIMA(p,d,q)(P,D,Q,m) on statsmodels, with exogenous regressors.
 
@@ -151,7 +179,10 @@ class _StatsforecastEngine:
         from modelworks._imports import require
 
         models = require("statsforecast.models", purpose="AutoARIMA (engine='statsforecast')")
-        self.model = models.AutoARIMA(
+        # approximation=None is R's rule: conditional sum of squares during the order search
+        # when the series is long (> 150) or the season long (> 12), then the winner (or the
+        # next best that fits) is refitted by exact maximum likelihood
+        self.model = models.AutoARIMA(approximation=opts["approximation"],
             d=opts["d"], D=opts["D"], max_p=opts["max_p"], max_q=opts["max_q"],
             max_P=opts["max_P"], max_Q=opts["max_Q"], max_d=opts["max_d"], max_D=opts["max_D"],
             seasonal=opts["seasonal"] and m > 1, ic=opts["information_criterion"],
@@ -234,6 +265,16 @@ class AutoARIMA(Forecaster):
         Stepwise search (fast) instead of the full grid.
     engine : {"auto", "statsforecast", "statsmodels"}
         ``auto`` uses statsforecast when installed (faster), else statsmodels.
+    approximation : bool, optional
+        Use the conditional-sum-of-squares likelihood while searching the orders, then refit the
+        chosen order exactly (R's ``approximation``). None (default) does so, as R does, when
+        the series has more than 150 points or the season is longer than 12. statsforecast
+        engine only.
+    box_cox : None, "auto" or float
+        Box-Cox transform of a positive series before fitting (``"auto"``: lambda chosen by
+        Guerrero's method, as R's ``lambda="auto"``). Forecasts and intervals are transformed
+        back (the point forecast is then the median). Series with values <= 0 are left as they
+        are.
 
     Attributes
     ----------
@@ -241,6 +282,8 @@ class AutoARIMA(Forecaster):
         The chosen orders.
     constant_ : {"none", "mean", "drift"}
     engine_ : str
+    lambda_ : float or None
+        The Box-Cox lambda used (None: no transform).
     """
 
     supports_exog = True
@@ -250,7 +293,8 @@ class AutoARIMA(Forecaster):
                  d: int | None = None, D: int | None = None, max_p: int = 5, max_q: int = 5,
                  max_P: int = 2, max_Q: int = 2, max_d: int = 2, max_D: int = 1,
                  information_criterion: str = "aicc", stepwise: bool = True,
-                 engine: str = "auto") -> None:
+                 engine: str = "auto", approximation: bool | None = None,
+                 box_cox=None) -> None:
         self.seasonal = seasonal
         self.seasonal_period = seasonal_period
         self.d = d
@@ -264,6 +308,8 @@ class AutoARIMA(Forecaster):
         self.information_criterion = information_criterion
         self.stepwise = stepwise
         self.engine = engine
+        self.approximation = approximation
+        self.box_cox = box_cox
 
     def _seasonal_m(self) -> int:
         return self.seasonal_period_ if self.seasonal and self.seasonal_period_ > 1 else 1
@@ -284,13 +330,20 @@ class AutoARIMA(Forecaster):
             raise ForecastError(
                 f"information_criterion must be one of {', '.join(_IC)}, got {self.information_criterion!r}"
             )
+        if self.approximation is not None and not isinstance(self.approximation, bool):
+            raise ForecastError(f"approximation must be True, False or None, got {self.approximation!r}")
         engine = resolve_engine(self.engine)
         impl = ENGINES[engine]()
         opts = {k: getattr(self, k) for k in ("seasonal", "d", "D", "max_p", "max_q", "max_P",
                                               "max_Q", "max_d", "max_D",
-                                              "information_criterion", "stepwise")}
+                                              "information_criterion", "stepwise",
+                                              "approximation")}
+        values = y.to_numpy(dtype=float)
+        self.lambda_ = box_cox_lambda(values, self.box_cox, self._seasonal_m())
+        if self.lambda_ is not None:
+            values = box_cox(values, self.lambda_)
         try:
-            impl.fit(y.to_numpy(dtype=float), None if X is None else X.to_numpy(dtype=float),
+            impl.fit(values, None if X is None else X.to_numpy(dtype=float),
                      self._seasonal_m(), opts)
         except (ValueError, np.linalg.LinAlgError, ZeroDivisionError) as e:
             raise ForecastError(
@@ -307,14 +360,17 @@ class AutoARIMA(Forecaster):
     def _predict(self, horizon, X, levels):
         point, bounds = self.impl_.predict(horizon, None if X is None else X.to_numpy(dtype=float),
                                            levels)
-        return np.asarray(point, float), {k: (np.asarray(lo, float), np.asarray(hi, float))
-                                          for k, (lo, hi) in bounds.items()}
+        back = (lambda v: np.asarray(v, float)) if self.lambda_ is None else (
+            lambda v: inv_box_cox(np.asarray(v, float), self.lambda_))
+        return back(point), {k: (back(lo), back(hi)) for k, (lo, hi) in bounds.items()}
 
     def label(self) -> str:
         if not hasattr(self, "order_"):
             return "auto-arima"
         (p, d, q), (P, D, Q, m) = self.order_, self.seasonal_order_
         extra = {"drift": " with drift", "mean": " with mean"}.get(self.constant_, "")
+        if getattr(self, "lambda_", None) is not None:
+            extra += f", Box-Cox {self.lambda_:.2f}"
         return f"ARIMA({p},{d},{q})" + (f"({P},{D},{Q})[{m}]" if m else "") + extra
 
     def to_arima(self) -> ARIMA:

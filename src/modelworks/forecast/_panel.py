@@ -80,25 +80,82 @@ class SeriesResult:
     n_obs: int = 0
     freq: str = ""
     seconds: float = 0.0
+    intervals: str = "model"  # "model" or "calibrated"
+
+
+DASK_CONNECT_TIMEOUT = "15s"  # how long to wait for the scheduler of --dask
+CALIBRATE_MARGIN = 0.01  # "auto" calibrates when that brings coverage >= 1 point closer to nominal
+CALIBRATE_CHOICES = ("auto", True, False)
+BOX_COX_MARGIN = 1.02  # Box-Cox is kept only if its backtest MASE is at most 2 % worse
+
+
+def _check_calibrate(calibrate):
+    if isinstance(calibrate, str) and calibrate in ("always", "never"):
+        return calibrate == "always"
+    if calibrate not in CALIBRATE_CHOICES or (not isinstance(calibrate, bool) and calibrate != "auto"):
+        raise ForecastError(f"calibrate must be 'auto', True or False, got {calibrate!r}")
+    return calibrate
+
+
+def interval_score(predictions: pd.DataFrame, level) -> float:
+    """Mean scaled interval score (MSIS, as in the M4 competition): width plus 2/alpha times
+    the misses, in MASE units; lower is better, rewarding intervals both narrow and honest."""
+    from modelworks.forecast._base import _level_key
+
+    key = _level_key(level)
+    a = predictions["actual"].to_numpy(float)
+    lo = predictions[f"lower_{key}"].to_numpy(float)
+    hi = predictions[f"upper_{key}"].to_numpy(float)
+    alpha = 1 - level / 100
+    score = (hi - lo) + 2 / alpha * np.maximum(lo - a, 0) + 2 / alpha * np.maximum(a - hi, 0)
+    return float(np.mean(score / predictions["scale"].to_numpy(float)))
+
+
+def _prefers_box_cox(plain: BacktestResult, transformed: BacktestResult, levels) -> bool:
+    """Whether the backtest says to keep the Box-Cox transform: intervals better by MSIS
+    (mean over the levels) and point forecasts at most ``BOX_COX_MARGIN`` worse by MASE."""
+    msis = [np.mean([interval_score(bt.predictions, lv) for lv in levels])
+            for bt in (plain, transformed)]
+    mase_ok = transformed.metrics["mase"] <= BOX_COX_MARGIN * plain.metrics["mase"]
+    return bool(mase_ok and msis[1] < msis[0])
+
+
+def _coverage_gap(coverage: dict) -> float:
+    gaps = [abs(c - lv / 100) for lv, c in coverage.items() if np.isfinite(c)]
+    return float(np.mean(gaps)) if gaps else float("nan")
 
 
 def forecast_series(y, *, horizon: int, model: str = "auto", backtest_folds: int = 3,
                     levels=(80, 95), freq: str | None = None, fill: str | None = None,
                     candidates=None, series_id: str = "", options: dict | None = None,
-                    calibrate: bool = False) -> SeriesResult:
-    """Backtest, choose (for ``model="auto"``), refit on all data and forecast one series."""
+                    calibrate="auto", box_cox="auto", X=None, X_future=None) -> SeriesResult:
+    """Backtest, choose (for ``model="auto"``), refit on all data and forecast one series.
+
+    ``box_cox="auto"`` backtests AutoARIMA with and without a Box-Cox transform (Guerrero's
+    lambda) and keeps the transform only when the backtest prefers it (see
+    :func:`_prefers_box_cox`). ``calibrate="auto"`` replaces the chosen model's intervals by
+    conformal ones (:class:`~modelworks.forecast.Calibrated`) when those, calibrated fold by
+    fold on the other folds, came closer to the nominal coverage in the backtest. ``X`` /
+    ``X_future`` are exogenous regressors for the models that take them (the baselines ignore
+    them).
+    """
     t_start = time.perf_counter()
-    options = options or {}
+    options = dict(options or {})
+    calibrate = _check_calibrate(calibrate)
     horizon = _series.check_horizon(horizon)
     levels = _series.check_levels(levels)
-    bt_levels = tuple(sorted(set(levels) | {80})) if calibrate else levels
+    bt_levels = tuple(sorted(set(levels) | {80})) if calibrate is not False else levels
     series, freq_, _ = _series.regularize(_series.as_series(y), freq=freq, fill=fill)
     _series.check_not_constant(series)
-    if calibrate and not backtest_folds:
+    if calibrate is True and not backtest_folds:
         raise ForecastError("calibrated intervals are learned from the backtest errors; give "
                             "--backtest K >= 1 (or drop --calibrate)")
+    if box_cox not in (None, "auto") and not isinstance(box_cox, int | float):
+        raise ForecastError(f"box_cox must be None, 'auto' or a number, got {box_cox!r}")
     if model != "auto" and model not in MODELS:
         make_forecaster(model)  # raises the unknown-name error
+    if X is not None:
+        X = _series.prepare_exog(X, series.index)
     if model == "auto":
         if not backtest_folds:
             raise ForecastError(
@@ -108,15 +165,38 @@ def forecast_series(y, *, horizon: int, model: str = "auto", backtest_folds: int
         names = [n for n in (candidates or AUTO_CANDIDATES) if _available(n)]
     else:
         names = [model] + ([b for b in BASELINES if b != model] if backtest_folds else [])
+    if X is not None:
+        if model != "auto" and not MODELS[model].supports_exog:
+            raise ForecastError(f"model {model!r} does not use exogenous regressors; use "
+                                "auto-arima, arima or prophet with --exog")
+
+    def exog_for(name):
+        return X if (X is not None and MODELS[name].supports_exog) else None
+
+    positive = bool(np.all(series.to_numpy() > 0))
+    # Box-Cox "auto": decided by the backtest below; a number is applied as given
+    model_options = {name: dict(options) for name in names}
+    try_box_cox = box_cox == "auto" and positive and "auto-arima" in names and backtest_folds
+    if "auto-arima" in model_options and box_cox not in ("auto", None):
+        model_options["auto-arima"]["box_cox"] = box_cox
     results: dict[str, BacktestResult] = {}
     rows = []
     for name in names:
-        est = make_forecaster(name, **options)
+        est = make_forecaster(name, **model_options[name])
         row: dict[str, Any] = {"id": series_id, "model": name}
         if backtest_folds:
             try:
-                bt = backtest(est, series, folds=backtest_folds, horizon=horizon,
+                bt = backtest(est, series, exog_for(name), folds=backtest_folds, horizon=horizon,
                               levels=bt_levels, freq=freq_)
+                if name == "auto-arima" and try_box_cox:
+                    bc = backtest(make_forecaster(name, **{**model_options[name], "box_cox": "auto"}),
+                                  series, exog_for(name), folds=backtest_folds, horizon=horizon,
+                                  levels=bt_levels, freq=freq_)
+                    keep = _prefers_box_cox(bt, bc, bt_levels)
+                    row["box_cox"] = "kept" if keep else "rejected"
+                    if keep:
+                        bt = bc
+                        model_options[name]["box_cox"] = "auto"
             except ForecastError as e:
                 if name == model:
                     raise
@@ -136,7 +216,8 @@ def forecast_series(y, *, horizon: int, model: str = "auto", backtest_folds: int
     chosen, fitted, last_error = None, None, None
     for name in order if model == "auto" else [model]:
         try:
-            fitted = make_forecaster(name, **options).fit(series, freq=freq_)
+            fitted = make_forecaster(name, **model_options[name]).fit(series, exog_for(name),
+                                                                      freq=freq_)
             chosen = name
             break
         except ForecastError as e:
@@ -147,15 +228,22 @@ def forecast_series(y, *, horizon: int, model: str = "auto", backtest_folds: int
         raise ForecastError(f"no candidate could be fitted on the whole series: {last_error}")
     board = pd.DataFrame(rows)
     board["selected"] = board["model"] == chosen
-    if calibrate and chosen in results:
+    intervals = "model"
+    if calibrate is not False and chosen in results:
+        from modelworks.forecast._base import _level_key
         from modelworks.forecast._calibrate import Calibrated, cross_fold_coverage
 
         preds = results[chosen].predictions
-        fitted = Calibrated.from_backtest(fitted, preds)
-        for lv, cov in cross_fold_coverage(preds, levels).items():
-            col = f"calibrated_coverage_{lv:g}" if isinstance(lv, float) else f"calibrated_coverage_{lv}"
-            board[col] = np.where(board["selected"], cov, np.nan)
-    fc = fitted.predict(horizon, levels=levels)
+        cal_cov = cross_fold_coverage(preds, levels)
+        raw_cov = {lv: results[chosen].coverage[lv] for lv in levels}
+        use = calibrate is True or _coverage_gap(cal_cov) < _coverage_gap(raw_cov) - CALIBRATE_MARGIN
+        if use:
+            fitted = Calibrated.from_backtest(fitted, preds)
+            intervals = "calibrated"
+        for lv, cov in cal_cov.items():
+            board[f"calibrated_coverage_{_level_key(lv)}"] = np.where(board["selected"], cov, np.nan)
+    board["intervals"] = np.where(board["selected"], intervals, None)
+    fc = fitted.predict(horizon, X_future if exog_for(chosen) is not None else None, levels=levels)
     labels = {chosen: fitted.label()}
     board.insert(2, "label", board["model"].map(labels).fillna(board["model"]))
     if "error" not in board:
@@ -164,7 +252,8 @@ def forecast_series(y, *, horizon: int, model: str = "auto", backtest_folds: int
         board = board.sort_values(SELECT_BY, na_position="last", kind="stable")
     return SeriesResult(id=series_id, model=chosen, label=fitted.label(), forecast=fc,
                         leaderboard=board.reset_index(drop=True), backtests=results,
-                        n_obs=len(series), freq=freq_, seconds=time.perf_counter() - t_start)
+                        n_obs=len(series), freq=freq_, seconds=time.perf_counter() - t_start,
+                        intervals=intervals)
 
 
 def _work(series_id, y, kwargs) -> SeriesResult:
@@ -173,6 +262,174 @@ def _work(series_id, y, kwargs) -> SeriesResult:
         return forecast_series(y, series_id=series_id, **kwargs)
     except ForecastError as e:
         return SeriesResult(id=series_id, error=str(e))
+
+
+def _work_batch(batch, kwargs) -> list[SeriesResult]:
+    """Worker: a batch of (id, y, X, X_future) series (one task per batch keeps the overhead low)."""
+    _quiet_warnings()
+    return [_work(key, y, {**kwargs, "X": X, "X_future": Xf}) for key, y, X, Xf in batch]
+
+
+def _quiet_warnings() -> None:
+    import warnings
+
+    warnings.filterwarnings("ignore", category=RuntimeWarning)
+    warnings.filterwarnings("ignore", message=".*convergence.*")
+
+
+def _batches(groups: list, n_workers: int) -> list[list]:
+    """About four batches per worker, so that a slow series does not leave workers idle."""
+    size = max(1, -(-len(groups) // max(1, 4 * n_workers)))
+    return [groups[i:i + size] for i in range(0, len(groups), size)]
+
+
+def _run_local(groups, kwargs, jobs: int, progress: bool) -> list[SeriesResult]:
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(groups), unit="series", desc="forecasting", disable=not progress,
+               leave=False)
+    try:
+        if jobs <= 1 or len(groups) == 1:
+            results = []
+            for g in groups:
+                results.extend(_work_batch([g], kwargs))
+                bar.update(1)
+            return results
+        batches = _batches(groups, jobs)
+        results = []
+        for part in _pool_map(_work_batch, batches, kwargs, jobs):
+            results.extend(part)
+            bar.update(len(part))
+        return results
+    finally:
+        bar.close()
+
+
+def _statsforecast_on_dask(groups, kwargs, workers: int) -> list[SeriesResult] | None:
+    """AutoARIMA without a backtest: statsforecast's own Dask backend (fugue), or None.
+
+    That backend runs statsforecast's models only, so it is used when nothing else is asked
+    for (``model="auto-arima"``, ``backtest=0``, no regressors, no fill, one frequency);
+    otherwise the whole per-series pipeline (backtests, Box-Cox trial, calibration) is mapped
+    over the cluster by :func:`_run_dask`.
+    """
+    from modelworks._imports import is_available
+
+    simple = (kwargs["model"] == "auto-arima" and not kwargs["backtest_folds"]
+              and kwargs["fill"] is None and kwargs["box_cox"] in (None, "auto")
+              and all(X is None for _, _, X, _ in groups))
+    if not simple or not all(is_available(m) for m in ("fugue_dask", "dask.dataframe")):
+        return None
+    import dask.dataframe as dd
+    from statsforecast import StatsForecast
+    from statsforecast.models import AutoARIMA as _SFAutoARIMA
+
+    from modelworks.forecast._base import make_forecast
+
+    est = make_forecaster("auto-arima", **kwargs["options"])
+    results, frames, kept, freqs = {}, [], {}, set()
+    for key, y, _, _ in groups:
+        try:
+            series, freq, _ = _series.regularize(_series.as_series(y), freq=kwargs["freq"])
+            _series.check_not_constant(series)
+            est.seasonal_period_ = est._resolve_period(freq)
+            if len(series) < est._min_observations():
+                raise ForecastError(f"series '{key}' has {len(series)} observations; AutoARIMA "
+                                    f"needs at least {est._min_observations()}")
+        except ForecastError as e:
+            results[key] = SeriesResult(id=key, error=str(e))
+            continue
+        freqs.add(freq)
+        kept[key] = (series, est._seasonal_m())
+        frames.append(pd.DataFrame({"unique_id": key, "ds": series.index, "y": series.to_numpy()}))
+    periods = {m for _, m in kept.values()}
+    if not frames or len(freqs) != 1 or len(periods) != 1:
+        return None  # mixed frequencies: one statsforecast call cannot take them
+    freq, m = freqs.pop(), periods.pop()
+    long = pd.concat(frames, ignore_index=True)
+    levels = kwargs["levels"]
+    lv = [int(v) if float(v).is_integer() else v for v in levels]
+    model = _SFAutoARIMA(
+        d=est.d, D=est.D, max_p=est.max_p, max_q=est.max_q, max_P=est.max_P, max_Q=est.max_Q,
+        max_d=est.max_d, max_D=est.max_D, seasonal=est.seasonal and m > 1,
+        ic=est.information_criterion, stepwise=est.stepwise, season_length=m,
+        approximation=est.approximation)
+    ddf = dd.from_pandas(long, npartitions=max(1, min(len(kept), 4 * workers)))
+    out = StatsForecast(models=[model], freq=freq).forecast(df=ddf, h=kwargs["horizon"],
+                                                           level=lv).compute()
+    out["unique_id"] = out["unique_id"].astype(str)
+    for key, part in out.groupby("unique_id", sort=False):
+        series, _ = kept[key]
+        part = part.sort_values("ds")
+        bounds = {v: (part[f"AutoARIMA-lo-{k}"].to_numpy(), part[f"AutoARIMA-hi-{k}"].to_numpy())
+                  for v, k in zip(levels, lv)}
+        index = _series.future_index(series, freq, kwargs["horizon"])
+        label = "AutoARIMA (statsforecast on Dask)"
+        fc = make_forecast(index, part["AutoARIMA"].to_numpy(), bounds, history=series,
+                           levels=levels, model_name=label)
+        results[key] = SeriesResult(id=key, model="auto-arima", label=label, forecast=fc,
+                                    n_obs=len(series), freq=freq)
+    return [results.get(key) or SeriesResult(id=key, error="no forecast came back from the cluster")
+            for key, *_ in groups]
+
+
+def _pool_map(fn, batches, kwargs, jobs: int):
+    """``fn(batch, kwargs)`` for each batch in ``jobs`` processes, results in order.
+
+    Where the OS can fork (Linux), the workers are forked from this process, so they start
+    with numpy, pandas and statsforecast already imported (as StatsForecast's own pool does);
+    elsewhere joblib's loky workers are used.
+    """
+    import multiprocessing
+    import sys
+
+    if sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods():
+        from concurrent.futures import ProcessPoolExecutor
+
+        from modelworks._imports import is_available
+
+        if is_available("statsforecast"):  # imported once here, inherited by every worker
+            import statsforecast.models  # noqa: F401
+
+        with ProcessPoolExecutor(max_workers=jobs,
+                                 mp_context=multiprocessing.get_context("fork")) as pool:
+            yield from pool.map(fn, batches, [kwargs] * len(batches))
+        return
+    from joblib import Parallel, delayed
+
+    yield from Parallel(n_jobs=jobs, backend="loky", return_as="generator")(
+        delayed(fn)(b, kwargs) for b in batches)
+
+
+def _run_dask(groups, kwargs, address, progress: bool) -> list[SeriesResult]:
+    """Batches of series as tasks on a Dask cluster (``address``: scheduler or a Client)."""
+    from modelworks._imports import require
+
+    distributed = require("distributed", purpose="forecasting on a Dask cluster (--dask)")
+    own = not isinstance(address, distributed.Client)
+    try:
+        client = distributed.Client(address, timeout=DASK_CONNECT_TIMEOUT) if own else address
+    except (OSError, TimeoutError, ValueError) as e:
+        raise ForecastError(f"cannot reach the Dask scheduler at {address!r}: {e}; start one "
+                            "(dask scheduler / dask worker) or drop --dask") from e
+    try:
+        workers = max(1, sum(client.nthreads().values()))
+        native = _statsforecast_on_dask(groups, kwargs, workers)
+        if native is not None:
+            return native
+        futures = client.map(_work_batch, _batches(groups, workers), kwargs=kwargs, pure=False)
+        from tqdm.auto import tqdm
+
+        results_by_future = {}
+        with tqdm(total=len(groups), unit="series", desc="forecasting (dask)",
+                  disable=not progress, leave=False) as bar:
+            for fut, part in distributed.as_completed(futures, with_results=True):
+                results_by_future[fut.key] = part
+                bar.update(len(part))
+        return [r for fut in futures for r in results_by_future[fut.key]]
+    finally:
+        if own:
+            client.close()
 
 
 @dataclass
@@ -203,7 +460,8 @@ class ForecastResult:
     backtest_folds: int
     id_column: str | None = None
     seconds: float = 0.0
-    calibrated: bool = False
+    calibrated: Any = False
+    columns: dict = field(default_factory=dict)
 
     def write(self, out_dir, *, title: str = "modelworks forecast", subtitle: str = "") -> dict:
         """Write forecasts.csv, leaderboard.csv, forecast.json, a plot per series and report.html.
@@ -214,17 +472,53 @@ class ForecastResult:
 
         return write_outputs(self, out_dir, title=title, subtitle=subtitle)
 
+    def coverage(self) -> pd.DataFrame:
+        """Nominal vs achieved backtest coverage per level, over the selected models.
+
+        ``model`` is the coverage of the models' own intervals, ``calibrated`` that of
+        conformal intervals (each fold calibrated on the other folds), ``delivered`` that of
+        the intervals actually in the forecasts (calibrated where they were used).
+        """
+        return coverage_table(self.leaderboard, self.levels)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "model": self.model, "horizon": self.horizon, "levels": list(self.levels),
             "backtest_folds": self.backtest_folds, "n_series": len(self.series),
-            "calibrated": self.calibrated,
+            "calibrated": self.calibrated, "columns": self.columns,
+            "coverage": self.coverage().to_dict(orient="records"),
+            "intervals": {s.id: s.intervals for s in self.series if not s.error},
             "seconds": self.seconds,
             "selected": {s.id: s.label for s in self.series if not s.error},
             "summary": self.summary.to_dict(orient="records"),
             "leaderboard": self.leaderboard.to_dict(orient="records"),
             "errors": self.errors,
         }
+
+
+def coverage_table(board: pd.DataFrame, levels) -> pd.DataFrame:
+    """Per level: nominal, model, calibrated and delivered coverage over the selected rows."""
+    from modelworks.forecast._base import _level_key
+
+    cols = ["level", "nominal", "model", "calibrated", "delivered", "n_series"]
+    if board.empty or "selected" not in board:
+        return pd.DataFrame(columns=cols)
+    chosen = board[board["selected"]]
+    use_cal = (chosen["intervals"] == "calibrated").to_numpy() if "intervals" in chosen else \
+        np.zeros(len(chosen), bool)
+    rows = []
+    for lv in levels:
+        key = _level_key(lv)
+        raw = chosen.get(f"coverage_{key}", pd.Series(np.nan, index=chosen.index)).to_numpy(float)
+        cal = chosen.get(f"calibrated_coverage_{key}",
+                         pd.Series(np.nan, index=chosen.index)).to_numpy(float)
+        delivered = np.where(use_cal, cal, raw)
+        rows.append({"level": lv, "nominal": lv / 100,
+                     "model": float(np.nanmean(raw)) if np.isfinite(raw).any() else np.nan,
+                     "calibrated": float(np.nanmean(cal)) if np.isfinite(cal).any() else np.nan,
+                     "delivered": float(np.nanmean(delivered)) if np.isfinite(delivered).any()
+                     else np.nan, "n_series": int(np.isfinite(delivered).sum())})
+    return pd.DataFrame(rows, columns=cols)
 
 
 def _summarise(board: pd.DataFrame, levels) -> pd.DataFrame:
@@ -249,7 +543,8 @@ def forecast(data, *, time: str | None = None, target: str | None = None, id: st
              horizon: int, model: str = "auto", backtest: int = 3, levels=(80, 95),
              freq: str | None = None, fill: str | None = None, order=None, seasonal_order=None,
              seasonal_period: int | None = None, candidates=None, n_jobs: int | None = None,
-             calibrate: bool = False) -> ForecastResult:
+             calibrate="auto", box_cox="auto", exog=None, future=None, dask=None,
+             progress: bool = False, model_options: dict | None = None) -> ForecastResult:
     """Forecast one series, or every series of a long frame in parallel.
 
     Parameters
@@ -257,8 +552,10 @@ def forecast(data, *, time: str | None = None, target: str | None = None, id: st
     data : pandas.Series, pandas.DataFrame or path
         A Series with a DatetimeIndex, or a table (CSV/Parquet path or DataFrame) with a time
         column, a target column and optionally an id column.
-    time, target : str
-        Column names (required for tables).
+    time, target : str, optional
+        Column names. When omitted they are inferred if the table has exactly one date-like
+        column and one numeric column (besides ``id`` and ``exog``); ``result.columns`` says
+        what was used.
     id : str, optional
         Column identifying the series in a long frame; each series is forecast separately.
     horizon : int
@@ -278,10 +575,26 @@ def forecast(data, *, time: str | None = None, target: str | None = None, id: st
         The models ``auto`` chooses from.
     n_jobs : int, optional
         Worker processes for many series (default: one per CPU, at most one per series).
-    calibrate : bool
-        Rescale the chosen model's intervals with its backtest errors (conformal), so they
-        cover what they claim; the leaderboard then shows ``calibrated_coverage_<L>``,
-        estimated fold by fold on folds not used for the calibration.
+    calibrate : {"auto", True, False}
+        Conformal intervals from the backtest errors (:class:`Calibrated`): always (True),
+        never (False), or (``"auto"``) when they came closer to the nominal coverage than the
+        model's own, each fold calibrated on the other folds. The leaderboard shows
+        ``calibrated_coverage_<L>`` and which ``intervals`` were used.
+    box_cox : {"auto", None} or float
+        ``"auto"``: backtest AutoARIMA with and without a Box-Cox transform (Guerrero's lambda)
+        and keep the better; None: never; a number: that lambda.
+    exog : sequence of str, optional
+        Columns of ``data`` used as exogenous regressors (by ARIMA, AutoARIMA and Prophet).
+    future : path or pandas.DataFrame, optional
+        Their future values: the time column, the ``exog`` columns (and ``id`` for many
+        series), covering the ``horizon`` periods after each series ends.
+    dask : str or distributed.Client, optional
+        Run the series on this Dask cluster (scheduler address) instead of local processes.
+    progress : bool
+        Show a progress bar (on stderr) while the series are forecast.
+    model_options : dict, optional
+        More constructor options for the models (e.g. ``{"max_p": 2}``), each applied where a
+        model takes it.
 
     Returns
     -------
@@ -292,29 +605,38 @@ def forecast(data, *, time: str | None = None, target: str | None = None, id: st
     t0 = _time.perf_counter()
     horizon = _series.check_horizon(horizon)
     levels = _series.check_levels(levels)
+    calibrate = _check_calibrate(calibrate)
     if model != "auto" and model not in MODELS:
         make_forecaster(model)
     if isinstance(backtest, bool) or not isinstance(backtest, int | np.integer) or backtest < 0:
         raise ForecastError(f"backtest must be a whole number of folds >= 0, got {backtest!r}")
-    groups = _split(data, time=time, target=target, id=id)
-    options = {"order": order, "seasonal_order": seasonal_order,
+    exog = [exog] if isinstance(exog, str) else (list(exog) if exog is not None else None)
+    if future is not None and not exog:
+        raise ForecastError("future values are only used with exogenous columns; give exog=[...] "
+                            "(--exog COL,...) or drop future (--future)")
+    groups, columns = _split(data, time=time, target=target, id=id, exog=exog)
+    if exog:
+        groups = _attach_future(groups, future, columns, exog, id)
+    else:
+        groups = [(k, y, None, None) for k, y in groups]
+    if model_options is not None and not isinstance(model_options, dict):
+        raise ForecastError(f"model_options must be a dict of model parameters, got "
+                            f"{type(model_options).__name__}")
+    options = {**(model_options or {}), "order": order, "seasonal_order": seasonal_order,
                "seasonal_period": seasonal_period}
     kwargs = {"horizon": horizon, "model": model, "backtest_folds": int(backtest),
               "levels": levels, "freq": freq, "fill": fill, "candidates": candidates,
-              "options": options, "calibrate": bool(calibrate)}
-    if id is None:
-        results = [forecast_series(groups[0][1], series_id=groups[0][0], **kwargs)]
+              "options": options, "calibrate": calibrate, "box_cox": box_cox}
+    if id is None and dask is None:
+        key, y, X, Xf = groups[0]
+        results = [forecast_series(y, series_id=key, X=X, X_future=Xf, **kwargs)]
+    elif dask is not None:
+        results = _run_dask(groups, kwargs, dask, progress)
     else:
         jobs = n_jobs if n_jobs is not None else min(len(groups), os.cpu_count() or 1)
-        if jobs <= 1 or len(groups) == 1:
-            results = [_work(key, y, kwargs) for key, y in groups]
-        else:
-            from joblib import Parallel, delayed
-
-            results = Parallel(n_jobs=jobs, backend="loky")(
-                delayed(_work)(key, y, kwargs) for key, y in groups)
+        results = _run_local(groups, kwargs, jobs, progress and len(groups) > 1)
     errors = {r.id: r.error for r in results if r.error}
-    if len(errors) == len(results) and id is not None:
+    if len(errors) == len(results) and (id is not None or dask is not None):
         first = "; ".join(f"{k}: {v}" for k, v in list(errors.items())[:3])
         raise ForecastError(f"no series could be forecast ({first})")
     frames, boards = [], []
@@ -339,24 +661,60 @@ def forecast(data, *, time: str | None = None, target: str | None = None, id: st
                           summary=summary, series=results, errors=errors, horizon=horizon,
                           levels=levels, model=model, backtest_folds=int(backtest),
                           id_column=id, seconds=_time.perf_counter() - t0,
-                          calibrated=bool(calibrate))
+                          calibrated=calibrate, columns=columns)
 
 
-def _split(data, *, time, target, id) -> list[tuple[str, Any]]:
-    """The series to forecast, as (id, Series) pairs."""
+def _is_date_like(col: pd.Series) -> bool:
+    if pd.api.types.is_datetime64_any_dtype(col.dtype) or isinstance(col.dtype, pd.PeriodDtype):
+        return True
+    if not (pd.api.types.is_object_dtype(col.dtype) or pd.api.types.is_string_dtype(col.dtype)):
+        return False
+    sample = col.dropna().astype(str).head(50)
+    if sample.empty or not sample.str.contains(r"\d").all():
+        return False
+    parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
+    return bool(parsed.notna().all())
+
+
+def infer_columns(frame: pd.DataFrame, *, time=None, target=None, exclude=()) -> dict:
+    """The time and target columns: given, or the single date-like / numeric column."""
+    out = {"time": time, "target": target, "inferred": []}
+    rest = [c for c in frame.columns if str(c) not in set(exclude)]
+    if time is None:
+        dates = [str(c) for c in rest if _is_date_like(frame[c])]
+        if len(dates) != 1:
+            raise ForecastError(
+                f"cannot tell which column holds the dates ({'none looks like dates' if not dates else 'several look like dates: ' + ', '.join(dates)}); name it with --time COL (time=...); columns are: "
+                f"{', '.join(map(str, frame.columns[:20]))}")
+        out["time"] = dates[0]
+        out["inferred"].append("time")
+    if target is None:
+        nums = [str(c) for c in rest if str(c) != out["time"]
+                and pd.api.types.is_numeric_dtype(frame[c].dtype)
+                and not pd.api.types.is_bool_dtype(frame[c].dtype)]
+        if len(nums) != 1:
+            raise ForecastError(
+                f"cannot tell which column to forecast ({'no numeric column' if not nums else 'several numeric columns: ' + ', '.join(nums)}); name it with --target COL (target=...); columns are: "
+                f"{', '.join(map(str, frame.columns[:20]))}")
+        out["target"] = nums[0]
+        out["inferred"].append("target")
+    return out
+
+
+def _split(data, *, time, target, id, exog=None) -> tuple[list[tuple[str, Any]], dict]:
+    """The series to forecast, as (id, frame) pairs (time, target[, exog...]), and the columns."""
     if isinstance(data, pd.Series):
         if id is not None:
             raise ForecastError("id= needs a long table, not a single Series")
-        return [(str(data.name or "series"), data)]
+        if exog:
+            raise ForecastError("exog= needs a table with the regressor columns, not a Series")
+        return [(str(data.name or "series"), data)], {"time": None, "target": data.name,
+                                                      "inferred": []}
     from modelworks.data import load_table
 
     frame = load_table(data)
-    if time is None or target is None:
-        raise ForecastError(
-            "a table needs time= and target= column names (--time COL --target COL); columns "
-            f"are: {', '.join(map(str, frame.columns[:20]))}"
-        )
     cols = [str(c) for c in frame.columns]
+    frame.columns = cols
     for what, col in (("time", time), ("target", target), ("id", id)):
         if col is not None and col not in cols:
             flag = {"time": "--time", "target": "--target", "id": "--id"}[what]
@@ -364,10 +722,49 @@ def _split(data, *, time, target, id) -> list[tuple[str, Any]]:
                 f"{what} column '{col}' not found; columns are: {', '.join(cols[:30])} "
                 f"(use {flag} NAME)"
             )
+    missing = [c for c in exog or () if c not in cols]
+    if missing:
+        raise ColumnError(f"exogenous column(s) {', '.join(missing)} not found; columns are: "
+                          f"{', '.join(cols[:30])} (--exog COL,...)")
+    columns = infer_columns(frame, time=time, target=target,
+                           exclude=[c for c in [id, *(exog or ())] if c])
+    time, target = columns["time"], columns["target"]
+    keep = [time, target, *(exog or ())]
     if id is None:
-        return [(str(target), frame[[time, target]])]
+        return [(str(target), frame[keep])], columns
     groups = []
     for key, part in frame.groupby(id, sort=True, dropna=False):
-        sub = part[[time, target]].rename(columns={target: str(key)})
-        groups.append((str(key), sub))
-    return groups
+        groups.append((str(key), part[keep].rename(columns={target: str(key)})))
+    return groups, columns
+
+
+def _attach_future(groups, future, columns, exog, id) -> list[tuple]:
+    """Split each group into (id, y, X) and attach its rows of the future frame."""
+    from modelworks.data import load_table
+
+    time = columns["time"]
+    fut = None
+    if future is not None:
+        fut = load_table(future)
+        fut.columns = [str(c) for c in fut.columns]
+        need = [time, *exog] + ([id] if id else [])
+        absent = [c for c in need if c not in fut.columns]
+        if absent:
+            raise ColumnError(f"the future file lacks column(s) {', '.join(absent)}; it needs "
+                              f"{', '.join(need)} (one row per future period"
+                              f"{' and series' if id else ''})")
+        if id:
+            fut[id] = fut[id].astype(str)
+    out = []
+    for key, part in groups:
+        times = _series.parse_times(part[time], column=time)
+        y = pd.Series(part.iloc[:, 1].to_numpy(), index=times, name=part.columns[1])
+        X = part[exog].set_axis(times)
+        Xf = None
+        if fut is not None:
+            rows = fut[fut[id] == key] if id else fut
+            Xf = rows[exog].set_axis(_series.parse_times(rows[time], column=time))
+        out.append((key, y, X, Xf))
+    return out
+
+

@@ -15,6 +15,19 @@ from modelworks.exceptions import ForecastError
 from modelworks.forecast._base import Forecaster
 
 
+class _DropPlotlyNotice(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Importing plotly failed" not in record.getMessage()
+
+
+def silence_plotly_notice() -> None:
+    """Drop the "Importing plotly failed. Interactive plots will not work." line that importing
+    prophet logs when plotly is absent (modelworks draws its plots with matplotlib)."""
+    logger = logging.getLogger("prophet.plot")
+    if not any(isinstance(f, _DropPlotlyNotice) for f in logger.filters):
+        logger.addFilter(_DropPlotlyNotice())
+
+
 def _quiet() -> None:
     try:  # cmdstanpy installs its handler (and resets its level) on first use: do that now
         from cmdstanpy.utils import get_logger
@@ -84,6 +97,7 @@ class Prophet(Forecaster):
     def _fit(self, y, X) -> None:
         from modelworks._imports import require
 
+        silence_plotly_notice()
         require("prophet", purpose="Prophet forecasts")
         from prophet import Prophet as _Prophet
 

@@ -41,27 +41,24 @@ def write_forecasts(result: ForecastResult, path: Path) -> Path:
 
 def coverage_warnings(result: ForecastResult) -> list[str]:
     """Where the selected models' intervals missed their nominal level by > 5 points."""
-    board = result.leaderboard
-    if board.empty or "selected" not in board:
+    table = result.coverage()
+    if table.empty:
         return []
-    if result.calibrated:
-        board = board.drop(columns=[c for c in board if c.startswith("coverage_")]).rename(
-            columns=lambda c: c.replace("calibrated_", "") if c.startswith("calibrated_coverage_") else c)
+    board = result.leaderboard
+    any_cal = "intervals" in board and (board["intervals"] == "calibrated").any()
     out = []
-    chosen = board[board["selected"]]
-    for lv in result.levels:
-        col = f"coverage_{_level_key(lv)}"
-        if col not in chosen or chosen[col].isna().all():
+    for _, row in table.iterrows():
+        if pd.isna(row["delivered"]):
             continue
-        emp = float(chosen[col].mean()) * 100
+        lv, emp = row["level"], float(row["delivered"]) * 100
         if abs(emp - lv) > COVERAGE_TOLERANCE:
             side = "too narrow" if emp < lv else "too wide"
-            hint = ("" if result.calibrated else
-                    " or calibrate them on the backtest errors (--calibrate)")
+            hint = ("" if result.calibrated is True else
+                    " or always calibrate them on the backtest errors (--calibrate always)")
             out.append(
-                f"{lv}% intervals of the selected models covered {emp:.0f}% of the backtest values"
-                f"{' after calibration' if result.calibrated else ''}: they are {side}; read them "
-                f"with care (more folds give a firmer estimate{hint})"
+                f"{lv:g}% intervals of the selected models covered {emp:.0f}% of the backtest values"
+                f"{' (calibrated where that helped)' if any_cal else ''}: they are {side}; read "
+                f"them with care (more folds give a firmer estimate{hint})"
             )
     return out
 
@@ -96,8 +93,10 @@ def add_section(report, result: ForecastResult, plots: dict[str, Path] | None = 
            "period(s); lower MASE is better (1 = as good as the seasonal naive forecast in-sample)"
            if result.backtest_folds else "no backtest (pass --backtest K to measure accuracy)")
     cal = (" Intervals of the chosen model are calibrated on its backtest errors (conformal "
-           "rescaling); their coverage is estimated on folds left out of the calibration."
-           if result.calibrated else "")
+           "rescaling)" + (" where that brought the backtest coverage closer to nominal"
+                           if result.calibrated == "auto" else "")
+           + "; their coverage is estimated on folds left out of the calibration."
+           if result.calibrated is not False else "")
     sec.text(f"Model: {result.model}. Horizon: {result.horizon} period(s). Intervals: "
              f"{', '.join(f'{lv}%' for lv in result.levels)}. Evaluation: {how}.{cal}")
     tiles = {"series forecast": f"{n_ok} / {len(result.series)}", "seconds": result.seconds}
@@ -113,6 +112,18 @@ def add_section(report, result: ForecastResult, plots: dict[str, Path] | None = 
                 tiles[f"{lv}% coverage, calibrated"] = (
                     f"{100 * float(chosen[f'calibrated_{col}'].mean()):.0f}%")
     sec.metrics(tiles)
+    cov = result.coverage()
+    if not cov.empty and cov["delivered"].notna().any():
+        sec.heading("Interval coverage of the forecasts: nominal vs achieved (backtest)")
+        shown = pd.DataFrame({
+            "level": [f"{lv:g}%" for lv in cov["level"]],
+            "model's own": [f"{100 * v:.1f}%" if pd.notna(v) else "—" for v in cov["model"]],
+            "calibrated (cross-fold)": [f"{100 * v:.1f}%" if pd.notna(v) else "—"
+                                        for v in cov["calibrated"]],
+            "delivered": [f"{100 * v:.1f}%" for v in cov["delivered"]],
+            "gap (points)": [round(100 * d - lv, 1) for d, lv in zip(cov["delivered"], cov["level"])],
+        })
+        sec.table(shown)
     for text in coverage_warnings(result) + baseline_warnings(result)[:10]:
         sec.warning(text)
     for sid, msg in list(result.errors.items())[:10]:
@@ -136,7 +147,7 @@ def add_section(report, result: ForecastResult, plots: dict[str, Path] | None = 
                            "empirical": f"{100 * r[col]:.1f}%",
                            "gap (points)": round(100 * r[col] - lv, 1)}
                     cal = r.get(f"calibrated_{col}")
-                    if result.calibrated:
+                    if result.calibrated is not False:
                         row["calibrated (cross-fold)"] = (f"{100 * cal:.1f}%" if pd.notna(cal)
                                                           else "—")
                     rows.append(row)
