@@ -15,6 +15,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from sklearn.base import clone
 
 from modelworks.exceptions import ForecastError
 from modelworks.forecast._base import Forecaster
@@ -197,6 +198,21 @@ class _StatsforecastEngine:
         self.constant = "drift" if "drift" in coef else ("mean" if "intercept" in coef else "none")
         self.ic = float(self.model.model_.get(opts["information_criterion"], np.nan) or np.nan)
 
+    def fit_fixed(self, y: np.ndarray, X, m: int, fixed: tuple) -> None:
+        """Refit known orders by exact likelihood (no search): later backtest windows."""
+        from modelworks._imports import require
+
+        models = require("statsforecast.models", purpose="ARIMA (engine='statsforecast')")
+        (p, d, q), (P, D, Q, _), constant = fixed
+        self.model = models.ARIMA(order=(p, d, q), season_length=m if m > 1 else 1,
+                                  seasonal_order=(P, D, Q), include_mean=constant == "mean",
+                                  include_drift=constant == "drift")
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.model.fit(y, X=X)
+        self.order, self.seasonal_order, self.constant = fixed
+        self.ic = np.nan
+
     def predict(self, horizon: int, X, levels):
         lv = [int(v) if float(v).is_integer() else v for v in levels]
         with np.errstate(all="ignore"):
@@ -342,9 +358,14 @@ class AutoARIMA(Forecaster):
         self.lambda_ = box_cox_lambda(values, self.box_cox, self._seasonal_m())
         if self.lambda_ is not None:
             values = box_cox(values, self.lambda_)
+        fixed = getattr(self, "_fixed_orders", None)
         try:
-            impl.fit(values, None if X is None else X.to_numpy(dtype=float),
-                     self._seasonal_m(), opts)
+            if fixed is not None and hasattr(impl, "fit_fixed"):
+                impl.fit_fixed(values, None if X is None else X.to_numpy(dtype=float),
+                               self._seasonal_m(), fixed)
+            else:
+                impl.fit(values, None if X is None else X.to_numpy(dtype=float),
+                         self._seasonal_m(), opts)
         except (ValueError, np.linalg.LinAlgError, ZeroDivisionError) as e:
             raise ForecastError(
                 f"AutoARIMA could not fit series '{y.name}': {e}; try seasonal=False, fixed d/D, "
@@ -372,6 +393,19 @@ class AutoARIMA(Forecaster):
         if getattr(self, "lambda_", None) is not None:
             extra += f", Box-Cox {self.lambda_:.2f}"
         return f"ARIMA({p},{d},{q})" + (f"({P},{D},{Q})[{m}]" if m else "") + extra
+
+    def for_later_windows(self) -> AutoARIMA:
+        """An unfitted copy that refits this fit's orders instead of searching again.
+
+        A rolling-origin backtest searches the orders on its first (earliest) window only and
+        refits them by exact likelihood on the later windows, as a fixed specification is
+        evaluated; no window ever sees data after its own origin. The statsforecast engine only
+        (the statsmodels engine searches on every window).
+        """
+        self._check_fitted()
+        twin = clone(self)
+        twin._fixed_orders = (self.order_, self.seasonal_order_, self.constant_)
+        return twin
 
     def to_arima(self) -> ARIMA:
         """An (unfitted) :class:`ARIMA` with the chosen orders and constant."""

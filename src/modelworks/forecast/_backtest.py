@@ -131,7 +131,7 @@ def fold_origins(n: int, *, folds: int, horizon: int, step: int | None = None,
 
 def backtest(model, y, X=None, *, folds: int = 3, horizon: int, step: int | None = None,
              levels=(80, 95), freq: str | None = None, fill: str | None = None,
-             min_train: int | None = None) -> BacktestResult:
+             min_train: int | None = None, warm_start: bool = True) -> BacktestResult:
     """Rolling-origin evaluation of a forecaster.
 
     Parameters
@@ -154,6 +154,10 @@ def backtest(model, y, X=None, *, folds: int = 3, horizon: int, step: int | None
         As for ``fit``.
     min_train : int, optional
         Smallest training window allowed (default: what the model needs).
+    warm_start : bool, default=True
+        For models that search a specification (AutoARIMA), search on the first window only and
+        refit that specification on the later ones (each still fitted on data before its origin
+        only); False searches on every window.
 
     Returns
     -------
@@ -173,14 +177,20 @@ def backtest(model, y, X=None, *, folds: int = 3, horizon: int, step: int | None
     m = probe.seasonal_period_
     values = series.to_numpy()
     rows, preds, times, notes = [], [], [], []
+    later = None  # a forecaster that refits the first window's choices (see for_later_windows)
     for k, origin in enumerate(origins):
         train = series.iloc[:origin]
-        est = clone(model)
+        est = later if later is not None else clone(model)
         t0 = time.perf_counter()
         try:
             est.fit(train, None if Xa is None else Xa.iloc[:origin], freq=freq_)
             fc = est.predict(horizon, None if Xa is None else Xa.iloc[origin:origin + horizon],
                              levels=levels)
+            if later is None and warm_start and callable(getattr(est, "for_later_windows", None)) \
+                    and getattr(est, "engine_", None) == "statsforecast":
+                later = est.for_later_windows()
+            elif later is not None:
+                later = est.for_later_windows()
         except ForecastError as e:
             if "constant" in str(e):  # a flat window: the naive value is the honest forecast
                 notes.append(f"fold {k + 1}: {e}")
