@@ -32,8 +32,8 @@ STEPS = [
 ]
 
 # the budget: what is kept back from the search for the steps after it
-POST_SHARE = 0.2  # of the budget, for evaluation, explanation, package, monitoring and the report
-POST_FIXED = 2.0  # seconds, on top
+POST_SHARE = 0.25  # of the budget, for evaluation, explanation, package, monitoring and the report
+POST_FIXED = 3.0  # seconds, on top
 FIXED_OVERHEAD = 10.0  # seconds outside the budget a run may take (process start, imports, last write)
 EXPLAIN_MIN_SECONDS = 3.0  # explanations are skipped when less than this (or 5 % of the budget) is left
 MONITOR_MIN_SECONDS = 3.0
@@ -238,7 +238,7 @@ def _no_time_for(switch: str, ctx: RunContext, res) -> str | None:
     left = ctx.remaining()
     if left is None:
         return None
-    if switch == "explain" and left < max(EXPLAIN_MIN_SECONDS, 0.05 * ctx.time_budget) + AFTER_EXPLAIN_SECONDS:
+    if switch == "explain" and left < EXPLAIN_MIN_SECONDS + AFTER_EXPLAIN_SECONDS + 0.05 * ctx.time_budget:
         return f"skipped for lack of time ({left:.1f} s left of {ctx.time_budget:.0f} s)"
     if switch == "monitor":
         # the A/B test refits the runner-up on the training split: estimate it from the search
