@@ -12,8 +12,7 @@ import pytest
 
 import modelworks
 from modelworks.models._portfolio import portfolio
-from modelworks.search import CostModel, plan_validation, rank_groups, run_search
-from modelworks.search import _plan
+from modelworks.search import CostModel, _plan, plan_validation, rank_groups, run_search
 
 
 def table(n=400, seed=0, task="binary"):
@@ -92,17 +91,20 @@ def test_search_shares_splits_skips_what_does_not_fit_and_never_repeats_a_point(
     keys = {(e.learner, tuple(sorted(map(str, e.params.items()))), e.log_target) for e in res.entries}
     assert len(keys) == len(res.entries)
     assert res.ranked()[0].scores["roc_auc"] > 0.8
-    # with no time at all only the first candidate runs and the rest say why
+    # with no time at all only the first candidate runs, on one fold turned holdout, and the rest say why
     res = run_search(X, y, "binary", configs=portfolio("binary"), plan=plan, deadline=time.monotonic() - 1,
                      tune=True)
     assert [e.name for e in res.entries] == ["hgb"] and res.trials == 0
+    assert res.plan.kind == "holdout" and np.array_equal(res.plan.rows, np.sort(plan.folds[0][1]))
+    assert any("switched to one holdout" in n for n in res.notes)
+    assert res.entries[0].fold_models and len(res.entries[0].group_scores) == len(res.plan.groups)
     assert all(why.startswith("time budget") for why in res.skipped.values())
 
 
 def test_log_target_is_tried_on_a_skewed_positive_target_and_kept_when_it_cross_validates_better():
     X, y = table(400, task="regression")
     plan = plan_validation(y, "regression", cv=3)
-    res = run_search(X, y, "regression", configs=portfolio("regression", ["hgb", "lightgbm"]), plan=plan,
+    res = run_search(X, y, "regression", configs=portfolio("regression", ["hgb", "lightgbm"])[:2], plan=plan,
                      deadline=None, tune=False)
     info = res.log_target
     assert info is not None and info["tried_on"] == "hgb"
@@ -160,7 +162,24 @@ def test_run_without_a_budget_picks_one_from_the_data_size_and_says_so(tmp_path)
 
     assert auto_budget(500, 10) < auto_budget(500_000, 10) <= auto_budget(1_000_000, 50)
     X, y = table(200)
-    result = modelworks.run(X.assign(target=y), "target", out_dir=tmp_path, models=["logreg", "hgb"], cv=3,
+    result = modelworks.run(X.assign(target=y), "target", out_dir=tmp_path, models=["logreg", "knn"], cv=3,
                             steps={"tune": False, "explain": False, "package": False, "monitor": False})
     assert any(w.startswith("time budget: 60 s, picked from the data size") for w in result.warnings)
     assert result.results["budget"]["picked"] is True
+
+
+def test_no_time_to_refit_averages_the_fold_models_of_the_best_candidate():
+    from modelworks.search._final import fit_final
+
+    X, y = table(300, task="regression")
+    plan = plan_validation(y, "regression", cv=3)
+    res = run_search(X, y, "regression", configs=portfolio("regression", ["hgb", "ridge"])[:2], plan=plan,
+                     deadline=None, tune=False)
+    best = res.ranked()[0]
+    assert len(best.fold_models) == 3 and all(not e.fold_models for e in res.entries if e is not best)
+    model, name, note = fit_final(res, X, y, ensemble=None, left=0.0)
+    assert name == f"{best.name} (3 fold models averaged)" and "averaged" in note
+    expected = np.mean([m.predict(X.head(4)) for m in best.fold_models], axis=0)
+    assert np.allclose(model.predict(X.head(4)), expected)
+    refit, name, _ = fit_final(res, X, y, ensemble=None, left=None)
+    assert name == best.name and refit is not best.fold_models[0]

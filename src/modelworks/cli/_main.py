@@ -117,8 +117,6 @@ def _demo(args) -> int:
 def _run(args) -> int:
     from modelworks.workflow import run
 
-    if args.time_budget is None:
-        info("time budget: picked from the data size (see the report; --time-budget to set it)")
     result = run(args.data, args.target, out_dir=args.out, time_budget=args.time_budget, models=args.models,
                  cv=args.cv, task=args.task, seed=args.seed, test_size=args.test_size, features=args.features,
                  steps=_steps(args.skip), model_name=args.name)

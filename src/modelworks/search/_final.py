@@ -13,7 +13,6 @@ training rows (holdout: no refit, as AutoGluon does).
 
 from __future__ import annotations
 
-import time
 import warnings
 
 import numpy as np
@@ -138,9 +137,20 @@ def fit_final(res: SearchResult, X, y, *, ensemble: dict | None, seed: int = 0, 
                 f"{left:.0f} s remain; kept the best single model")
     if res.plan.kind == "holdout":
         return best.fold_models[0], best.name, note
-    t0 = time.monotonic()
+    need = refit_seconds(res, None, [best.name], len(X))
+    if left is not None and need > left and best.fold_models:
+        # no time to refit: the k fold models, averaged, are the final model (bagging, no extra fit)
+        from modelworks.ensemble import BlendClassifier, BlendRegressor
+
+        k = len(best.fold_models)
+        cls = BlendRegressor if res.task == "regression" else BlendClassifier
+        extra = {"classes": res.classes} if res.classes is not None else {}
+        model = cls.from_fitted([f"{best.name}#fold{i + 1}" for i in range(k)], best.fold_models,
+                                np.full(k, 1.0 / k), seed=seed, **extra)
+        return model, f"{best.name} ({k} fold models averaged)", (
+            f"refitting {best.name} on all rows needs ~{need:.0f} s and {left:.0f} s remain: its {k} "
+            "cross-validation fold models, averaged, are the final model")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = clone(best.pipeline).fit(X, y)
-    del t0
     return model, best.name, note

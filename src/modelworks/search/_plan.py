@@ -46,6 +46,15 @@ class ValidationPlan:
             text += f"; candidates screened on {self.rung_rows:,} rows first (successive halving)"
         return text
 
+    def as_holdout(self, i: int, seed: int = 0) -> ValidationPlan:
+        """Fold ``i`` of a k-fold plan as a single holdout (when k fits would not fit in the budget)."""
+        train_idx, valid_idx = self.folds[i]
+        chunks = HOLDOUT_CHUNKS if len(valid_idx) >= 10 * HOLDOUT_CHUNKS else 2
+        rng = np.random.default_rng(seed)
+        groups = [np.sort(g) for g in np.array_split(rng.permutation(valid_idx), chunks)]
+        return ValidationPlan("holdout", [(train_idx, valid_idx)], groups, np.sort(valid_idx),
+                              n_train=len(train_idx))
+
     def to_dict(self) -> dict:
         return {"kind": self.kind, "splits": len(self.folds), "score_groups": len(self.groups),
                 "validated_rows": len(self.rows), "fit_rows": self.n_train, "rung_rows": self.rung_rows,

@@ -112,6 +112,7 @@ class Searcher:
         self.entries: list[Entry] = []
         self.skipped: dict[str, str] = {}
         self.seen: set = set()
+        self.notes: list[str] = []
         self.progress = progress
         self.started = time.monotonic()
 
@@ -164,6 +165,7 @@ class Searcher:
         oof = np.zeros((n, len(self.classes))) if self.task != "regression" else np.zeros(n)
         fit_times, models = [], []
         rng = np.random.default_rng(self.seed)
+        k_folds = len(self.plan.folds)
         for i, (train_idx, valid_idx) in enumerate(self.plan.folds):
             if rows is not None and rows < len(train_idx):
                 train_idx = np.sort(rng.choice(train_idx, size=rows, replace=False))
@@ -179,16 +181,21 @@ class Searcher:
                 warnings.simplefilter("ignore")
                 oof[valid_idx] = (model.predict(Xv) if self.task == "regression"
                                   else _aligned_proba(model, Xv, self.classes))
-            if self.plan.kind == "holdout":
-                models.append(model)
-            remaining_folds = len(self.plan.folds) - i - 1
-            if remaining_folds and not force:
-                per_fold = (time.monotonic() - t_start) / (i + 1)
-                if per_fold * remaining_folds > self.left():
-                    raise _Overrun(f"after fold {i + 1} the other {remaining_folds} folds would need "
-                                   f"~{per_fold * remaining_folds:.1f} s, {max(self.left(), 0):.1f} s left")
+            models.append(model)
             if self.progress is not None:
                 self.progress.update(1)
+            remaining_folds = len(self.plan.folds) - i - 1
+            per_fold = (time.monotonic() - t_start) / (i + 1)
+            if remaining_folds and per_fold * remaining_folds > self.left():
+                if force and i == 0 and not self.entries:
+                    # the first candidate shows k folds do not fit: fold 1 becomes the one holdout
+                    self.plan = self.plan.as_holdout(0, self.seed)
+                    self.notes.append(f"{k_folds}-fold cross-validation would not fit in the budget (one fold of "
+                                      f"{name} took {per_fold:.1f} s): switched to {self.plan.describe()}")
+                    break
+                if not force:
+                    raise _Overrun(f"after fold {i + 1} the other {remaining_folds} folds would need "
+                                   f"~{per_fold * remaining_folds:.1f} s, {max(self.left(), 0):.1f} s left")
         if self.task == "regression" and not np.all(np.isfinite(oof[self.plan.rows])):
             raise ValueError("non-finite predictions")
         frame = _score_groups(self.task, self.y_arr, oof, self.classes, self.plan.groups)
@@ -198,6 +205,12 @@ class Searcher:
             stds={c: float(np.nanstd(frame[c], ddof=1)) if len(frame) > 1 else 0.0 for c in frame.columns},
             group_scores=frame[self.metric].to_numpy(dtype=float), oof=oof,
             fit_seconds=float(np.mean(fit_times)), seconds=time.monotonic() - t_start, fold_models=models)
+        if self.plan.kind == "kfold":  # keep the fold models of the best candidate only (a fallback final model)
+            current = self.best()
+            if current is not None and not self.better(entry, current):
+                entry.fold_models = []
+            elif current is not None:
+                current.fold_models = []
         self.entries.append(entry)
         return entry
 
@@ -277,7 +290,8 @@ def run_search(X, y, task: str, *, configs, plan: ValidationPlan, deadline: floa
         from modelworks.exceptions import ConfigError
 
         raise ConfigError(f"no candidate could be evaluated: {s.skipped}; raise --time-budget")
-    return SearchResult(entries=s.entries, skipped=s.skipped, plan=plan, task=task, metric=s.metric,
+    notes = s.notes + notes
+    return SearchResult(entries=s.entries, skipped=s.skipped, plan=s.plan, task=task, metric=s.metric,
                         higher_is_better=s.higher, classes=s.classes, log_target=log_info, notes=notes,
                         seconds=time.monotonic() - t0, trials=trials)
 

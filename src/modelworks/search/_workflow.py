@@ -53,6 +53,7 @@ def search_step(ctx, learners: list[str] | None, *, tune: bool = True, deadline:
     ranked = res.ranked()
     ctx.candidates = {e.name: e.pipeline for e in ranked}
     ctx.oof = {e.name: e.oof for e in ranked}
+    plan = res.plan  # the search may have switched to a holdout
     ctx.folds = list(plan.folds) if plan.kind == "kfold" else []
     ctx.best_name = ranked[0].name
     from modelworks.metrics import PRIMARY
