@@ -33,7 +33,7 @@ STEPS = [
 
 # the budget: what is kept back from the search for the steps after it
 POST_SHARE = 0.25  # of the budget, for evaluation, explanation, package, monitoring and the report
-POST_FIXED = 3.0  # seconds, on top
+POST_FIXED = 5.0  # seconds, on top
 FIXED_OVERHEAD = 10.0  # seconds outside the budget a run may take (process start, imports, last write)
 EXPLAIN_MIN_SECONDS = 3.0  # explanations are skipped when less than this (or 5 % of the budget) is left
 MONITOR_MIN_SECONDS = 3.0
