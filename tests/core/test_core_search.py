@@ -183,3 +183,22 @@ def test_no_time_to_refit_averages_the_fold_models_of_the_best_candidate():
     assert np.allclose(model.predict(X.head(4)), expected)
     refit, name, _ = fit_final(res, X, y, ensemble=None, left=None)
     assert name == best.name and refit is not best.fold_models[0]
+
+
+def test_big_tables_screen_candidates_on_a_subsample_first(monkeypatch):
+    monkeypatch.setattr(_plan, "FEW_FOLDS_MAX_ROWS", 300)
+    monkeypatch.setattr(_plan, "RUNG_MIN_ROWS", 500)
+    monkeypatch.setattr(_plan, "RUNG_ROWS", 300)
+    X, y = table(1200)
+    plan = plan_validation(y, "binary")
+    assert plan.kind == "holdout" and plan.rung_rows == 300
+    configs = portfolio("binary", ["hgb", "logreg", "knn", "lightgbm"])[:4]
+    res = run_search(X, y, "binary", configs=configs, plan=plan, deadline=None, tune=False)
+    screened = [e for e in res.entries if e.stage == "screen"]
+    full = [e for e in res.entries if e.stage != "screen"]
+    assert len(screened) == 4 and 2 <= len(full) < 4  # the better half goes on to all the rows
+    dropped = [n for n, why in res.skipped.items() if why.startswith("screened out")]
+    assert len(dropped) == 4 - len(full)
+    best_screened = sorted(screened, key=lambda e: -e.scores["roc_auc"])[:len(full)]
+    assert {e.name.removesuffix(" [screen]") for e in best_screened} == {e.name for e in full}
+    assert all(e not in res.ranked() for e in screened)  # screened fits are not final candidates

@@ -42,6 +42,12 @@ def tree_preprocessor(X: pd.DataFrame):
         ]), kinds["categorical"]))
     if kinds["datetime"]:
         parts.append(("date", DatetimeFeatures(), kinds["datetime"]))
+    # any other column kind the data spine knows (e.g. free text) keeps the spine's own encoding
+    from modelworks.data import build_preprocessor
+
+    known = {"num", "cat", "date"}
+    parts += [(name, trans, cols) for name, trans, cols in build_preprocessor(X, scale=False).transformers
+              if name not in known]
     start = len(kinds["numeric"])
     cat_idx = list(range(start, start + len(kinds["categorical"])))
     return ColumnTransformer(parts, remainder="drop", verbose_feature_names_out=False), cat_idx
