@@ -90,9 +90,10 @@ def _print_run(result, as_json: bool) -> None:
 
 
 def _board_text(board) -> str:
-    cols = ["model"] + [c for c in board.columns if c.endswith("_mean")] + ["fit_time_s"]
+    group = ["rank_group"] if "rank_group" in board.columns else []  # run: statistical tie groups
+    cols = ["model"] + group + [c for c in board.columns if c.endswith("_mean")] + ["fit_time_s"]
     view = board[cols].copy()
-    view.columns = [c.removesuffix("_mean") for c in cols]
+    view.columns = [c.removesuffix("_mean").replace("rank_group", "group") for c in cols]
     return view.to_string(index=False, float_format=lambda v: f"{v:.4f}")
 
 
