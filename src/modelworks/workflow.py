@@ -24,10 +24,11 @@ from modelworks.exceptions import ConfigError
 
 # (switch name, module with step(ctx)); run in this order after the search and the final model
 # (the "tune" and "ensemble" switches turn off the search's model-based phase and its ensemble)
+# (what every run must deliver comes first: evaluation and package; then what may be skipped for time)
 STEPS = [
     ("evaluate", "modelworks.workflow:_evaluate_step"),
-    ("explain", "modelworks.explain._workflow"),
     ("package", "modelworks.package._workflow"),
+    ("explain", "modelworks.explain._workflow"),
     ("monitor", "modelworks.monitor._workflow"),
 ]
 
@@ -37,7 +38,7 @@ POST_FIXED = 5.0  # seconds, on top
 FIXED_OVERHEAD = 10.0  # seconds outside the budget a run may take (process start, imports, last write)
 EXPLAIN_MIN_SECONDS = 3.0  # explanations are skipped when less than this (or 5 % of the budget) is left
 MONITOR_MIN_SECONDS = 3.0
-AFTER_EXPLAIN_SECONDS = 6.0  # held back from the explanation step for the package and the report
+AFTER_EXPLAIN_SECONDS = 4.0  # held back from the explanation step for the report
 # (cells = rows x columns up to, budget in seconds) when the user gives none
 AUTO_BUDGETS = [(100_000, 60.0), (1_000_000, 120.0), (10_000_000, 300.0), (float("inf"), 600.0)]
 
@@ -259,7 +260,7 @@ def _no_time_for(switch: str, ctx: RunContext, res) -> str | None:
         # the A/B test refits the runner-up on the training split: estimate it from the search
         fits = {e.name: e.fit_seconds * len(ctx.y_train) / max(res.plan.n_train, 1) for e in res.entries}
         top = [n for n in list(ctx.leaderboard["model"])[:2] if n != ctx.final_name]
-        need = sum(fits.get(n, 0.0) for n in top) * 1.5 + MONITOR_MIN_SECONDS
+        need = sum(fits.get(n, 0.0) for n in top) * 1.5 + MONITOR_MIN_SECONDS + AFTER_EXPLAIN_SECONDS
         if need > left:
             return f"skipped for lack of time (needs ~{need:.0f} s, {left:.1f} s left)"
     return None

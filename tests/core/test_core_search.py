@@ -140,16 +140,16 @@ def test_holdout_plan_uses_the_fold_models_and_ensemble_selection_is_honest(monk
 def test_run_reports_the_search_tie_groups_and_the_budget(tmp_path):
     X, y = table(300)
     frame = X.assign(target=y)
-    result = modelworks.run(frame, "target", out_dir=tmp_path, time_budget=8, cv=3,
+    result = modelworks.run(frame, "target", out_dir=tmp_path, time_budget=10, cv=3,
                             steps={"explain": False, "package": False, "monitor": False})
     board = result.leaderboard
     assert "rank_group" in board.columns and board["rank_group"].iloc[0] == 1
     assert board["rank_group"].is_monotonic_increasing
     doc = json.loads(result.result_path.read_text())
     search = doc["steps"]["search"]
-    assert search["validation"]["kind"] == "kfold" and search["evaluated"] == len(board)
+    assert search["validation"]["kind"] in {"kfold", "holdout"} and search["evaluated"] == len(board)
     assert set(search["rank_groups"]) == set(board["model"])
-    assert doc["steps"]["budget"]["seconds"] == 8
+    assert doc["steps"]["budget"]["seconds"] == 10
     assert doc["steps"]["ensemble"]["final_name"] == result.model_name
     html = result.report_path.read_text()
     for text in ("Model search", "Which differences are real", "Time budget", "rank group"):
