@@ -205,6 +205,7 @@ def run_ours(work: Path, target: str, task: str, budget: float, test: pd.DataFra
     res["search"] = {k: steps.get("search", {}).get(k) for k in ("evaluated", "model_based_trials", "validation")}
     res["skipped_steps"] = steps.get("budget", {}).get("skipped_steps")
     res["ensemble"] = steps.get("ensemble", {}).get("adopted")
+    res["timings_s"] = steps.get("timings_s")
     return res
 
 
