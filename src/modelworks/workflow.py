@@ -33,11 +33,12 @@ STEPS = [
 ]
 
 # the budget: what is kept back from the search for the steps after it
-POST_SHARE = 0.25  # of the budget, for evaluation, explanation, package, monitoring and the report
-POST_FIXED = 5.0  # seconds, on top
+POST_SHARE = 0.3  # of the budget, for evaluation, explanation, package, monitoring and the report
+POST_FIXED = 6.0  # seconds, on top
 FIXED_OVERHEAD = 10.0  # seconds outside the budget a run may take (process start, imports, last write)
 EXPLAIN_MIN_SECONDS = 3.0  # explanations are skipped when less than this (or 5 % of the budget) is left
 MONITOR_MIN_SECONDS = 3.0
+REGISTER_SHARE = 0.3  # the package is registered in MLflow only when this share of the budget is left
 AFTER_EXPLAIN_SECONDS = 4.0  # held back from the explanation step for the report
 # (cells = rows x columns up to, budget in seconds) when the user gives none
 AUTO_BUDGETS = [(100_000, 60.0), (1_000_000, 120.0), (10_000_000, 300.0), (float("inf"), 600.0)]
@@ -376,6 +377,10 @@ def run(data, target: str, *, out_dir: str | os.PathLike = "modelworks-out", tim
         if why:
             skipped_steps[switch] = why
             continue
+        if switch == "package" and "register" not in ctx.options and ctx.remaining() < REGISTER_SHARE * time_budget:
+            # registering imports MLflow and writes its store: seconds that a short budget does not have
+            ctx.options["register"] = False
+            skipped_steps["register"] = f"registration skipped for lack of time ({ctx.remaining():.1f} s left)"
         step = _resolve_step(target_step)
         if step is None:
             continue
@@ -399,8 +404,10 @@ def run(data, target: str, *, out_dir: str | os.PathLike = "modelworks-out", tim
         ctx.results.setdefault("timings_s", {})[switch] = round(time.monotonic() - t0, 3)
 
     _budget_section(ctx, time_budget, budget_note, skipped_steps, result_search, started)
-    ctx.results["timings_s"]["total"] = round(time.monotonic() - started, 3)
+    t0 = time.monotonic()
     report_path = report.write()
+    ctx.results["timings_s"]["report"] = round(time.monotonic() - t0, 3)
+    ctx.results["timings_s"]["total"] = round(time.monotonic() - started, 3)
     result = RunResult(model=ctx.final_model, model_name=ctx.final_name, task=ctx.task, target=target,
                        leaderboard=ctx.leaderboard, test_scores=ctx.test_scores, out_dir=out_dir,
                        report_path=report_path, result_path=out_dir / "result.json",
