@@ -34,7 +34,9 @@ STEPS = [
 
 # the budget: what is kept back from the search for the steps after it
 POST_SHARE = 0.3  # of the budget, for evaluation, explanation, package, monitoring and the report
-POST_FIXED = 6.0  # seconds, on top
+POST_FIXED = 4.0  # seconds on an idle machine, on top (scaled by the measured slowness)
+NOMINAL_IMPORT_SECONDS = 2.5  # the imports of _warm_up on an idle 2-core machine
+MAX_SLOWNESS = 6.0
 FIXED_OVERHEAD = 10.0  # seconds outside the budget a run may take (process start, imports, last write)
 EXPLAIN_MIN_SECONDS = 3.0  # explanations are skipped when less than this (or 5 % of the budget) is left
 MONITOR_MIN_SECONDS = 3.0
@@ -235,6 +237,19 @@ def _resolve_step(target: str):
         raise
 
 
+def _warm_up() -> float:
+    """Import what every run needs and return how slow that was against an idle machine (>= 1)."""
+    t0 = time.monotonic()
+    import matplotlib.pyplot  # noqa: F401
+    import sklearn.ensemble  # noqa: F401
+    import skops.io  # noqa: F401
+
+    import modelworks.data  # noqa: F401
+    import modelworks.metrics  # noqa: F401
+
+    return min(max((time.monotonic() - t0) / NOMINAL_IMPORT_SECONDS, 1.0), MAX_SLOWNESS)
+
+
 def _no_time_for(switch: str, ctx: RunContext, res) -> str | None:
     """Why an optional step is skipped for lack of time (None: it runs)."""
     left = ctx.remaining()
@@ -322,15 +337,17 @@ def run(data, target: str, *, out_dir: str | os.PathLike = "modelworks-out", tim
     -------
     RunResult
     """
+    started = time.monotonic()  # the budget's clock: every import and step below counts
+    _check_cv(cv)
+    if time_budget is not None and not time_budget > 0:
+        raise ConfigError(f"time_budget must be a positive number of seconds, got {time_budget!r}")
+    slowness = _warm_up()
+
     from modelworks._io import write_json
     from modelworks.data import Schema, train_test_split
     from modelworks.models import get_entry
     from modelworks.report import Report
 
-    _check_cv(cv)
-    if time_budget is not None and not time_budget > 0:
-        raise ConfigError(f"time_budget must be a positive number of seconds, got {time_budget!r}")
-    started = time.monotonic()
     frame, prep = _load_and_prepare(data, target, task=task, cv=cv, features=features)
     names = [get_entry(n).name for n in models] if models else None
     for name in names or []:
@@ -362,7 +379,10 @@ def run(data, target: str, *, out_dir: str | os.PathLike = "modelworks-out", tim
     from modelworks.search._workflow import final_step, search_step
 
     t0 = time.monotonic()
-    deadline = started + time_budget * (1 - POST_SHARE) - POST_FIXED
+    # what follows the search (evaluation, package, report) is kept back, scaled by how slow this machine
+    # is right now (measured on the imports above)
+    deadline = started + time_budget * (1 - POST_SHARE) - POST_FIXED * slowness
+    ctx.results["budget_plan"] = {"search_deadline_s": round(deadline - started, 2), "slowness": round(slowness, 2)}
     result_search = search_step(ctx, names, tune=ctx.enabled("tune"), deadline=deadline)
     ctx.results.setdefault("timings_s", {})["search"] = round(time.monotonic() - t0, 3)
     t0 = time.monotonic()
