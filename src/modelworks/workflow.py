@@ -378,6 +378,7 @@ def run(data, target: str, *, out_dir: str | os.PathLike = "modelworks-out", tim
     # the search: portfolio, model-based search, tie groups; it keeps time back for what follows
     from modelworks.search._workflow import final_step, search_step
 
+    ctx.results.setdefault("timings_s", {})["prepare"] = round(time.monotonic() - started, 3)
     t0 = time.monotonic()
     # what follows the search (evaluation, package, report) is kept back, scaled by how slow this machine
     # is right now (measured on the imports above)
