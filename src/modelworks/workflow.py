@@ -41,6 +41,7 @@ FIXED_OVERHEAD = 10.0  # seconds outside the budget a run may take (process star
 EXPLAIN_MIN_SECONDS = 3.0  # explanations are skipped when less than this (or 5 % of the budget) is left
 MONITOR_MIN_SECONDS = 3.0
 REGISTER_SHARE = 0.3  # the package is registered in MLflow only when this share of the budget is left
+REGISTER_SECONDS = 3.0  # ... plus this (idle machine; scaled by the measured slowness)
 AFTER_EXPLAIN_SECONDS = 4.0  # held back from the explanation step for the report
 # (cells = rows x columns up to, budget in seconds) when the user gives none
 AUTO_BUDGETS = [(100_000, 60.0), (1_000_000, 120.0), (10_000_000, 300.0), (float("inf"), 600.0)]
@@ -398,7 +399,8 @@ def run(data, target: str, *, out_dir: str | os.PathLike = "modelworks-out", tim
         if why:
             skipped_steps[switch] = why
             continue
-        if switch == "package" and "register" not in ctx.options and ctx.remaining() < REGISTER_SHARE * time_budget:
+        if switch == "package" and "register" not in ctx.options and (
+                ctx.remaining() < REGISTER_SHARE * time_budget + REGISTER_SECONDS * slowness):
             # registering imports MLflow and writes its store: seconds that a short budget does not have
             ctx.options["register"] = False
             skipped_steps["register"] = f"registration skipped for lack of time ({ctx.remaining():.1f} s left)"
