@@ -202,3 +202,18 @@ def test_big_tables_screen_candidates_on_a_subsample_first(monkeypatch):
     best_screened = sorted(screened, key=lambda e: -e.scores["roc_auc"])[:len(full)]
     assert {e.name.removesuffix(" [screen]") for e in best_screened} == {e.name for e in full}
     assert all(e not in res.ranked() for e in screened)  # screened fits are not final candidates
+
+
+@pytest.mark.parametrize("learner", ["hgb", "lightgbm", "xgboost"])
+def test_search_pipelines_with_categoricals_and_log_target_save_and_load_as_packages(tmp_path, learner):
+    from modelworks.package import load, save
+    from modelworks.search._prep import build_pipeline
+
+    X, y = table(200, task="regression")
+    pipe = build_pipeline(X, learner, "tree", {"n_estimators": 20} if learner != "hgb" else {"max_iter": 20},
+                          "regression", 0, log_target=True).fit(X, y)
+    save(pipe, tmp_path / "pkg", X_sample=X, y_sample=y, task="regression", target="y")
+    loaded = load(tmp_path / "pkg")
+    loaded = getattr(loaded, "model", loaded)
+    assert np.allclose(loaded.predict(X.head(5)), pipe.predict(X.head(5)))
+    assert (pipe.predict(X) > 0).all()  # back on the original (positive) scale

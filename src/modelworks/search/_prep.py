@@ -1,9 +1,9 @@
 """Preprocessing per learner family, always inside the pipeline (so every fold refits it).
 
 Boosters (HistGradientBoosting, LightGBM, XGBoost) get the columns nearly raw: numbers as they
-are (missing values kept: the boosters route them), categoricals as ordinal codes that the
-booster treats natively as categories (HistGradientBoosting ``categorical_features``, LightGBM
-``categorical_feature``; XGBoost splits on the codes), dates as calendar parts. Rare levels of
+are (missing values kept: the boosters route them), categoricals as ordinal codes that LightGBM
+treats natively as categories (``categorical_feature``; HistGradientBoosting and XGBoost split on
+the codes), dates as calendar parts. Rare levels of
 very high-cardinality columns are grouped inside the encoder, fitted within each fold, so
 nothing leaks from validation rows. Other learners get the zoo's one-hot/scaled pipeline.
 
@@ -55,7 +55,9 @@ def tree_preprocessor(X: pd.DataFrame):
 
 # learner -> how the booster is told which inputs are categorical
 _NATIVE_CATEGORICAL = {
-    "hgb": lambda idx: {"categorical_features": idx or None},
+    # HistGradientBoosting's native categorical mode stores functools.partial(check_array), which the
+    # package allow-list refuses: it splits on the ordinal codes until the allow-list trusts that
+    "hgb": lambda idx: {"categorical_features": None},
     "lightgbm": lambda idx: {"categorical_feature": idx} if idx else {},
     "xgboost": lambda idx: {},
 }
@@ -79,10 +81,9 @@ def build_pipeline(X: pd.DataFrame, learner: str, prep: str, params: dict, task:
     if params:
         estimator.set_params(**params)
     if log_target:
-        from sklearn.compose import TransformedTargetRegressor
+        from modelworks.models._log_target import LogTargetRegressor
 
-        estimator = TransformedTargetRegressor(regressor=estimator, func=np.log1p, inverse_func=np.expm1,
-                                               check_inverse=False)
+        estimator = LogTargetRegressor(estimator)
     return Pipeline([("prep", transformer), ("model", estimator)])
 
 

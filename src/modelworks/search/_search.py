@@ -7,7 +7,7 @@ Order of work:
    (linear, neighbours, kernels, neural nets) only while the cost model says they fit in what is
    left (tier 2: at most 30 % of the time left, tier 3: at most 15 %).
 2. For a positive, right-skewed regression target the first booster is also tried on the log
-   scale (``TransformedTargetRegressor``); the scale that cross-validates better is kept for the
+   scale (:class:`~modelworks.models._log_target.LogTargetRegressor`); the scale that cross-validates better is kept for the
    other boosters.
 3. Model-based search (Optuna TPE, seeded with the portfolio's results) around the best booster
    for the rest of the search time. A point is never evaluated twice.
