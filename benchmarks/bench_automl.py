@@ -351,7 +351,7 @@ def main(argv=None) -> int:
         task = task_of(frame[target])
         train, test = split(frame, target, task)
         print(f"\n== {name}: {what} ({len(frame):,} rows x {frame.shape[1] - 1} columns, {task})", flush=True)
-        row = {"what": what, "rows": len(frame), "columns": frame.shape[1] - 1, "task": task}
+        row = {"what": what, "rows": len(frame), "columns": frame.shape[1] - 1, "task": task, "commit": commit}
         with tempfile.TemporaryDirectory(prefix=f"automl-{name}-") as tmp:
             work = Path(tmp)
             train.to_csv(work / "train.csv", index=False)
