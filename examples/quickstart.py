@@ -19,8 +19,9 @@ frame, target = demo_data("breast_cancer")
 comparison = modelworks.compare(frame, target, models=["logreg", "rf", "hgb"], cv=5)
 print(comparison.leaderboard[["model", "roc_auc_mean", "roc_auc_std", "accuracy_mean"]].to_string(index=False))
 
-# 2. the main job: compare, tune, ensemble, evaluate, explain, package, monitor, report
-result = modelworks.run(frame, target, out_dir=out, models=["logreg", "rf", "hgb"], time_budget=60)
+# 2. the main job within a time budget: search (portfolio, then model-based), ensemble, evaluate,
+#    explain, package, monitor, report; result.leaderboard has the tie groups ("rank_group")
+result = modelworks.run(frame, target, out_dir=out, models=["logreg", "rf", "hgb"], time_budget=30)
 print(f"final model: {result.model_name}; held-out ROC AUC {result.test_scores['roc_auc']:.3f}")
 print(f"report: {result.report_path}")
 

@@ -22,15 +22,35 @@ from typing import Any
 from modelworks._context import RunContext
 from modelworks.exceptions import ConfigError
 
-# (switch name, module with step(ctx)); run in this order after compare
+# (switch name, module with step(ctx)); run in this order after the search and the final model
+# (the "tune" and "ensemble" switches turn off the search's model-based phase and its ensemble)
+# (what every run must deliver comes first: evaluation and package; then what may be skipped for time)
 STEPS = [
-    ("tune", "modelworks.tuning._workflow"),
-    ("ensemble", "modelworks.ensemble._workflow"),
     ("evaluate", "modelworks.workflow:_evaluate_step"),
-    ("explain", "modelworks.explain._workflow"),
     ("package", "modelworks.package._workflow"),
+    ("explain", "modelworks.explain._workflow"),
     ("monitor", "modelworks.monitor._workflow"),
 ]
+
+# the budget: what is kept back from the search for the steps after it
+POST_SHARE = 0.3  # of the budget, for evaluation, explanation, package, monitoring and the report
+POST_FIXED = 4.0  # seconds on an idle machine, on top (scaled by the measured slowness)
+NOMINAL_IMPORT_SECONDS = 2.5  # the imports of _warm_up on an idle 2-core machine
+MAX_SLOWNESS = 6.0
+FIXED_OVERHEAD = 10.0  # seconds outside the budget a run may take (process start, imports, last write)
+EXPLAIN_MIN_SECONDS = 3.0  # explanations are skipped when less than this (or 5 % of the budget) is left
+MONITOR_MIN_SECONDS = 3.0
+REGISTER_SHARE = 0.3  # the package is registered in MLflow only when this share of the budget is left
+REGISTER_SECONDS = 3.0  # ... plus this (idle machine; scaled by the measured slowness)
+AFTER_EXPLAIN_SECONDS = 4.0  # held back from the explanation step for the report
+# (cells = rows x columns up to, budget in seconds) when the user gives none
+AUTO_BUDGETS = [(100_000, 60.0), (1_000_000, 120.0), (10_000_000, 300.0), (float("inf"), 600.0)]
+
+
+def auto_budget(n_rows: int, n_cols: int) -> float:
+    """A time budget picked from the table size (when ``run`` is given none)."""
+    cells = n_rows * max(n_cols, 1)
+    return next(seconds for limit, seconds in AUTO_BUDGETS if cells <= limit)
 
 
 @dataclass
@@ -218,11 +238,84 @@ def _resolve_step(target: str):
         raise
 
 
+def _warm_up() -> float:
+    """Import what every run needs and return how slow that was against an idle machine (>= 1)."""
+    t0 = time.monotonic()
+    import matplotlib.pyplot  # noqa: F401
+    import sklearn.ensemble  # noqa: F401
+    import skops.io  # noqa: F401
+
+    import modelworks.data  # noqa: F401
+    import modelworks.metrics  # noqa: F401
+
+    return min(max((time.monotonic() - t0) / NOMINAL_IMPORT_SECONDS, 1.0), MAX_SLOWNESS)
+
+
+def _no_time_for(switch: str, ctx: RunContext, res) -> str | None:
+    """Why an optional step is skipped for lack of time (None: it runs)."""
+    left = ctx.remaining()
+    if left is None:
+        return None
+    if switch == "explain":
+        if left < EXPLAIN_MIN_SECONDS + AFTER_EXPLAIN_SECONDS + 0.05 * ctx.time_budget:
+            return f"skipped for lack of time ({left:.1f} s left of {ctx.time_budget:.0f} s)"
+        # Until explanations take a time budget of their own, only models with an exact, cheap explainer
+        # (one tree model: TreeSHAP; one linear model) are explained inside a budget: a model-agnostic
+        # explainer on a blend has taken minutes where its estimate said seconds.
+        from modelworks.explain._explanation import _fast_path
+
+        try:
+            fast = _fast_path(ctx.final_model, ctx.X_test, None, "auto")
+        except Exception:
+            fast = None
+        if not fast:
+            return (f"skipped: {ctx.final_name} has no exact fast explainer (TreeSHAP/linear), and a "
+                    f"model-agnostic one may not fit in the {left:.0f} s left")
+        # fewer rows when time is short (the partial dependence plots scale with them)
+        ctx.options.setdefault("explain_rows", 100 if left < 20 else 200 if left < 60 else 500)
+    if switch == "monitor":
+        # the A/B test refits the runner-up on the training split: estimate it from the search
+        fits = {e.name: e.fit_seconds * len(ctx.y_train) / max(res.plan.n_train, 1) for e in res.entries}
+        top = [n for n in list(ctx.leaderboard["model"])[:2] if n != ctx.final_name]
+        need = sum(fits.get(n, 0.0) for n in top) * 1.5 + MONITOR_MIN_SECONDS + AFTER_EXPLAIN_SECONDS
+        if need > left:
+            return f"skipped for lack of time (needs ~{need:.0f} s, {left:.1f} s left)"
+    return None
+
+
+def _budget_section(ctx: RunContext, budget: float, note: str | None, skipped_steps: dict, res, started) -> None:
+    import pandas as pd
+
+    sec = ctx.report.section("Time budget", order=80)
+    spent = time.monotonic() - started
+    sec.text(f"Budget {budget:.0f} s ({note or 'given'}); the run promises to end within the budget + 10 % "
+             f"+ {FIXED_OVERHEAD:.0f} s fixed overhead. Spent so far: {spent:.1f} s (writing the report follows).")
+    timings = ctx.results.get("timings_s", {})
+    sec.table(pd.DataFrame([{"step": k, "seconds": v} for k, v in timings.items()]))
+    n_skip = len([v for v in res.skipped.values() if v.startswith(("time budget", "stopped"))])
+    lines = [f"{k}: {v}" for k, v in skipped_steps.items()]
+    if n_skip:
+        lines.append(f"search: {n_skip} candidate(s) not started or stopped for lack of time (see Model search)")
+    if lines:
+        sec.heading("Skipped for lack of time")
+        for line in lines:
+            sec.warning(line)
+    ctx.results["budget"] = {"seconds": budget, "picked": note is not None, "fixed_overhead_s": FIXED_OVERHEAD,
+                             "skipped_steps": skipped_steps, "search_candidates_skipped": n_skip}
+
+
+
 def run(data, target: str, *, out_dir: str | os.PathLike = "modelworks-out", time_budget: float | None = None,
         models: list[str] | None = None, cv: int = 5, task: str | None = None, seed: int = 0,
         test_size: float = 0.2, features: list[str] | None = None, steps: dict[str, bool] | None = None,
         model_name: str = "modelworks-model", title: str | None = None) -> RunResult:
-    """The main job: validate, compare, tune, ensemble, evaluate, explain, package, monitor, report.
+    """The main job: validate, search, ensemble, evaluate, explain, package, monitor, report.
+
+    The search (:mod:`modelworks.search`) spends the time budget where it pays: known-good booster
+    configurations first, costlier and usually weaker learners only when they fit, then
+    model-based search; the final model is a greedy ensemble selection when it beats the best
+    single candidate by more than noise. The whole run ends within ``time_budget`` + 10 % +
+    ``FIXED_OVERHEAD`` seconds; steps that do not fit are skipped and reported.
 
     Parameters
     ----------
@@ -233,29 +326,32 @@ def run(data, target: str, *, out_dir: str | os.PathLike = "modelworks-out", tim
     out_dir : path
         Where ``report.html``, ``result.json``, plots and the model package go.
     time_budget : float, optional
-        Seconds for the whole job; compare and tuning shrink to fit.
+        Seconds for the whole job (default: picked from the data size, see :func:`auto_budget`,
+        and reported).
     models : list of str, optional
-        Zoo models to compare (default: a fast, diverse set for the task).
+        Restrict the search to these zoo learners (default: the whole portfolio for the task).
     steps : dict, optional
-        Switch steps off, e.g. ``{"tune": False, "package": False}``.
+        Switch steps off, e.g. ``{"tune": False, "package": False}`` (``tune``: the model-based
+        phase of the search; ``ensemble``: ensemble selection).
 
     Returns
     -------
     RunResult
     """
-    from modelworks._compare import cross_validate_models
-    from modelworks._io import ensure_dir, write_json
-    from modelworks.data import Schema, train_test_split
-    from modelworks.models import DEFAULT_CANDIDATES, get_entry
-    from modelworks.report import Report
-
+    started = time.monotonic()  # the budget's clock: every import and step below counts
     _check_cv(cv)
     if time_budget is not None and not time_budget > 0:
         raise ConfigError(f"time_budget must be a positive number of seconds, got {time_budget!r}")
-    started = time.monotonic()
+    slowness = _warm_up()
+
+    from modelworks._io import ensure_dir, write_json
+    from modelworks.data import Schema, train_test_split
+    from modelworks.models import get_entry
+    from modelworks.report import Report
+
     frame, prep = _load_and_prepare(data, target, task=task, cv=cv, features=features)
-    names = [get_entry(n).name for n in (models or DEFAULT_CANDIDATES[prep.task])]
-    for name in names:
+    names = [get_entry(n).name for n in models] if models else None
+    for name in names or []:
         if not get_entry(name).supports(prep.task):
             raise ConfigError(f"model '{name}' does not support {prep.task} tasks; drop it from --models")
     out_dir = ensure_dir(out_dir)  # an existing file or an unwritable place: one-line error
@@ -270,24 +366,52 @@ def run(data, target: str, *, out_dir: str | os.PathLike = "modelworks-out", tim
     ctx.options.setdefault("model_name", model_name)
     _profile_section(ctx, prep, frame)
 
-    # compare gets about a third of the budget
-    deadline = None if time_budget is None else started + time_budget / 3
-    comparison = cross_validate_models(X_train, y_train, prep.task, names, cv=cv, seed=seed, deadline=deadline)
-    from modelworks.metrics import PRIMARY
+    budget_note = None
+    if time_budget is None:
+        time_budget = auto_budget(len(frame), prep.X.shape[1])
+        budget_note = (f"time budget: {time_budget:.0f} s, picked from the data size "
+                       f"({len(frame):,} rows x {prep.X.shape[1]} columns); set time_budget/--time-budget to change")
+        ctx.time_budget = time_budget
+        ctx.warnings.append(budget_note)
+    skipped_steps: dict[str, str] = {}
 
-    ctx.scoring = PRIMARY[prep.task]
-    ctx.leaderboard, ctx.candidates, ctx.oof = comparison.leaderboard, comparison.candidates, comparison.oof
-    ctx.folds, ctx.best_name = comparison.folds, comparison.best
-    ctx.results["compare"] = comparison.to_dict()
-    _leaderboard_section(ctx, comparison)
+    # the search: portfolio, model-based search, tie groups; it keeps time back for what follows
+    from modelworks.search._workflow import final_step, search_step
+
+    ctx.results.setdefault("timings_s", {})["prepare"] = round(time.monotonic() - started, 3)
+    t0 = time.monotonic()
+    # what follows the search (evaluation, package, report) is kept back, scaled by how slow this machine
+    # is right now (measured on the imports above)
+    deadline = started + time_budget * (1 - POST_SHARE) - POST_FIXED * slowness
+    ctx.results["budget_plan"] = {"search_deadline_s": round(deadline - started, 2), "slowness": round(slowness, 2)}
+    result_search = search_step(ctx, names, tune=ctx.enabled("tune"), deadline=deadline)
+    ctx.results.setdefault("timings_s", {})["search"] = round(time.monotonic() - t0, 3)
+    t0 = time.monotonic()
+    final_step(ctx, result_search, ensemble=ctx.enabled("ensemble"),
+               left=max(0.0, ctx.remaining() - POST_FIXED - 0.1 * time_budget))
+    ctx.results["timings_s"]["final_model"] = round(time.monotonic() - t0, 3)
 
     for switch, target_step in STEPS:
         if not ctx.enabled(switch):
             continue
+        why = _no_time_for(switch, ctx, result_search)
+        if why:
+            skipped_steps[switch] = why
+            continue
+        if switch == "package" and "register" not in ctx.options and (
+                ctx.remaining() < REGISTER_SHARE * time_budget + REGISTER_SECONDS * slowness):
+            # registering imports MLflow and writes its store: seconds that a short budget does not have
+            ctx.options["register"] = False
+            skipped_steps["register"] = f"registration skipped for lack of time ({ctx.remaining():.1f} s left)"
         step = _resolve_step(target_step)
         if step is None:
             continue
         t0 = time.monotonic()
+        # explanation budget: this is the single call site. Until explanations take a time budget of
+        # their own, the step plans with ctx.remaining(): it sees the budget less what the package,
+        # monitoring and report still need, and is skipped above when too little is left.
+        held_back = AFTER_EXPLAIN_SECONDS + 0.05 * time_budget if switch == "explain" else 0.0
+        ctx.time_budget = time_budget - held_back
         try:
             step(ctx)
         except Exception as e:  # an optional step failing must not lose the rest of the run
@@ -297,10 +421,15 @@ def run(data, target: str, *, out_dir: str | os.PathLike = "modelworks-out", tim
             ctx.warnings.append(msg)
             ctx.results.setdefault("errors", {})[switch] = traceback.format_exc(limit=5)
             report.section(f"{switch.capitalize()} (failed)", order=90).warning(msg)
+        finally:
+            ctx.time_budget = time_budget
         ctx.results.setdefault("timings_s", {})[switch] = round(time.monotonic() - t0, 3)
 
-    ctx.results["timings_s"]["total"] = round(time.monotonic() - started, 3)
+    _budget_section(ctx, time_budget, budget_note, skipped_steps, result_search, started)
+    t0 = time.monotonic()
     report_path = report.write()
+    ctx.results["timings_s"]["report"] = round(time.monotonic() - t0, 3)
+    ctx.results["timings_s"]["total"] = round(time.monotonic() - started, 3)
     result = RunResult(model=ctx.final_model, model_name=ctx.final_name, task=ctx.task, target=target,
                        leaderboard=ctx.leaderboard, test_scores=ctx.test_scores, out_dir=out_dir,
                        report_path=report_path, result_path=out_dir / "result.json",
@@ -332,7 +461,7 @@ def demo_data(name: str = "breast_cancer"):
 
 
 def demo(*, out_dir: str | os.PathLike = "modelworks-demo", dataset: str = "breast_cancer",
-         time_budget: float | None = 90, seed: int = 0) -> RunResult:
+         time_budget: float | None = 60, seed: int = 0) -> RunResult:
     """Run the main job on a dataset shipped with scikit-learn (no download)."""
     frame, target = demo_data(dataset)
     return run(frame, target, out_dir=out_dir, time_budget=time_budget, seed=seed,

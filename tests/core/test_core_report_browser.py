@@ -106,7 +106,7 @@ def test_run_report_renders_with_every_image(tmp_path, serve_dir):
     result = modelworks.run(frame, target, out_dir=tmp_path, models=["logreg", "rf", "lightgbm"], cv=3,
                             time_budget=120)
     stats = check_report_in_browser(result.report_path, serve_dir)
-    assert {"Data", "Model comparison", "Held-out evaluation"} <= set(stats["sections"])
+    assert {"Data", "Model search", "Held-out evaluation"} <= set(stats["sections"])
     assert len(stats["images"]) >= 5
     bad = [img["src"] for img in stats["images"] if not img["ok"] or img["distinct"] < 3]
     assert not bad, f"images that did not load or are blank: {bad}"

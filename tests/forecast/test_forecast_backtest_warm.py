@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from modelworks.forecast import AutoARIMA, backtest
-from modelworks.forecast import _arima
+from modelworks.forecast import AutoARIMA, _arima, backtest
 
 pytest.importorskip("statsforecast")
 

@@ -42,7 +42,7 @@ def test_no_standard_library_callable_is_allowed_beyond_plain_containers():
     assert not any(n.startswith(("numpy.memmap", "numpy.load", "numpy.save", "numpy.lib")) for n in ALL)
 
 
-@pytest.mark.parametrize("area", ["data", "ensemble", "stats"])
+@pytest.mark.parametrize("area", ["data", "models", "ensemble", "stats"])
 def test_every_type_an_area_declares_is_on_the_allow_list(area):
     declared = importlib.import_module(f"modelworks.{area}").SKOPS_TRUSTED
     assert set(declared) <= set(_allowlist.TYPES)

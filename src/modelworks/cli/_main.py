@@ -22,20 +22,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_out(p, "modelworks-demo", "the report, plots and model package")
     p.add_argument("--dataset", default="breast_cancer", choices=["breast_cancer", "wine", "diabetes"],
                    help="embedded dataset (default: breast_cancer)")
-    p.add_argument("--time-budget", type=positive_float, default=90, metavar="SECONDS",
-                   help="seconds for the whole job (default: 90)")
+    p.add_argument("--time-budget", type=positive_float, default=60, metavar="SECONDS",
+                   help="seconds for the whole job (default: 60)")
     p.add_argument("--seed", type=int, default=0)
     add_json(p)
     p.set_defaults(handler=_demo)
 
     p = sub.add_parser("run", help="the main job: data -> tuned, ensembled, explained, packaged model + report",
-                       description="Validate DATA, compare models by cross-validation, tune the best, try an "
-                       "ensemble, score on a held-out split, explain, package, register, check drift and "
-                       "write DIR/report.html and DIR/result.json.")
+                       description="Validate DATA, search model families and hyperparameters within the time "
+                       "budget (known-good configurations first, then model-based search), build a greedy "
+                       "ensemble when it beats the best model by more than noise, score on a held-out split, "
+                       "explain, package, register, check drift and write DIR/report.html and DIR/result.json.")
     _data_args(p)
     add_out(p, "modelworks-out", "the report, plots and model package")
-    p.add_argument("--time-budget", type=positive_float, metavar="SECONDS", help="seconds for the whole job")
-    p.add_argument("--models", type=csv_list, metavar="A,B", help="zoo models to compare (default: a fast, diverse set)")
+    p.add_argument("--time-budget", type=positive_float, metavar="SECONDS",
+                   help="seconds for the whole job (default: picked from the data size and printed)")
+    p.add_argument("--models", type=csv_list, metavar="A,B",
+                   help="restrict the search to these zoo learners (default: the whole portfolio)")
     p.add_argument("--cv", type=positive_int, default=5, metavar="K", help="cross-validation folds (default: 5)")
     p.add_argument("--test-size", type=float, default=0.2, help="held-out share (default: 0.2)")
     p.add_argument("--seed", type=int, default=0)
@@ -87,9 +90,10 @@ def _print_run(result, as_json: bool) -> None:
 
 
 def _board_text(board) -> str:
-    cols = ["model"] + [c for c in board.columns if c.endswith("_mean")] + ["fit_time_s"]
+    group = ["rank_group"] if "rank_group" in board.columns else []  # run: statistical tie groups
+    cols = ["model"] + group + [c for c in board.columns if c.endswith("_mean")] + ["fit_time_s"]
     view = board[cols].copy()
-    view.columns = [c.removesuffix("_mean") for c in cols]
+    view.columns = [c.removesuffix("_mean").replace("rank_group", "group") for c in cols]
     return view.to_string(index=False, float_format=lambda v: f"{v:.4f}")
 
 

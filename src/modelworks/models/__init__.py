@@ -10,8 +10,12 @@ from modelworks.models._zoo import (
     list_models,
 )
 
+# modelworks types of this area that a saved package may contain (modelworks.package's allow-list)
+SKOPS_TRUSTED = ["modelworks.models._log_target.LogTargetRegressor"]
+
 __all__ = [
     "DEFAULT_CANDIDATES",
+    "SKOPS_TRUSTED",
     "ZOO",
     "ZooEntry",
     "default_space",

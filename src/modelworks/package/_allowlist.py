@@ -393,6 +393,7 @@ MODELWORKS = [
     "modelworks.data._preprocess.DatetimeFeatures",
     "modelworks.data._preprocess.TextFeatures",
     "modelworks.models._boosters.XGBClassifier",
+    "modelworks.models._log_target.LogTargetRegressor",
     "modelworks.ensemble._blend.BlendClassifier",
     "modelworks.ensemble._blend.BlendRegressor",
     "modelworks.ensemble._selection.EnsembleSelectionClassifier",
