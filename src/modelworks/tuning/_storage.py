@@ -127,6 +127,9 @@ def _retry_class():
             trial.system_attrs = {k: v for k, v in trial.system_attrs.items() if k != "heartbeat"}
             super().__call__(study, trial)
 
+        def __reduce__(self):  # storages travel to worker processes; a local class cannot be pickled
+            return (retry_callback, ())
+
     return RetryStaleTrial
 
 
