@@ -286,8 +286,9 @@ def _batches(groups: list, n_workers: int) -> list[list]:
 def _run_local(groups, kwargs, jobs: int, progress: bool) -> list[SeriesResult]:
     from tqdm.auto import tqdm
 
+    # mininterval=0: every finished series is drawn, so the bar always ends on N/N
     bar = tqdm(total=len(groups), unit="series", desc="forecasting", disable=not progress,
-               leave=False)
+               leave=False, mininterval=0)
     try:
         if jobs <= 1 or len(groups) == 1:
             results = []
@@ -422,7 +423,7 @@ def _run_dask(groups, kwargs, address, progress: bool) -> list[SeriesResult]:
 
         results_by_future = {}
         with tqdm(total=len(groups), unit="series", desc="forecasting (dask)",
-                  disable=not progress, leave=False) as bar:
+                  disable=not progress, leave=False, mininterval=0) as bar:
             for fut, part in distributed.as_completed(futures, with_results=True):
                 results_by_future[fut.key] = part
                 bar.update(len(part))
