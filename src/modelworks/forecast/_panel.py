@@ -677,6 +677,12 @@ def _is_date_like(col: pd.Series) -> bool:
     return bool(parsed.notna().all())
 
 
+def _ambiguous(frame, what: str, found: list[str], none: str, several: str, how: str) -> ForecastError:
+    why = none if not found else f"{several}: {', '.join(found)}"
+    return ForecastError(f"cannot tell {what} ({why}); name it with {how}; columns are: "
+                         f"{', '.join(map(str, frame.columns[:20]))}")
+
+
 def infer_columns(frame: pd.DataFrame, *, time=None, target=None, exclude=()) -> dict:
     """The time and target columns: given, or the single date-like / numeric column."""
     out = {"time": time, "target": target, "inferred": []}
@@ -684,9 +690,8 @@ def infer_columns(frame: pd.DataFrame, *, time=None, target=None, exclude=()) ->
     if time is None:
         dates = [str(c) for c in rest if _is_date_like(frame[c])]
         if len(dates) != 1:
-            raise ForecastError(
-                f"cannot tell which column holds the dates ({'none looks like dates' if not dates else 'several look like dates: ' + ', '.join(dates)}); name it with --time COL (time=...); columns are: "
-                f"{', '.join(map(str, frame.columns[:20]))}")
+            raise _ambiguous(frame, "which column holds the dates", dates, "none looks like dates",
+                             "several look like dates", "--time COL (time=...)")
         out["time"] = dates[0]
         out["inferred"].append("time")
     if target is None:
@@ -694,9 +699,8 @@ def infer_columns(frame: pd.DataFrame, *, time=None, target=None, exclude=()) ->
                 and pd.api.types.is_numeric_dtype(frame[c].dtype)
                 and not pd.api.types.is_bool_dtype(frame[c].dtype)]
         if len(nums) != 1:
-            raise ForecastError(
-                f"cannot tell which column to forecast ({'no numeric column' if not nums else 'several numeric columns: ' + ', '.join(nums)}); name it with --target COL (target=...); columns are: "
-                f"{', '.join(map(str, frame.columns[:20]))}")
+            raise _ambiguous(frame, "which column to forecast", nums, "no numeric column",
+                             "several numeric columns", "--target COL (target=...)")
         out["target"] = nums[0]
         out["inferred"].append("target")
     return out
