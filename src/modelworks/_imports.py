@@ -48,25 +48,56 @@ def is_available(module: str) -> bool:
         return False
 
 
-def skops_io() -> ModuleType:
-    """``skops.io``, imported without importing torch.
+# Set in modelworks' own processes (the CLI and what it starts): skops' list of default-trusted
+# types is not built there (see skops_io).
+OWN_PROCESS_ENV = "MODELWORKS_OWN_PROCESS"
+# packages that scikit-learn's module walk would import only to wrap them for the array API
+_WALK_BLOCKED = ("torch", "dask")
 
-    skops lists its trusted types with ``sklearn.utils.all_estimators()``, which walks every
-    scikit-learn package; one of them (``sklearn.externals.array_api_compat.torch``) imports
-    torch when it is installed: 3-4 s and 200 MB in every process that only loads a
-    scikit-learn model (``predict``, ``serve`` workers). While skops is imported, torch is made
-    unimportable so the walk skips that package (``pkgutil.walk_packages`` ignores its
-    ImportError); afterwards torch imports normally and the skipped package can be imported again.
+
+def skops_io() -> ModuleType:
+    """``skops.io``, imported without importing torch or dask, and fast in modelworks' own processes.
+
+    skops lists its default-trusted types with ``sklearn.utils.all_estimators()``, which imports
+    every scikit-learn module (about 1.3 s), and on the way ``sklearn.externals.array_api_compat``'s
+    torch and dask wrappers, which import torch and dask when they are installed (3-4 s and
+    200 MB more) in every process that only loads a scikit-learn model.
+
+    * Always: while skops is imported, torch and dask (when not imported already) are made
+      unimportable so the walk skips those wrappers (``pkgutil.walk_packages`` ignores the
+      ImportError); afterwards both import normally.
+    * In modelworks' own processes (the CLI sets ``MODELWORKS_OWN_PROCESS=1``, inherited by its
+      workers), the walk is not run at all: skops' default list is left empty. modelworks never
+      relies on it: every load passes the full list of types that its own audit allowed
+      (``package._audit``), so loading is exactly as strict. A library user's process keeps
+      skops' defaults, as they may call skops themselves.
     """
+    import os
     import sys
 
-    if "skops.io" in sys.modules or "torch" in sys.modules:
-        return importlib.import_module("skops.io")
-    sys.modules["torch"] = None  # type: ignore[assignment]  # `import torch` raises ImportError
+    if "skops.io" in sys.modules:
+        return sys.modules["skops.io"]
+    blocked = [name for name in _WALK_BLOCKED if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # type: ignore[assignment]  # `import torch` raises ImportError
+    utils = walk = None
+    if os.environ.get(OWN_PROCESS_ENV) == "1":
+        import sklearn.utils as utils
+
+        walk = utils.all_estimators
+        utils.all_estimators = _no_estimators  # read once, by skops.io._trusted_types at import
     try:
         return importlib.import_module("skops.io")
     finally:
-        if "torch" in sys.modules and sys.modules["torch"] is None:
-            del sys.modules["torch"]
-        for name in [n for n in sys.modules if n.startswith("sklearn.externals.array_api_compat.torch")]:
+        if utils is not None:
+            utils.all_estimators = walk
+        for name in blocked:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
+        wrappers = tuple(f"sklearn.externals.array_api_compat.{name}" for name in blocked)
+        for name in [n for n in sys.modules if n.startswith(wrappers)]:
             del sys.modules[name]
+
+
+def _no_estimators(*args, **kwargs) -> list:
+    return []

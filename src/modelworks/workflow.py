@@ -35,8 +35,8 @@ STEPS = [
 # the budget: what is kept back from the search for the steps after it
 POST_SHARE = 0.3  # of the budget, for evaluation, explanation, package, monitoring and the report
 POST_FIXED = 4.0  # seconds on an idle machine, on top (scaled by the measured slowness)
-NOMINAL_IMPORT_SECONDS = 2.5  # the imports of _warm_up on an idle 2-core machine
-MAX_SLOWNESS = 6.0
+NOMINAL_PROBE_SECONDS = 0.011  # _cpu_probe's median on an idle core of this project's 2-core machine
+MAX_SLOWNESS = 4.0
 FIXED_OVERHEAD = 10.0  # seconds outside the budget a run may take (process start, imports, last write)
 EXPLAIN_MIN_SECONDS = 3.0  # explanations are skipped when less than this (or 5 % of the budget) is left
 MONITOR_MIN_SECONDS = 3.0
@@ -239,16 +239,36 @@ def _resolve_step(target: str):
 
 
 def _warm_up() -> float:
-    """Import what every run needs and return how slow that was against an idle machine (>= 1)."""
-    t0 = time.monotonic()
+    """Import what every run needs and return how slow the CPU is right now against an idle one (>= 1).
+
+    The imports are not the yardstick: they are disk-bound and take seconds more on a cold page
+    cache, which says nothing about how fast models will fit. A short, fixed CPU workload does.
+    """
     import matplotlib.pyplot  # noqa: F401
     import sklearn.ensemble  # noqa: F401
-    import skops.io  # noqa: F401
 
     import modelworks.data  # noqa: F401
     import modelworks.metrics  # noqa: F401
+    from modelworks._imports import skops_io
 
-    return min(max((time.monotonic() - t0) / NOMINAL_IMPORT_SECONDS, 1.0), MAX_SLOWNESS)
+    skops_io()  # without torch: `import skops.io` walks scikit-learn, which imports torch (3-4 s)
+    return min(max(_cpu_probe() / NOMINAL_PROBE_SECONDS, 1.0), MAX_SLOWNESS)
+
+
+def _cpu_probe(repeats: int = 5) -> float:
+    """Median seconds of a fixed ~10 ms mix of numpy and interpreter work (about 60 ms in all)."""
+    import numpy as np
+
+    values = np.random.default_rng(0).random(200_000)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        np.sort(values)
+        total = 0
+        for i in range(200_000):
+            total += i
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
 
 
 def _no_time_for(switch: str, ctx: RunContext, res) -> str | None:

@@ -52,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("KERAS_BACKEND", "torch")
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+    if argv is None:  # a `modelworks` process of its own (not main([...]) called from Python)
+        from modelworks._imports import OWN_PROCESS_ENV
+
+        os.environ[OWN_PROCESS_ENV] = "1"
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):

@@ -75,7 +75,6 @@ class SkopsFormat:
 
         try:
             sio.dump(model, root / "model.skops")
-            types = sio.get_untrusted_types(file=root / "model.skops")
         except Exception as e:
             raise PackageError(
                 f"{type(model).__name__} cannot be saved with skops ({type(e).__name__}: {e}); "
@@ -85,7 +84,7 @@ class SkopsFormat:
         from modelworks.package._audit import audit_skops
 
         try:
-            audit_skops(root / "model.skops")
+            types = audit_skops(root / "model.skops")  # every type the file names (not only non-default ones)
         except PackageError as e:
             raise PackageError(
                 f"{type(model).__name__} uses names that modelworks would refuse to load ({e}); add them, "
