@@ -279,18 +279,19 @@ def _no_time_for(switch: str, ctx: RunContext, res) -> str | None:
     if switch == "explain":
         if left < EXPLAIN_MIN_SECONDS + AFTER_EXPLAIN_SECONDS + 0.05 * ctx.time_budget:
             return f"skipped for lack of time ({left:.1f} s left of {ctx.time_budget:.0f} s)"
-        # Until explanations take a time budget of their own, only models with an exact, cheap explainer
-        # (one tree model: TreeSHAP; one linear model) are explained inside a budget: a model-agnostic
-        # explainer on a blend has taken minutes where its estimate said seconds.
-        from modelworks.explain._explanation import _fast_path
+        # Exact explainers (TreeSHAP, linear SHAP; blends and linear stacks of such members, by
+        # linearity) have a cost the step's preview predicts, and the step shrinks or skips them to
+        # fit what is left (explain_within). A sampled model-agnostic explainer on a blend has taken
+        # minutes where its preview said seconds: inside a budget, models that need one are skipped.
+        from modelworks.explain._explanation import agnostic_parts
 
         try:
-            fast = _fast_path(ctx.final_model, ctx.X_test, None, "auto")
-        except Exception:
-            fast = None
-        if not fast:
-            return (f"skipped: {ctx.final_name} has no exact fast explainer (TreeSHAP/linear), and a "
-                    f"model-agnostic one may not fit in the {left:.0f} s left")
+            agnostic = agnostic_parts(ctx.final_model, ctx.X_test)
+        except Exception as e:  # noqa: BLE001 - an unexplainable model is skipped, with the reason
+            agnostic = [f"{type(e).__name__}: {e}"]
+        if agnostic:
+            return (f"skipped: {', '.join(agnostic)} in {ctx.final_name} has no exact explainer "
+                    f"(TreeSHAP/linear), and a model-agnostic one may not fit in the {left:.0f} s left")
         # fewer rows when time is short (the partial dependence plots scale with them)
         ctx.options.setdefault("explain_rows", 100 if left < 20 else 200 if left < 60 else 500)
     if switch == "monitor":

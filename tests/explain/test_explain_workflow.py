@@ -46,3 +46,27 @@ def test_step_skips_when_the_budget_is_spent(cancer, tmp_path):
     ctx = _ctx(X, y, pipe(X, y, "rf", "binary"), tmp_path, time_budget=1.0, started=time.monotonic() - 5)
     step(ctx)
     assert ctx.results["explain"] == {"skipped": "time budget spent"}
+
+
+def test_exact_parts_decide_whether_a_budgeted_run_explains(cancer, wine, tmp_path):
+    from modelworks.ensemble import BlendClassifier
+    from modelworks.explain._explanation import agnostic_parts
+    from modelworks.workflow import _no_time_for
+
+    X, y = cancer
+    trees = BlendClassifier.from_fitted(["rf", "lightgbm"], [pipe(X, y, "rf", "binary"),
+                                                             pipe(X, y, "lightgbm", "binary")], [0.6, 0.4])
+    with_knn = BlendClassifier.from_fitted(["rf", "knn"], [pipe(X, y, "rf", "binary"),
+                                                           pipe(X, y, "knn", "binary")], [0.5, 0.5])
+    assert agnostic_parts(trees, X) == []  # TreeSHAP on both members, combined by linearity
+    assert agnostic_parts(with_knn, X) == ["knn (KNeighborsClassifier)"]
+    assert agnostic_parts(pipe(X, y, "hgb", "binary"), X) == []
+    Xw, yw = wine  # 3 classes: multiclass HistGradientBoosting has no TreeSHAP in shap
+    assert agnostic_parts(pipe(Xw, yw, "hgb", "multiclass"), Xw) == ["HistGradientBoostingClassifier"]
+
+    # inside a budget, the run explains the all-tree blend and skips the one with a neighbour model
+    ctx = _ctx(X, y, trees, tmp_path, time_budget=600)
+    assert _no_time_for("explain", ctx, None) is None
+    ctx = _ctx(X, y, with_knn, tmp_path, time_budget=600)
+    why = _no_time_for("explain", ctx, None)
+    assert why.startswith("skipped: knn (KNeighborsClassifier) in blend has no exact explainer")
