@@ -33,7 +33,7 @@ STEPS = [
 ]
 
 # the budget: what is kept back from the search for the steps after it
-POST_SHARE = 0.3  # of the budget, for evaluation, explanation, package, monitoring and the report
+POST_SHARE = 0.2  # of the budget, for evaluation, explanation, package, monitoring and the report
 POST_FIXED = 4.0  # seconds on an idle machine, on top (scaled by the measured slowness)
 NOMINAL_PROBE_SECONDS = 0.011  # _cpu_probe's median on an idle core of this project's 2-core machine
 MAX_SLOWNESS = 4.0

@@ -78,6 +78,19 @@ def test_rank_groups_tie_what_cannot_be_told_apart():
     assert groups == [1, 2]
 
 
+def test_rank_groups_stay_contiguous_down_the_leaderboard():
+    # paired tests are not transitive: "noisy" is not significantly worse than "leader" (its split
+    # scores vary too much), although "steady" above it is. Groups follow the board: 1, 2, 2.
+    leader = np.array([0.90, 0.91, 0.89, 0.90, 0.92, 0.88, 0.90, 0.91, 0.89, 0.90])
+    steady = leader - 0.02
+    noisy = leader - 0.025 + np.array([0.09, -0.08, 0.1, -0.1, 0.07, -0.09, 0.08, -0.07, 0.1, -0.1])
+    assert rank_groups(["leader", "noisy"], [leader, noisy], higher=True, test_ratio=1 / 9)[0] == [1, 1]
+    groups, tests = rank_groups(["leader", "steady", "noisy"], [leader, steady, noisy], higher=True,
+                                test_ratio=1 / 9)
+    assert groups == [1, 2, 2]
+    assert [(t["better"], t["worse"]) for t in tests] == [("leader", "steady")]
+
+
 def test_search_shares_splits_skips_what_does_not_fit_and_never_repeats_a_point():
     X, y = table(500)
     plan = plan_validation(y, "binary", cv=3)

@@ -61,8 +61,9 @@ def test_exact_parts_decide_whether_a_budgeted_run_explains(cancer, wine, tmp_pa
     assert agnostic_parts(trees, X) == []  # TreeSHAP on both members, combined by linearity
     assert agnostic_parts(with_knn, X) == ["knn (KNeighborsClassifier)"]
     assert agnostic_parts(pipe(X, y, "hgb", "binary"), X) == []
-    Xw, yw = wine  # 3 classes: multiclass HistGradientBoosting has no TreeSHAP in shap
-    assert agnostic_parts(pipe(Xw, yw, "hgb", "multiclass"), Xw) == ["HistGradientBoostingClassifier"]
+    Xw, yw = wine  # 3 classes: shap reads no multiclass HistGradientBoosting; our tree reader does
+    assert agnostic_parts(pipe(Xw, yw, "hgb", "multiclass"), Xw) == []
+    assert agnostic_parts(pipe(Xw, yw, "knn", "multiclass"), Xw) == ["KNeighborsClassifier"]
 
     # inside a budget, the run explains the all-tree blend and skips the one with a neighbour model
     ctx = _ctx(X, y, trees, tmp_path, time_budget=600)
@@ -70,3 +71,23 @@ def test_exact_parts_decide_whether_a_budgeted_run_explains(cancer, wine, tmp_pa
     ctx = _ctx(X, y, with_knn, tmp_path, time_budget=600)
     why = _no_time_for("explain", ctx, None)
     assert why.startswith("skipped: knn (KNeighborsClassifier) in blend has no exact explainer")
+
+
+def test_a_multiclass_hist_gradient_boosting_model_gets_exact_interventional_values(wine):
+    import numpy as np
+
+    from modelworks.explain import explain
+    from modelworks.explain._trees import checked
+
+    X, y = wine
+    X = X.copy()
+    X.iloc[::7, 1] = np.nan  # missing values take the learned default branch
+    model = pipe(X, y, "hgb", "multiclass")
+    final = model[-1]
+    Z = model[:-1].transform(X)
+    assert checked(final, np.asarray(Z, dtype=float), "predict_proba") is not None  # parity with sklearn
+    ex = explain(model, X.iloc[:30], background=X.iloc[30:80])
+    assert ex.explainer_name == "tree"
+    # exact: per class, base + sum of values = the model's log-odds (decision_function) on every row
+    raw = final.decision_function(Z.iloc[:30] if hasattr(Z, "iloc") else Z[:30])
+    assert np.allclose(ex.values.sum(axis=1) + np.asarray(ex.shap.base_values), raw, atol=1e-6)

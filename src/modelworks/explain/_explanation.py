@@ -90,14 +90,17 @@ def agnostic_parts(model, X) -> list[str]:
     else (a kernel or neighbour model, a multiclass booster's probabilities, a non-linear
     meta-learner) needs a sampled, model-agnostic explainer.
     """
-    from modelworks.explain._shap import _tree_supports
+    from modelworks.explain._shap import natural_method
 
     columns = list(X.columns)
     kind = ensemble_kind(model)
     classes = getattr(model, "classes_", None)
     n_classes = 0 if classes is None else len(classes)
     if kind is None:
-        return [] if _fast_path(model, X, None, "auto") else [type(unit_of(model, columns).final).__name__]
+        if _fast_path(model, X, None, "auto"):
+            return []
+        final = unit_of(model, columns).final
+        return [] if _exact_part(final, natural_method(final)[0], n_classes) else [type(final).__name__]
     if kind == "stack":
         meta = model.final_estimator_
         if family_of(meta) != "linear" or not hasattr(meta, "coef_"):
@@ -112,11 +115,26 @@ def agnostic_parts(model, X) -> list[str]:
         if isinstance(est, str):  # "drop"
             continue
         final = unit_of(est, columns).final
-        fam = family_of(final)
-        exact = fam == "linear" or (fam == "tree" and _tree_supports(final, method, True, n_classes) is None)
-        if not exact:
+        if not _exact_part(final, method, n_classes):
             out.append(f"{name} ({type(final).__name__})")
     return out
+
+
+def _exact_part(final, method: str, n_classes: int) -> bool:
+    """Whether ``method`` of one model has a tree or linear explainer against a background."""
+    from modelworks.explain._model import is_margin_tree
+    from modelworks.explain._shap import _tree_supports
+    from modelworks.explain._trees import parse
+
+    fam = family_of(final)
+    if fam == "linear":
+        return True
+    if fam != "tree":
+        return False
+    if _tree_supports(final, method, True, n_classes) is None:
+        return True
+    # a multiclass booster's probabilities: exact per-class log-odds, rescaled (and labelled so)
+    return method == "predict_proba" and n_classes > 2 and is_margin_tree(final) and parse(final) is not None
 
 
 def _rows(X: pd.DataFrame, max_rows: int | None, seed: int) -> pd.DataFrame:

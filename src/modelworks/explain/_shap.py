@@ -214,7 +214,10 @@ def _tree_supports(final, method: str, interventional: bool, n_classes: int) -> 
     name = type(final).__name__
     multiclass = n_classes > 2
     if "HistGradientBoostingClassifier" in {c.__name__ for c in type(final).__mro__} and multiclass:
-        return f"shap's TreeExplainer does not support multiclass {name}"
+        from modelworks.explain._trees import parse
+
+        if not interventional or parse(final) is None:  # our exact kernel reads its trees; shap does not
+            return f"shap's TreeExplainer does not support multiclass {name} without a background"
     if method == "predict_proba" and is_margin_tree(final):
         if multiclass:
             return (f"TreeSHAP explains {name}'s per-class log-odds; its softmax probabilities "

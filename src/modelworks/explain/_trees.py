@@ -54,7 +54,7 @@ def parse(final) -> Trees | None:
 
         te = TreeEnsemble(final)
     except Exception:  # noqa: BLE001 - any model shap cannot read: the caller falls back
-        return None
+        return _parse_hgb(final)
     if te.trees is None or getattr(te, "threshold_types", None) is None:
         return None
     if np.any(te.threshold_types == 1):  # categorical splits (lightgbm native categoricals)
@@ -73,6 +73,48 @@ def parse(final) -> Trees | None:
         input_dtype=te.input_dtype,
         max_depth=int(te.max_depth),
     )
+
+
+def _parse_hgb(final) -> Trees | None:
+    """A HistGradientBoosting model's trees, read from its predictors (shap reads no multiclass one).
+
+    One tree per class and boosting round; tree ``t`` adds its leaf value to output ``t % K`` only.
+    Numerical splits send ``x <= threshold`` left and NaN to ``missing_go_to_left``, as scikit-learn
+    predicts; a model with categorical splits is not read (``None``). The caller's parity check
+    (:func:`checked`) compares the result with the model's own predictions.
+    """
+    predictors = getattr(final, "_predictors", None)
+    baseline = getattr(final, "_baseline_prediction", None)
+    if not predictors or baseline is None or "HistGradientBoosting" not in type(final).__name__:
+        return None
+    if "Regressor" in type(final).__name__ and getattr(final, "loss", "squared_error") not in (
+            "squared_error", "absolute_error", "quantile"):
+        return None  # a log link (poisson, gamma): the raw sum is not the prediction
+    trees = [p.nodes for rnd in predictors for p in rnd]
+    if any(np.any(nodes["is_categorical"]) for nodes in trees):
+        return None
+    K = len(predictors[0])
+    T, M = len(trees), max(len(nodes) for nodes in trees)
+    left = np.full((T, M), -1, dtype=np.int32)
+    right = np.full((T, M), -1, dtype=np.int32)
+    default = np.full((T, M), -1, dtype=np.int32)
+    feature = np.zeros((T, M), dtype=np.int32)
+    threshold = np.zeros((T, M))
+    value = np.zeros((T, M, K))
+    for t, nodes in enumerate(trees):
+        n = len(nodes)
+        inner = ~nodes["is_leaf"].astype(bool)
+        left[t, :n] = np.where(inner, nodes["left"], -1)
+        right[t, :n] = np.where(inner, nodes["right"], -1)
+        default[t, :n] = np.where(inner, np.where(nodes["missing_go_to_left"], nodes["left"], nodes["right"]), -1)
+        feature[t, :n] = nodes["feature_idx"]
+        threshold[t, :n] = nodes["num_threshold"]
+        value[t, :n, t % K] = np.where(inner, 0.0, nodes["value"])
+    depth = max(int(nodes["depth"].max()) for nodes in trees)
+    clf = hasattr(final, "classes_")
+    return Trees(left=left, right=right, default=default, feature=feature, threshold=threshold, value=value,
+                 base=np.asarray(baseline, dtype=np.float64).reshape(-1),
+                 tree_output="log_odds" if clf else "raw_value", input_dtype=np.float64, max_depth=depth)
 
 
 def prepare_rows(trees: Trees, Z: np.ndarray) -> np.ndarray:

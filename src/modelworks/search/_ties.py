@@ -3,9 +3,10 @@
 Models are compared paired over the same score groups (folds, or chunks of one holdout) with
 Nadeau and Bengio's corrected resampled t-test (:func:`modelworks.monitor._abtest.corrected_ttest`),
 which widens the variance for the overlap of the training sets. Walking the leaderboard from the
-best model, a group's leader takes every later model that is not significantly worse than it;
-the next model left over starts the next group. So group 1 is "the best, and everything we
-cannot tell from it".
+best model, a group's leader takes the models that follow it until one is significantly worse
+than it, which starts the next group. Groups are contiguous in leaderboard order (the tests are
+not transitive: a model below one that is really worse may itself not be), so group 1 is "the
+best, and every model down the board we cannot tell from it".
 """
 
 from __future__ import annotations
@@ -37,20 +38,19 @@ def rank_groups(names: list[str], group_scores: list[np.ndarray], *, higher: boo
     """
     groups = [0] * len(names)
     tests = []
-    current = 0
-    for i in range(len(names)):
-        if groups[i]:
-            continue
+    current, i = 0, 0
+    while i < len(names):
         current += 1
         groups[i] = current
-        for j in range(i + 1, len(names)):
-            if groups[j]:
-                continue
+        j = i + 1
+        while j < len(names):
             worse, p = _worse(np.asarray(group_scores[i]), np.asarray(group_scores[j]), higher, test_ratio, alpha)
-            if not worse:
-                groups[j] = current
-            elif len(tests) < 200:
+            if worse:
                 tests.append({"better": names[i], "worse": names[j], "p_value": p})
+                break
+            groups[j] = current
+            j += 1
+        i = j
     return groups, tests
 
 
