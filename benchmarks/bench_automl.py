@@ -128,7 +128,7 @@ TABLES = {  # name -> (loader, what it exercises)
     "randhie": (_randhie, "regression, skewed count, 20,190 rows"),
     "chem97": (_chem97, "multiclass (6), 131-level lea, 31,022 rows"),
     "diamonds": (_diamonds, "regression, skewed price, 53,940 rows"),
-    "insteval": (_insteval, "regression, 2,972- and 1,128-level categoricals, 73,421 rows"),
+    "insteval": (_insteval, "ratings 1-5 as 5 classes, 2,972- and 1,128-level categoricals, 73,421 rows"),
     "flights": (_flights, "binary, 105-level dest, 327,346 rows"),
 }
 
