@@ -38,6 +38,7 @@ POST_FIXED = 4.0  # seconds on an idle machine, on top (scaled by the measured s
 NOMINAL_PROBE_SECONDS = 0.011  # _cpu_probe's median on an idle core of this project's 2-core machine
 MAX_SLOWNESS = 4.0
 FIXED_OVERHEAD = 10.0  # seconds outside the budget a run may take (process start, imports, last write)
+AGNOSTIC_MIN_SECONDS = 60.0  # a model-agnostic explainer (half of what is left, previewed) only with this much left
 EXPLAIN_MIN_SECONDS = 3.0  # explanations are skipped when less than this (or 5 % of the budget) is left
 MONITOR_MIN_SECONDS = 3.0
 REGISTER_SHARE = 0.3  # the package is registered in MLflow only when this share of the budget is left
@@ -282,16 +283,17 @@ def _no_time_for(switch: str, ctx: RunContext, res) -> str | None:
         # Exact explainers (TreeSHAP, linear SHAP; blends and linear stacks of such members, by
         # linearity) have a cost the step's preview predicts, and the step shrinks or skips them to
         # fit what is left (explain_within). A sampled model-agnostic explainer on a blend has taken
-        # minutes where its preview said seconds: inside a budget, models that need one are skipped.
+        # minutes where its preview said seconds: it runs only with a wide margin of time left.
         from modelworks.explain._explanation import agnostic_parts
 
         try:
             agnostic = agnostic_parts(ctx.final_model, ctx.X_test)
         except Exception as e:  # noqa: BLE001 - an unexplainable model is skipped, with the reason
             agnostic = [f"{type(e).__name__}: {e}"]
-        if agnostic:
+        if agnostic and left < AGNOSTIC_MIN_SECONDS:
             return (f"skipped: {', '.join(agnostic)} in {ctx.final_name} has no exact explainer "
-                    f"(TreeSHAP/linear), and a model-agnostic one may not fit in the {left:.0f} s left")
+                    f"(TreeSHAP/linear), and a model-agnostic one may not fit in the {left:.0f} s left "
+                    f"(it runs when {AGNOSTIC_MIN_SECONDS:.0f} s are left)")
         # fewer rows when time is short (the partial dependence plots scale with them)
         ctx.options.setdefault("explain_rows", 100 if left < 20 else 200 if left < 60 else 500)
     if switch == "monitor":

@@ -68,9 +68,11 @@ def test_exact_parts_decide_whether_a_budgeted_run_explains(cancer, wine, tmp_pa
     # inside a budget, the run explains the all-tree blend and skips the one with a neighbour model
     ctx = _ctx(X, y, trees, tmp_path, time_budget=600)
     assert _no_time_for("explain", ctx, None) is None
-    ctx = _ctx(X, y, with_knn, tmp_path, time_budget=600)
+    ctx = _ctx(X, y, with_knn, tmp_path, time_budget=40)
     why = _no_time_for("explain", ctx, None)
     assert why.startswith("skipped: knn (KNeighborsClassifier) in blend has no exact explainer")
+    # ... unless a wide margin is left: then the previewed, shrinkable model-agnostic path runs
+    assert _no_time_for("explain", _ctx(X, y, with_knn, tmp_path, time_budget=600), None) is None
 
 
 def test_a_multiclass_hist_gradient_boosting_model_gets_exact_interventional_values(wine):

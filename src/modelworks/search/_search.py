@@ -9,8 +9,9 @@ Order of work:
 2. For a positive, right-skewed regression target the first booster is also tried on the log
    scale (:class:`~modelworks.models._log_target.LogTargetRegressor`); the scale that cross-validates better is kept for the
    other boosters.
-3. Model-based search (Optuna TPE, seeded with the portfolio's results) around the best booster
-   for the rest of the search time. A point is never evaluated twice.
+3. Model-based search (Optuna TPE, seeded with the portfolio's results) around the best booster,
+   then around the next one when it stops improving, for the rest of the search time. A point is
+   never evaluated twice.
 
 A candidate the cost model says would overrun the search deadline is not started; a running
 candidate whose first fold shows it will overrun is stopped (its remaining folds are not fitted).
@@ -317,15 +318,37 @@ _DEFAULTS = {
 
 
 def _model_based(s: Searcher, use_log: bool, seed: int, max_trials: int) -> int:
-    """Optuna TPE around the best booster, seeded with every evaluated row of that learner."""
+    """Optuna TPE per booster, best booster first, each until it stops improving or time runs out.
+
+    The best booster's search usually stalls (``PATIENCE`` trials without improvement) long before
+    a generous budget is spent; the next booster's search then adds strong, different candidates
+    for ensemble selection instead of leaving the time unused.
+    """
+    from modelworks.models._portfolio import SEARCH_SPACES
+
+    ranked, seen = [], set()
+    sign = 1.0 if s.higher else -1.0
+    for e in sorted((e for e in s.entries if e.learner in SEARCH_SPACES and e.stage == "portfolio"
+                     and np.isfinite(e.scores[s.metric])), key=lambda e: -sign * e.scores[s.metric]):
+        if e.learner not in seen:
+            seen.add(e.learner)
+            ranked.append(e.learner)
+    trials = 0
+    for learner in ranked:
+        if trials >= max_trials or s.left() < MIN_TRIAL_SECONDS * 3:
+            break
+        trials += _tpe(s, learner, use_log, seed, max_trials - trials)
+    return trials
+
+
+def _tpe(s: Searcher, learner: str, use_log: bool, seed: int, max_trials: int) -> int:
+    """Optuna TPE over one booster's space, seeded with every evaluated row of that learner."""
     import optuna
 
     from modelworks.models._portfolio import SEARCH_SPACES
 
-    best = s.best(learners=set(SEARCH_SPACES), stage="portfolio")
-    if best is None or s.left() < MIN_TRIAL_SECONDS * 3:
+    if s.left() < MIN_TRIAL_SECONDS * 3:
         return 0
-    learner = best.learner
     dists = _distributions(SEARCH_SPACES[learner])
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     sign = 1.0 if s.higher else -1.0
