@@ -1,9 +1,10 @@
-"""scikit-learn's private names: the base of its voting ensembles, ``_safe_indexing``, ``HasMethods``, tree types.
+"""scikit-learn's private names: its ensembles' base, row indexing, sample weights, constraints, trees.
 
 * ``sklearn.ensemble._base._BaseHeterogeneousEnsemble``: the base ``VotingClassifier`` and
   ``StackingClassifier`` share (named ``estimators``, ``get_params`` through them);
   ``WeightedEnsemble`` subclasses it to behave the same.
 * ``sklearn.utils._safe_indexing``: rows of a frame, an array or a list, by position.
+* ``sklearn.utils.validation._check_sample_weight``: sample weights checked against X (ones if None).
 * ``sklearn.utils._param_validation.HasMethods`` and ``_parameter_constraints``: stacking adds
   zoo names to the constraints of scikit-learn's own stacking estimators.
 * ``sklearn.tree._tree.Tree``, ``sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor``:
@@ -14,8 +15,9 @@ from __future__ import annotations
 
 from sklearn.ensemble._base import _BaseHeterogeneousEnsemble as BaseHeterogeneousEnsemble
 from sklearn.utils import _safe_indexing as safe_indexing
+from sklearn.utils.validation import _check_sample_weight as check_sample_weight
 
-__all__ = ["BaseHeterogeneousEnsemble", "has_methods", "parameter_constraints", "safe_indexing", "tree_types"]
+__all__ = ["BaseHeterogeneousEnsemble", "check_sample_weight", "has_methods", "parameter_constraints", "safe_indexing", "tree_types"]
 
 
 def has_methods(*methods: str):
