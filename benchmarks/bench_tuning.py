@@ -462,11 +462,11 @@ def overhead(n_calls, repeats):
     X = np.zeros((20, 2))
     y = np.arange(20) % 2
 
-    from modelworks.tuning import _engine
+    from modelworks.tuning import _samplers
 
     # the same number of random start-up calls everywhere (skopt's and Optuna's default, 10), so
     # each optimiser fits its model on the same number of calls
-    _engine.N_STARTUP = STARTUP
+    _samplers.N_STARTUP = STARTUP
 
     def skopt_gp(seed):
         gp_minimize(

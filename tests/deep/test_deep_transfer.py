@@ -11,7 +11,7 @@ import pytest
 keras = pytest.importorskip("keras")
 from deep_helpers import save_tiny_base, write_digit_folder  # noqa: E402
 
-from modelworks.deep import load_images, load_model, transfer  # noqa: E402
+from modelworks.deep import TransferConfig, load_images, load_model, transfer  # noqa: E402
 from modelworks.exceptions import (  # noqa: E402
     ConfigError,
     DataFileError,
@@ -192,6 +192,21 @@ def test_bad_options_and_data(digit_dir, tiny_base):
         result.evaluate()
     with pytest.raises(DeepError, match="labels not seen in training: 7"):
         result.evaluate(np.zeros((2, 16, 16)), labels=[7, 7])
+
+
+def test_a_config_object_trains_the_same_model_as_keyword_arguments(digit_dir, tiny_base):
+    by_keywords = transfer(tiny_base, digit_dir, head="linear", dropout=0.2, **QUICK)
+    config = TransferConfig(head="linear", dropout=0.2, **QUICK)
+    by_config = transfer(tiny_base, digit_dir, config=config)
+    pd.testing.assert_frame_equal(by_config.history, by_keywords.history)
+    assert by_config.info == by_keywords.info
+    # keyword arguments override the config's fields; the config itself is left as it was
+    longer = transfer(tiny_base, digit_dir, config=config, epochs=3)
+    assert len(longer.history) == 3 and config.epochs == 2
+    with pytest.raises(ConfigError, match=r"unknown option\(s\) 'epoch'; options are: head, .*epochs"):
+        transfer(tiny_base, digit_dir, epoch=3)
+    with pytest.raises(ConfigError, match="config must be a TransferConfig, got dict"):
+        transfer(tiny_base, digit_dir, config={"epochs": 2})
 
 
 def test_keras_application_base_offline_with_its_own_preprocessing(digit_dir, tmp_path):

@@ -314,7 +314,7 @@ def numeric_package(tmp_path_factory):
 @pytest.mark.parametrize("shape", ["records", "bare", "one", "columns"])
 def test_numbers_only_proves_what_it_says(numeric_package, shape):
     """The byte-count proof says yes only when no value is text or a boolean; the server agrees either way."""
-    from modelworks.serve._app import _parse_body, numbers_only, parse_rows
+    from modelworks.serve._requests import _parse_body, numbers_only, parse_rows
 
     pkg, X = numeric_package
     rows = X.head(3).to_dict(orient="records")
@@ -353,7 +353,7 @@ def test_numbers_only_proves_what_it_says(numeric_package, shape):
 
 def test_a_key_that_hides_a_boolean_is_still_refused(numeric_package):
     """A key spelled so its letters balance a `true` elsewhere: the counts disagree or the cells are read."""
-    from modelworks.serve._app import _parse_body, numbers_only
+    from modelworks.serve._requests import _parse_body, numbers_only
 
     pkg, X = numeric_package
     rows = X.head(2).to_dict(orient="records")

@@ -10,7 +10,7 @@ import pytest
 from sklearn.tree import DecisionTreeClassifier
 
 from modelworks.tuning import tune
-from modelworks.tuning._engine import SAMPLERS
+from modelworks.tuning._samplers import SAMPLERS
 
 SPACE = {"max_depth": [1, 2, 3, None], "min_samples_leaf": [1, 5, 20]}
 

@@ -6,7 +6,7 @@ import pytest
 from sklearn.tree import DecisionTreeClassifier
 
 from modelworks.exceptions import TuningError
-from modelworks.tuning import _engine, tune
+from modelworks.tuning import _workers, tune
 
 distributed = pytest.importorskip("distributed")
 
@@ -34,7 +34,7 @@ def test_trials_run_on_a_local_dask_cluster(clf_data, tmp_path):
 
 def test_an_unreachable_scheduler_is_a_clear_error(clf_data, tmp_path, monkeypatch):
     X, y = clf_data
-    monkeypatch.setattr(_engine, "DASK_CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr(_workers, "DASK_CONNECT_TIMEOUT", "1s")
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

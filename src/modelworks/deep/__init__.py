@@ -9,15 +9,18 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from modelworks.deep._bases import APPLICATIONS
 from modelworks.deep._images import load_images
 from modelworks.deep._keras import custom_objects_in, load_keras_model
-from modelworks.deep._transfer import APPLICATIONS, TransferResult, transfer
+from modelworks.deep._transfer import TransferConfig, transfer
+from modelworks.deep._transfer_result import TransferResult
 from modelworks.deep._wrappers import KerasMLPClassifier, KerasMLPRegressor
 
 __all__ = [
     "APPLICATIONS",
     "KerasMLPClassifier",
     "KerasMLPRegressor",
+    "TransferConfig",
     "TransferResult",
     "custom_objects_in",
     "load_images",

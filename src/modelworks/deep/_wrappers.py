@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
+from modelworks._compat.sklearn import check_sample_weight
 from modelworks._validation import check_scalar
 from modelworks.deep._keras import keras_module, load_keras_model, seeded
 from modelworks.exceptions import DeepError
@@ -74,7 +75,7 @@ class _KerasMLP(BaseEstimator):
         keras = keras_module()
         self._check_params()
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float32)
+            sample_weight = check_sample_weight(sample_weight, X, dtype=np.float32)
         with seeded(self.seed):
             self.model_ = self._build(X, n_outputs, output_activation)
             callbacks, validation = [], 0.0

@@ -6,7 +6,6 @@ import numbers
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.ensemble._base import _BaseHeterogeneousEnsemble  # sklearn's own base for Voting*
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     check_consistent_length,
@@ -15,6 +14,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from modelworks._compat.sklearn import BaseHeterogeneousEnsemble  # sklearn's own base for Voting*
 from modelworks._validation import check_scalar
 from modelworks.ensemble._members import (
     build_member,
@@ -78,7 +78,7 @@ def check_weights(weights, names, owner: str) -> np.ndarray:
     return w / w.sum()
 
 
-class WeightedEnsemble(_BaseHeterogeneousEnsemble):
+class WeightedEnsemble(BaseHeterogeneousEnsemble):
     """Base of blends and ensemble selections: fitted members and weights summing to 1.
 
     Subclasses define ``__init__`` (their parameters) and ``_learn_weights(oof, y, task, names,

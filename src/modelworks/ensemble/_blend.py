@@ -39,7 +39,23 @@ _DOC_PARAMS = """
 """
 
 
-class BlendClassifier(WeightedClassifierMixin, ClassifierMixin, WeightedEnsemble):
+class _BlendMixin:
+    """What the two blends share: their parameters, given weights, weights learned on OOF predictions."""
+
+    def __init__(self, estimators, *, weights=None, cv=5, seed=0):
+        self.estimators = estimators
+        self.weights = weights
+        self.cv = cv
+        self.seed = seed
+
+    def _given_weights(self, names):
+        return None if self.weights is None else check_weights(self.weights, names, type(self).__name__)
+
+    def _learn_weights(self, oof, y, task, names, classes):
+        return learn_blend_weights(oof, y, task, names=names, classes=classes)
+
+
+class BlendClassifier(_BlendMixin, WeightedClassifierMixin, ClassifierMixin, WeightedEnsemble):
     __doc__ = (
         "Blend classifiers by a weighted average of their predicted probabilities.\n"
         + _DOC_PARAMS.format(loss="the log-loss", strat=", stratified", method="predict_proba",
@@ -55,33 +71,11 @@ class BlendClassifier(WeightedClassifierMixin, ClassifierMixin, WeightedEnsemble
 """
     )
 
-    def __init__(self, estimators, *, weights=None, cv=5, seed=0):
-        self.estimators = estimators
-        self.weights = weights
-        self.cv = cv
-        self.seed = seed
-
-    def _given_weights(self, names):
-        return None if self.weights is None else check_weights(self.weights, names, type(self).__name__)
-
-    def _learn_weights(self, oof, y, task, names, classes):
-        return learn_blend_weights(oof, y, task, names=names, classes=classes)
 
 
-class BlendRegressor(WeightedRegressorMixin, RegressorMixin, WeightedEnsemble):
+class BlendRegressor(_BlendMixin, WeightedRegressorMixin, RegressorMixin, WeightedEnsemble):
     __doc__ = (
         "Blend regressors by a weighted average of their predictions.\n"
         + _DOC_PARAMS.format(loss="the squared error", strat="", method="predict", oofshape="")
     )
 
-    def __init__(self, estimators, *, weights=None, cv=5, seed=0):
-        self.estimators = estimators
-        self.weights = weights
-        self.cv = cv
-        self.seed = seed
-
-    def _given_weights(self, names):
-        return None if self.weights is None else check_weights(self.weights, names, type(self).__name__)
-
-    def _learn_weights(self, oof, y, task, names, classes):
-        return learn_blend_weights(oof, y, task, names=names)

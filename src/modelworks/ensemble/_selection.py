@@ -44,6 +44,15 @@ _DOC_PARAMS = """
 
 
 class _SelectionMixin:
+    """What the two selections share: their parameters and the greedy weights."""
+
+    def __init__(self, estimators, *, n_iter=50, metric=None, cv=5, seed=0):
+        self.estimators = estimators
+        self.n_iter = n_iter
+        self.metric = metric
+        self.cv = cv
+        self.seed = seed
+
     def _given_weights(self, names):
         return None
 
@@ -68,21 +77,7 @@ class EnsembleSelectionClassifier(_SelectionMixin, WeightedClassifierMixin, Clas
         strat=", stratified", method="predict_proba", oofshape=", n_classes") + (
         "    classes_ : ndarray of shape (n_classes,)\n")
 
-    def __init__(self, estimators, *, n_iter=50, metric=None, cv=5, seed=0):
-        self.estimators = estimators
-        self.n_iter = n_iter
-        self.metric = metric
-        self.cv = cv
-        self.seed = seed
-
 
 class EnsembleSelectionRegressor(_SelectionMixin, WeightedRegressorMixin, RegressorMixin, WeightedEnsemble):
     __doc__ = "Greedy ensemble selection over regressors.\n" + _DOC_PARAMS.format(
         metrics="``rmse`` (default), ``mse`` or ``mae``.", strat="", method="predict", oofshape="")
-
-    def __init__(self, estimators, *, n_iter=50, metric=None, cv=5, seed=0):
-        self.estimators = estimators
-        self.n_iter = n_iter
-        self.metric = metric
-        self.cv = cv
-        self.seed = seed

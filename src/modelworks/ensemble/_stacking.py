@@ -24,9 +24,9 @@ from modelworks.exceptions import EnsembleError
 
 
 def _constraints(base):
-    from sklearn.utils._param_validation import HasMethods
+    from modelworks._compat.sklearn import has_methods, parameter_constraints
 
-    return {**base._parameter_constraints, "final_estimator": [None, HasMethods("fit"), str]}
+    return {**parameter_constraints(base), "final_estimator": [None, has_methods("fit"), str]}
 
 
 class _ZooStackMixin:

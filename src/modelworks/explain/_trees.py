@@ -50,9 +50,9 @@ class Trees:
 def parse(final) -> Trees | None:
     """The model's trees as dense arrays, or ``None`` when shap cannot read them simply."""
     try:
-        from shap.explainers._tree import TreeEnsemble
+        from modelworks._compat.shap import tree_ensemble
 
-        te = TreeEnsemble(final)
+        te = tree_ensemble(final)
     except Exception:  # noqa: BLE001 - any model shap cannot read: the caller falls back
         return _parse_hgb(final)
     if te.trees is None or getattr(te, "threshold_types", None) is None:

@@ -1,3 +1,4 @@
+# Long module: a reviewed data table (four allow-lists, each entry with its reason); one file to review.
 """The reviewed allow-list: every name a modelworks model file may contain, with the reason why.
 
 This is the one file to review when the package format learns a new type. The audit

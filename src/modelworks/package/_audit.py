@@ -410,9 +410,11 @@ def _refuse_malformed(where: str, what: object, problem: str | None) -> None:
 
 def check_loaded(model: object, where: str) -> None:
     """Bounds-check tree structures in a freshly loaded model; raise if any index is out of range."""
-    from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
     from sklearn.neighbors import BallTree, KDTree
-    from sklearn.tree._tree import Tree
+
+    from modelworks._compat.sklearn import tree_types
+
+    Tree, TreePredictor = tree_types()
 
     checks = ((Tree, _check_sklearn_tree), (TreePredictor, _check_tree_predictor),
               ((KDTree, BallTree), _check_neighbors_tree))

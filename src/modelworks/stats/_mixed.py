@@ -1,3 +1,4 @@
+# Long module: one scikit-learn estimator (MixedModel) whose fit, diagnostics and tables share fitted state; the model-file allow-list pins its path.
 """Linear mixed-effects models: statsmodels MixedLM behind a scikit-learn estimator.
 
 statsmodels does the estimation. modelworks adds what a statistician needs around it:

@@ -80,7 +80,7 @@ def report_section(report, model, data=None, y=None, *, title: str | None = None
     -------
     modelworks.report.Section
     """
-    from modelworks.stats._gam import _GAMBase
+    from modelworks.stats._gam_base import _GAMBase
     from modelworks.stats._mixed import MixedModel
 
     if isinstance(model, MixedModel):

@@ -145,10 +145,11 @@ def retry_callback():
 @functools.cache
 def _journal_class():
     import optuna
-    from optuna.storages._heartbeat import BaseHeartbeat
     from optuna.trial import TrialState
 
-    class HeartbeatJournalStorage(optuna.storages.JournalStorage, BaseHeartbeat):
+    from modelworks._compat.optuna import base_heartbeat, trial_id
+
+    class HeartbeatJournalStorage(optuna.storages.JournalStorage, base_heartbeat()):
         """Optuna's journal storage plus the heartbeat it lacks (see the module docstring)."""
 
         def __init__(
@@ -179,7 +180,7 @@ def _journal_class():
             except optuna.exceptions.UpdateFinishedTrialError:
                 pass
 
-        def _get_stale_trial_ids(self, study_id: int) -> list[int]:
+        def _get_stale_trial_ids(self, study_id: int) -> list[int]:  # _compat.optuna.STALE_TRIAL_IDS
             now = time.time()
             stale = []
             for t in self.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,)):
@@ -189,7 +190,7 @@ def _journal_class():
                 if worker_is_dead(t.user_attrs.get(WORKER_ATTR)) or (
                     beat is not None and now - beat > self.grace_period
                 ):
-                    stale.append(t._trial_id)
+                    stale.append(trial_id(t))
             return stale
 
         def get_heartbeat_interval(self) -> int | None:
@@ -449,19 +450,16 @@ def recover_stale_trials(study) -> list[int]:
     import optuna
     from optuna.trial import TrialState
 
-    storage = study._storage
+    from modelworks._compat.optuna import heartbeat_stale_trial_ids, storage_of, trial_id
+
+    storage = storage_of(study)
     stale_ids = set()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        getter = getattr(storage, "_get_stale_trial_ids", None)
-        if (
-            getter is not None
-            and getattr(storage, "get_heartbeat_interval", lambda: None)() is not None
-        ):
-            stale_ids.update(getter(study._study_id))
+        stale_ids.update(heartbeat_stale_trial_ids(study))
         for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
             if worker_is_dead(t.user_attrs.get(WORKER_ATTR)):
-                stale_ids.add(t._trial_id)
+                stale_ids.add(trial_id(t))
         failed = []
         for trial_id in sorted(stale_ids):
             try:
