@@ -284,7 +284,7 @@ def _no_time_for(switch: str, ctx: RunContext, res) -> str | None:
         # linearity) have a cost the step's preview predicts, and the step shrinks or skips them to
         # fit what is left (explain_within). A sampled model-agnostic explainer on a blend has taken
         # minutes where its preview said seconds: it runs only with a wide margin of time left.
-        from modelworks.explain._explanation import agnostic_parts
+        from modelworks.explain._exactness import agnostic_parts
 
         try:
             agnostic = agnostic_parts(ctx.final_model, ctx.X_test)

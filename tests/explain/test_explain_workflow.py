@@ -50,7 +50,7 @@ def test_step_skips_when_the_budget_is_spent(cancer, tmp_path):
 
 def test_exact_parts_decide_whether_a_budgeted_run_explains(cancer, wine, tmp_path):
     from modelworks.ensemble import BlendClassifier
-    from modelworks.explain._explanation import agnostic_parts
+    from modelworks.explain._exactness import agnostic_parts
     from modelworks.workflow import _no_time_for
 
     X, y = cancer

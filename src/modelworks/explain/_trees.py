@@ -1,3 +1,4 @@
+# Long module: the numba kernels and the two readers of the dense tree arrays they run on (shap's TreeEnsemble, scikit-learn's HistGradientBoosting predictors) share one array layout.
 """Exact interventional TreeSHAP and exact brute-force partial dependence for tree ensembles.
 
 Two small kernels (numba) over the dense tree arrays that shap's ``TreeEnsemble`` builds for
