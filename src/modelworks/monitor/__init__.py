@@ -6,16 +6,14 @@ is significant *and* its effect size (Wasserstein / SD, Jensen-Shannon, missing-
 reaches a floor. ``self_test`` measures the rule's false-alarm rate on the reference itself,
 ``drift_over_time`` and ``drift_stream`` handle batches and files larger than memory.
 ``compare_models`` and ``compare_cv`` compare two models with McNemar, a paired bootstrap or the
-Nadeau-Bengio corrected resampled t-test.
+Nadeau-Bengio corrected resampled t-test; ``abtest`` is the job behind ``modelworks abtest``
+(two saved models on a table).
 """
 
-from modelworks.monitor._abtest import (
-    METRICS,
-    ComparisonResult,
-    compare_cv,
-    compare_models,
-    corrected_ttest,
-)
+from modelworks.monitor._abtest import METRICS, compare_models, corrected_ttest
+from modelworks.monitor._abtest_cv import compare_cv
+from modelworks.monitor._abtest_job import abtest
+from modelworks.monitor._abtest_result import ComparisonResult
 from modelworks.monitor._drift import (
     CORRECTIONS,
     DEFAULT_MIN_EFFECT,
@@ -44,6 +42,7 @@ __all__ = [
     "MonitorWarning",
     "PreparedReference",
     "SelfTestResult",
+    "abtest",
     "compare_cv",
     "compare_models",
     "corrected_ttest",
