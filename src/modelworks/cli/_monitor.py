@@ -12,7 +12,6 @@ from modelworks.cli._common import (
     add_json,
     add_out,
     csv_list,
-    emit_json,
     finish,
     info,
     positive_int,
@@ -168,81 +167,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 # ----------------------------------------------------------------------------- drift
 def _drift(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    from modelworks.monitor import drift_check
 
-    from modelworks.exceptions import ConfigError
-    from modelworks.monitor import drift, drift_over_time, drift_stream, self_test
-
-    rule = {"correction": args.correction, "alpha": args.alpha, "min_effect": args.min_effect}
-    over_time = args.by is not None or args.batch_rows is not None
-    if over_time and args.stream:
-        raise ConfigError(
-            "--stream compares the whole file at once; with --by/--batch-rows batches are "
-            "already streamed: use one or the other"
-        )
-    if over_time:
-        current = args.current
-        if args.by is not None or not str(current).lower().endswith((".parquet", ".pq")):
-            from modelworks.data import load_table
-
-            current = load_table(current, name="current")
-        result = drift_over_time(
-            args.reference,
-            current,
-            by=args.by,
-            batch_rows=args.batch_rows or 100_000,
-            columns=args.columns,
-            **rule,
-        )
-        drifted = bool(result.drifted_batches)
-    elif args.stream:
-        result = drift_stream(args.reference, args.current, columns=args.columns, **rule)
-        drifted = result.dataset_drift
-    else:
-        result = drift(args.reference, args.current, columns=args.columns, **rule)
-        drifted = result.dataset_drift
-    check = (
-        self_test(args.reference, repeats=args.self_test, columns=args.columns, **rule)
-        if args.self_test
-        else None
-    )
-
-    payload = result.to_dict()
-    if check is not None:
-        payload["self_test"] = check.to_dict()
-    if args.out:
-        _write_drift(Path(args.out), result, payload, over_time, check)
-    if args.json:
-        emit_json(payload)
-    else:
-        if not over_time:
-            shown = result.table[
-                ["column", "kind", "status", "p_adjusted", "effect_name", "effect"]
-            ]
-            print(shown.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
-        else:
-            print(result.summary[["batch", "rows", "n_drifted", "drifted"]].to_string(index=False))
-        print(result.verdict)
-        if check is not None:
-            print(check.verdict)
-        if args.out:
-            info(f"report: {Path(args.out) / 'report.html'}")
-    return 1 if drifted else 0
-
-
-def _write_drift(out, result, payload, over_time: bool, check) -> None:
-    from modelworks import _io
-    from modelworks.report import Report
-
-    out.mkdir(parents=True, exist_ok=True)
-    _io.write_json(out / "drift.json", payload)
-    table = result.table if not over_time else result.summary
-    _io.write_text(out / "drift.csv", table.to_csv(index=False))
-    report = Report(out, "modelworks drift", result.verdict)
-    sec = result.add_to_report(report, title="Drift over time" if over_time else "Data drift")
-    if check is not None:
-        sec.text(check.verdict)
-    report.write()
+    result = drift_check(args.reference, args.current, columns=args.columns, correction=args.correction,
+                         alpha=args.alpha, min_effect=args.min_effect, by=args.by, batch_rows=args.batch_rows,
+                         stream=args.stream, self_test=args.self_test)
+    code = finish(args, result)
+    if args.out and not args.json:
+        info(f"report: {result.report_path}")
+    return code
 
 
 # ----------------------------------------------------------------------------- abtest
