@@ -51,8 +51,8 @@ def register(subparsers) -> None:
 
 
 def _handler(args) -> int:
-    from modelworks.explain import explain_model
+    from modelworks.explain import explain_job
 
-    result = explain_model(args.model, args.data, pdp=args.pdp, max_rows=args.rows, explainer=args.explainer,
+    result = explain_job(args.model, args.data, pdp=args.pdp, max_rows=args.rows, explainer=args.explainer,
                            kind=args.kind, seed=args.seed, log=None if args.json else info)
     return finish(args, result)

@@ -167,9 +167,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 # ----------------------------------------------------------------------------- drift
 def _drift(args: argparse.Namespace) -> int:
-    from modelworks.monitor import drift_check
+    from modelworks.monitor import drift_job
 
-    result = drift_check(args.reference, args.current, columns=args.columns, correction=args.correction,
+    result = drift_job(args.reference, args.current, columns=args.columns, correction=args.correction,
                          alpha=args.alpha, min_effect=args.min_effect, by=args.by, batch_rows=args.batch_rows,
                          stream=args.stream, self_test=args.self_test)
     code = finish(args, result)

@@ -6,7 +6,7 @@
   :func:`explain_within` shrinks or skips the work to fit a time budget.
 * :func:`partial_dependence` - PD and ICE curves, 1-D and 2-D, ``recursion`` where scikit-learn
   supports it, an exact fast brute force otherwise; a blend's is the weighted sum of its members'.
-* :func:`explain_model` - the job behind ``modelworks explain``: both for a saved model on a table.
+* :func:`explain_job` - the job behind ``modelworks explain``: both for a saved model on a table.
 """
 
 import sys as _sys
@@ -20,7 +20,7 @@ from modelworks.explain._explanation import (
     explain,
     explain_within,
 )
-from modelworks.explain._job import ExplainResult, explain_model
+from modelworks.explain._job import ExplainResult, explain_job
 from modelworks.explain._pdp import (
     PartialDependence,
     PartialDependenceItem,
@@ -37,7 +37,7 @@ __all__ = [
     "PartialDependenceItem",
     "estimate_cost",
     "explain",
-    "explain_model",
+    "explain_job",
     "explain_within",
     "partial_dependence",
     "plot_partial_dependence",

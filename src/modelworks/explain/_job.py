@@ -1,6 +1,6 @@
 """The job behind ``modelworks explain MODEL DATA``: SHAP values and partial dependence of a saved model.
 
-:func:`explain_model` loads the model (a package or ``models:/NAME@ALIAS``), keeps the columns it
+:func:`explain_job` loads the model (a package or ``models:/NAME@ALIAS``), keeps the columns it
 was trained on, explains a seeded sample of rows and computes partial dependence, and returns an
 :class:`ExplainResult` with the shape of every job's result (:class:`modelworks._result.Result`).
 """
@@ -92,7 +92,7 @@ class ExplainResult(Result):
         return files
 
 
-def explain_model(model, data, *, pdp: list | None = None, max_rows: int = 500, explainer: str = "auto",
+def explain_job(model, data, *, pdp: list | None = None, max_rows: int = 500, explainer: str = "auto",
                   kind: str = "both", seed: int = 0,
                   log: Callable[[str], None] | None = None) -> ExplainResult:
     """Explain a saved model on the rows of ``data``: SHAP values and partial dependence.

@@ -5,7 +5,7 @@ the missing-value rate), corrects the p-values across columns and flags a column
 is significant *and* its effect size (Wasserstein / SD, Jensen-Shannon, missing-rate change)
 reaches a floor. ``self_test`` measures the rule's false-alarm rate on the reference itself,
 ``drift_over_time`` and ``drift_stream`` handle batches and files larger than memory;
-``drift_check`` is the job behind ``modelworks drift`` (picks one of them, adds a self-test).
+``drift_job`` is the job behind ``modelworks drift`` (picks one of them, adds a self-test).
 ``compare_models`` and ``compare_cv`` compare two models with McNemar, a paired bootstrap or the
 Nadeau-Bengio corrected resampled t-test; ``abtest`` is the job behind ``modelworks abtest``
 (two saved models on a table).
@@ -29,7 +29,7 @@ from modelworks.monitor._drift import (
     drift_over_time,
     self_test,
 )
-from modelworks.monitor._drift_job import DriftCheck, drift_check
+from modelworks.monitor._drift_job import DriftCheck, drift_job
 from modelworks.monitor._stream import drift_stream, iter_parquet
 
 __all__ = [
@@ -50,7 +50,7 @@ __all__ = [
     "compare_models",
     "corrected_ttest",
     "drift",
-    "drift_check",
+    "drift_job",
     "drift_over_time",
     "drift_stream",
     "iter_parquet",

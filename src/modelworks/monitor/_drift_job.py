@@ -1,6 +1,6 @@
 """The job behind ``modelworks drift``: one comparison, batches over time or a streamed file.
 
-:func:`drift_check` picks :func:`drift`, :func:`drift_over_time` or :func:`drift_stream` from its
+:func:`drift_job` picks :func:`drift`, :func:`drift_over_time` or :func:`drift_stream` from its
 options, optionally measures the rule's false-alarm rate on the reference (:func:`self_test`), and
 returns a :class:`DriftCheck` with the shape of every job's result
 (:class:`modelworks._result.Result`); its ``exit_code`` is 1 when something drifted.
@@ -87,7 +87,7 @@ class DriftCheck(Result):
         return files
 
 
-def drift_check(reference, current, *, columns: list[str] | None = None, correction: str = "bh",
+def drift_job(reference, current, *, columns: list[str] | None = None, correction: str = "bh",
                 alpha: float = 0.05, min_effect=None, by: str | None = None,
                 batch_rows: int | None = None, stream: bool = False,
                 self_test: int | None = None) -> DriftCheck:
