@@ -353,7 +353,8 @@ def run(data, target: str, *, out_dir: str | os.PathLike = "modelworks-out", tim
     names = [get_entry(n).name for n in models] if models else None
     for name in names or []:
         if not get_entry(name).supports(prep.task):
-            raise ConfigError(f"model '{name}' does not support {prep.task} tasks; drop it from --models")
+            raise ConfigError(f"model '{name}' does not support {prep.task} tasks", param="models",
+                              fix="drop it from {}")
     out_dir = ensure_dir(out_dir)  # an existing file or an unwritable place: one-line error
     X_train, X_test, y_train, y_test = train_test_split(prep.X, prep.y, task=prep.task, test_size=test_size, seed=seed)
     source = data if isinstance(data, str | os.PathLike) else "DataFrame"
