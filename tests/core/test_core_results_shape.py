@@ -19,6 +19,8 @@ SHAPE = ("to_dict", "summary", "plots", "report_section", "write")
 
 # CLI verb -> (module, public function, result class) of the jobs that return the one shape
 JOBS = {
+    "run": ("modelworks", "run", "RunResult"),
+    "demo": ("modelworks", "demo", "RunResult"),
     "abtest": ("modelworks.monitor", "abtest", "ComparisonResult"),
     "drift": ("modelworks.monitor", "drift_job", "DriftCheck"),
     "stats mixed": ("modelworks.stats", "mixed", "StatsResult"),
@@ -64,7 +66,8 @@ def test_each_job_is_public_and_returns_the_one_shape(verb):
     module_name, func, cls_name = JOBS[verb]
     module = importlib.import_module(module_name)
     assert func in module.__all__ and callable(getattr(module, func))
-    cls = getattr(module, cls_name)
+    cls = getattr(module, cls_name, None) or getattr(importlib.import_module(getattr(module, func).__module__),
+                                                     cls_name)
     assert issubclass(cls, Result)
     for method in SHAPE:
         assert callable(getattr(cls, method))
@@ -162,3 +165,17 @@ def test_ensemble_errors_say_the_parameter_and_the_cli_says_the_flag(tmp_path, c
     frame.to_csv(path, index=False)
     assert main(["ensemble", str(path), "--target", "target", "--models", "rf,linear", "--cv", "3"]) == 2
     assert capsys.readouterr().err.strip().endswith("drop it from --models")
+
+
+def test_run_result_has_the_shape_and_keeps_the_run_report(tmp_path):
+    from modelworks import run
+    from modelworks.workflow import demo_data
+
+    frame, target = demo_data("wine")
+    result = run(frame, target, out_dir=tmp_path / "run", time_budget=15, models=["logreg", "knn"], cv=3,
+                 steps={"tune": False, "explain": False, "monitor": False, "package": False})
+    full_report = result.report_path.read_text()
+    assert result.write(tmp_path / "run") == {"result": result.result_path, "report": result.report_path}
+    assert result.report_path.read_text() == full_report  # writing into its own folder rewrites nothing
+    payload = _check_shape(result, tmp_path)
+    assert payload["task"] == "multiclass" and "final model" in result.summary()
