@@ -1,7 +1,8 @@
 """The one shape of a job's result.
 
-Every CLI verb has a Python function of the same name that returns a :class:`Result`: five
-methods, the same for every area.
+The public function behind a CLI verb (named after the verb, with a ``_job`` suffix where the
+area's lower-level function already has the name: ``tune_job``, ``explain_job``, ``drift_job``,
+``forecast_job``) returns a :class:`Result`: five methods, the same for every area.
 
 * ``to_dict()`` - everything as JSON-able data (what ``--json`` prints);
 * ``summary()`` - a few human-readable lines (what the command prints without ``--json``);
