@@ -37,10 +37,34 @@ __all__ = [
 
 
 class ModelworksError(Exception):
-    """Base class of every error modelworks raises for bad input or a bad environment."""
+    """Base class of every error modelworks raises for bad input or a bad environment.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong.
+    param : str, optional
+        A structured hint: the parameter to change, by its Python name (``"models"``).
+    fix : str, optional
+        What to do with it, ``{}`` standing for the parameter (``"drop it from {}"``).
+        ``str(error)`` reads "...; drop it from models"; the command line renders the parameter
+        as its flag: "...; drop it from --models" (:meth:`render`).
+    """
+
+    def __init__(self, *args, param: str | None = None, fix: str | None = None) -> None:
+        super().__init__(*args)
+        self.param = param
+        self.fix = fix
+
+    def render(self, name: str | None = None) -> str:
+        """The message, with the hint naming the parameter as ``name`` (default: its own name)."""
+        text = str(self.args[0]) if self.args else self.__class__.__name__
+        if self.param and self.fix:
+            text = f"{text}; {self.fix.format(name or self.param)}"
+        return text
 
     def __str__(self) -> str:  # KeyError quotes its message; we never want that
-        return str(self.args[0]) if self.args else self.__class__.__name__
+        return self.render()
 
 
 class DataError(ModelworksError, ValueError):

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from modelworks._context import RunContext
+from modelworks._result import Result
 from modelworks.exceptions import ConfigError
 
 # (switch name, module with step(ctx)); run in this order after the search and the final model
@@ -55,8 +56,10 @@ def auto_budget(n_rows: int, n_cols: int) -> float:
 
 
 @dataclass
-class RunResult:
-    """What ``run`` produced."""
+class RunResult(Result):
+    """What ``run`` produced (it has written ``report.html`` and ``result.json`` into ``out_dir``)."""
+
+    title = "modelworks run"
 
     model: Any
     model_name: str
@@ -85,6 +88,32 @@ class RunResult:
             "steps": self.results,
             "warnings": self.warnings,
         })
+
+    def summary(self) -> str:
+        from modelworks._leaderboard import board_text
+
+        lines = [f"task: {self.task}   final model: {self.model_name}", board_text(self.leaderboard),
+                 "held-out: " + "  ".join(f"{k}={v:.4f}" for k, v in self.test_scores.items())]
+        pkg = self.results.get("package", {})
+        if pkg.get("path"):
+            lines.append(f"package: {pkg['path']}"
+                         + (f"   registered: {pkg['model_ref']}" if pkg.get("model_ref") else ""))
+        lines += [f"warning: {w}" for w in self.warnings]
+        lines.append(f"report: {self.report_path}")
+        return "\n".join(lines)
+
+    def report_section(self, report):
+        sec = report.section("Run", order=10)
+        sec.text(f"task: {self.task}; final model: {self.model_name}")
+        sec.metrics(self.test_scores)
+        sec.table(self.leaderboard)
+        return sec
+
+    def write(self, out_dir: str | os.PathLike) -> dict[str, Path]:
+        """The run wrote its own report and ``result.json``; elsewhere, a copy of the JSON and a summary report."""
+        if Path(out_dir).resolve() == Path(self.out_dir).resolve():
+            return {"result": self.result_path, "report": self.report_path}
+        return super().write(out_dir)
 
 
 def _load_and_prepare(data, target, *, task=None, cv=5, features=None):
@@ -376,7 +405,8 @@ def run(data, target: str, *, out_dir: str | os.PathLike = "modelworks-out", tim
     names = [get_entry(n).name for n in models] if models else None
     for name in names or []:
         if not get_entry(name).supports(prep.task):
-            raise ConfigError(f"model '{name}' does not support {prep.task} tasks; drop it from --models")
+            raise ConfigError(f"model '{name}' does not support {prep.task} tasks", param="models",
+                              fix="drop it from {}")
     out_dir = ensure_dir(out_dir)  # an existing file or an unwritable place: one-line error
     X_train, X_test, y_train, y_test = train_test_split(prep.X, prep.y, task=prep.task, test_size=test_size, seed=seed)
     source = data if isinstance(data, str | os.PathLike) else "DataFrame"

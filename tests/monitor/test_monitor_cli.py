@@ -102,7 +102,7 @@ def test_drift_over_time_by_column_and_streaming(files, capsys, rng):
         (["drift", "{ref}", "{bad}"], "column 'x' is numeric"),
         (
             ["drift", "{ref}", "{same}", "--stream", "--by", "c"],
-            "--stream compares the whole file at once",
+            "already streamed; drop --stream",
         ),
         (
             ["abtest", "{same}", "--target", "nope", "--model-a", "a", "--model-b", "b"],

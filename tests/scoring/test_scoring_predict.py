@@ -85,7 +85,7 @@ def test_proba_for_a_regressor_is_refused():
 
     X = pd.DataFrame({"a": np.arange(20.0)})
     model = LinearRegression().fit(X, X["a"] * 2)
-    with pytest.raises(ConfigError, match="--proba needs a classifier"):
+    with pytest.raises(ConfigError, match="probabilities need a classifier.*; drop proba$"):
         modelworks.predict(_Pkg(model, None, task="regression"), X, proba=True)
 
 

@@ -99,7 +99,8 @@ def test_gam_user_errors(gam_csv, tmp_path, capsys):
     assert main(["stats", "gam", str(gam_csv), "--target", "nope", "--out", str(tmp_path)]) == 2
     assert "target column 'nope' not found" in capsys.readouterr().err
     assert main(["stats", "gam", str(gam_csv), "--target", "y", "--features", "a,y", "--out", str(tmp_path)]) == 2
-    assert "also listed in --features" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "also listed in the features" in err and "remove it from --features" in err
 
 
 def test_real_subprocess_mixed_and_help(sleep_csv, tmp_path):

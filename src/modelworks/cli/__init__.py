@@ -66,7 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code = args.handler(args)
     except ModelworksError as e:
-        print(f"error: {e}", file=sys.stderr)
+        from modelworks.cli._common import error_line
+
+        print(f"error: {error_line(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -1,4 +1,9 @@
-"""Helpers shared by the command modules: common options and output."""
+"""Helpers shared by the command modules: common options, the one finisher and error lines.
+
+A handler parses its arguments, calls the verb's Python function and hands the result (a
+:class:`modelworks._result.Result`) to :func:`finish`, which writes ``--out``, prints ``--json``
+or the summary and returns the exit code.
+"""
 
 from __future__ import annotations
 
@@ -73,3 +78,48 @@ def emit_json(obj: Any) -> None:
 def info(message: str) -> None:
     """Human-readable progress lines go to stderr so stdout stays clean for --json."""
     print(message, file=sys.stderr)
+
+
+# a parameter whose flag is not ``--`` + its name with dashes (the one mapping from the library's
+# structured error hints to the command line)
+FLAGS: dict[str, str] = {
+    "n_boot": "--bootstrap",
+    "n_jobs": "--n-jobs",
+    "study_name": "--study",
+    "model_name": "--name",
+    "max_rows": "--rows",
+    "time_budget": "--time-budget",
+    "model_a": "--model-a",
+    "model_b": "--model-b",
+}
+
+
+def flag(param: str) -> str:
+    """The command-line flag of the library parameter ``param`` (``models`` -> ``--models``)."""
+    return FLAGS.get(param, "--" + param.replace("_", "-"))
+
+
+def error_line(error) -> str:
+    """A :class:`~modelworks.exceptions.ModelworksError` as the CLI prints it: hints name flags."""
+    param = getattr(error, "param", None)
+    render = getattr(error, "render", None)
+    if param and render is not None:
+        return render(flag(param))
+    return str(error)
+
+
+def finish(args: argparse.Namespace, result, *, write: bool = True) -> int:
+    """Write ``--out`` (``result.write``), print ``--json`` or the summary, return the exit code.
+
+    ``write=False`` when the verb's function already wrote its files into ``--out``.
+    """
+    out = getattr(args, "out", None)
+    if write and out:
+        result.write(out)
+    if getattr(args, "json", False):
+        emit_json(result.to_dict())
+    else:
+        text = result.summary()
+        if text:
+            print(text)
+    return result.exit_code

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from modelworks.cli._common import add_json, add_out, csv_list, emit_json, info, positive_int
+from modelworks.cli._common import add_json, add_out, csv_list, finish, info, positive_int
 
 
 def _weights(value: str) -> list[float]:
@@ -40,23 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _ensemble(args) -> int:
-    from modelworks.ensemble._job import format_table, run_ensemble
+    from modelworks.ensemble import ensemble
 
     info(f"{args.method} of {', '.join(args.models)} on {args.data} ({args.cv}-fold CV) -> {args.out}/")
-    result = run_ensemble(args.data, args.target, method=args.method, models=args.models, weights=args.weights,
-                          cv=args.cv, seed=args.seed, test_size=args.test_size, task=args.task,
-                          out_dir=args.out)
-    result.pop("model")
-    if args.json:
-        emit_json(result)
-        return 0
-    print(f"task: {result['task']}   {result['method']} of {len(result['members'])} models   "
-          f"{result['cv']}-fold CV on {result['n_train']} training rows, held-out {result['n_test']} rows")
-    print(format_table(result))
-    best = max(result["members"], key=lambda m: (1 if result["higher_is_better"] else -1) * m["cv"][result["metric"]])
-    e = result["ensemble"]
-    sign = 1 if result["higher_is_better"] else -1
-    verdict = "beats" if sign * (e["cv"][result["metric"]] - best["cv"][result["metric"]]) > 0 else "does not beat"
-    print(f"{e['name']} {verdict} the best member {best['name']} on CV {result['metric']}")
-    print(f"model: {result['files']['model']}")
-    return 0
+    result = ensemble(args.data, args.target, method=args.method, models=args.models, weights=args.weights,
+                      cv=args.cv, seed=args.seed, test_size=args.test_size, task=args.task)
+    return finish(args, result)

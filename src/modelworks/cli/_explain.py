@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from modelworks.cli._common import add_json, add_out, emit_json, info, positive_int
+from modelworks.cli._common import add_json, add_out, finish, info, positive_int
 
 
 def _pdp_list(value: str) -> list:
@@ -51,60 +51,8 @@ def register(subparsers) -> None:
 
 
 def _handler(args) -> int:
-    from pathlib import Path
+    from modelworks.explain import explain_job
 
-    from modelworks._io import write_json
-    from modelworks.data import load_table
-    from modelworks.explain import (
-        estimate_cost,
-        explain,
-        partial_dependence,
-        plot_partial_dependence,
-    )
-    from modelworks.package import load_ref
-
-    package = load_ref(args.model)
-    raw = load_table(args.data)
-    # the model's columns, matched by name and converted as predict does; the target, ids and other
-    # columns the model never saw are left out of the explanation
-    frame = package.validate(raw, ignore_extra=True)
-    left_out = [str(c) for c in raw.columns if c not in set(frame.columns)]
-    if left_out and not args.json:
-        info(f"not model inputs, left out: {', '.join(left_out)}")
-    out = Path(args.out)
-    model = package.model
-    if args.pdp is not None:  # fail before the expensive part
-        from modelworks.explain._pdp import _parse_features
-
-        _parse_features(args.pdp, [str(c) for c in frame.columns])
-    cost = estimate_cost(model, frame, max_rows=args.rows, explainer=args.explainer, seed=args.seed)
-    if not args.json:
-        info(f"estimated cost: {cost}")
-    ex = explain(model, frame, max_rows=args.rows, seed=args.seed, explainer=args.explainer)
-    plots = ex.plots(out / "plots")
-    features = args.pdp
-    if features is None:
-        top = list(ex.top_features(2)["feature"])
-        features = top + ([tuple(top)] if len(top) == 2 else [])
-    pdp = partial_dependence(model, frame, features, kind=args.kind, max_rows=args.rows, seed=args.seed)
-    pdp_plots = plot_partial_dependence(pdp, out / "plots")
-    result = {
-        "model": str(args.model),
-        "data": str(args.data),
-        "explanation": ex.to_dict(),
-        "plots": {k: str(v) for k, v in plots.items()},
-        "partial_dependence": pdp.to_dict(),
-        "pdp_plots": {k: str(v) for k, v in pdp_plots.items()},
-    }
-    write_json(out / "explanation.json", result)
-    if args.json:
-        emit_json(result)
-        return 0
-    print(f"explainer: {ex.explainer_name} ({ex.reason})")
-    print(f"values are contributions to the {ex.output}; {ex.values.shape[0]} rows in {ex.seconds:.2f} s")
-    print("top features (mean |SHAP|):")
-    for row in ex.top_features(10).itertuples(index=False):
-        print(f"  {row.feature:<30} {row.mean_abs_shap:.4g}")
-    print(f"partial dependence: {', '.join(i.name + ' (' + i.method + ')' for i in pdp.items)}")
-    print(f"plots and explanation.json written to {out}")
-    return 0
+    result = explain_job(args.model, args.data, pdp=args.pdp, max_rows=args.rows, explainer=args.explainer,
+                           kind=args.kind, seed=args.seed, log=None if args.json else info)
+    return finish(args, result)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from modelworks.cli._common import add_json, add_out, csv_list, emit_json, info, non_negative_int
+from modelworks.cli._common import add_json, add_out, csv_list, finish, info, non_negative_int
 
 _MODELS = ["auto", "arima", "auto-arima", "prophet", "naive", "seasonal-naive", "drift"]
 _FILLS = ["interpolate", "ffill", "zero"]
@@ -107,60 +107,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _forecast(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from modelworks.forecast import forecast
-
-    seasonal_order = args.seasonal_order
-    if args.model != "arima" and (args.order or seasonal_order):
-        info(f"note: --order/--seasonal-order only apply to --model arima (ignored for {args.model})")
-    order = args.order
-    if args.model == "arima" and order is None:
-        order = (1, 0, 0)
     import sys
 
-    from modelworks.forecast._prophet import silence_plotly_notice
+    from modelworks.forecast import forecast_job
 
-    silence_plotly_notice()
-    progress = sys.stderr.isatty() if args.progress is None else args.progress
-    calibrate = {"auto": "auto", "always": True, "never": False}[args.calibrate]
-    result = forecast(
+    if args.model != "arima" and (args.order or args.seasonal_order):
+        info(f"note: --order/--seasonal-order only apply to --model arima (ignored for {args.model})")
+    result = forecast_job(
         args.data, time=args.time, target=args.target, id=args.id, horizon=args.horizon,
         model=args.model, backtest=args.backtest, levels=args.levels, freq=args.freq,
-        fill=args.fill, order=order if args.model == "arima" else None,
-        seasonal_order=seasonal_order if args.model == "arima" else None,
-        seasonal_period=args.seasonal_period, n_jobs=args.jobs, calibrate=calibrate,
+        fill=args.fill, order=args.order, seasonal_order=args.seasonal_order,
+        seasonal_period=args.seasonal_period, n_jobs=args.jobs,
+        calibrate={"auto": "auto", "always": True, "never": False}[args.calibrate],
         box_cox=args.box_cox, exog=args.exog, future=args.future, dask=args.dask,
-        progress=progress,
+        progress=sys.stderr.isatty() if args.progress is None else args.progress, log=info,
     )
-    cols = result.columns
-    picked = [f"{k} column '{cols[k]}'" for k in ("time", "target") if k in cols.get("inferred", [])]
-    if picked:
-        info(f"using {' and '.join(picked)} (inferred; name them with --time/--target)")
-    info(f"forecast {cols.get('target')} over {cols.get('time')}"
-         + (f" per {args.id}" if args.id else "") + f", horizon {args.horizon}, model {args.model}")
-    out = Path(args.out or "modelworks-forecast")
-    paths = result.write(out, title="modelworks forecast",
-                          subtitle=f"{Path(str(args.data)).name if not hasattr(args.data, 'shape') else 'data'}"
-                          f" · target {cols.get('target')} · horizon {args.horizon}")
-    if args.json:
-        payload = result.to_dict()
-        payload["files"] = {k: (str(v) if v is not None and not isinstance(v, list | int) else v)
-                            for k, v in paths.items()}
-        emit_json(payload)
-        return 0
-    print(f"{len(result.series) - len(result.errors)} series forecast "
-          f"{args.horizon} period(s) ahead in {result.seconds:.1f}s")
-    for s in result.series[:20]:
-        print(f"  {s.id}: {s.label}" if not s.error else f"  {s.id}: not forecast ({s.error})")
-    if len(result.series) > 20:
-        print(f"  ... {len(result.series) - 20} more")
-    if not result.summary.empty and "mase_mean" in result.summary:
-        cols = [c for c in result.summary.columns if c != "n_series"]
-        print(result.summary[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    cov = result.coverage()
-    if not cov.empty and cov["delivered"].notna().any():
-        print("interval coverage in the backtest (nominal -> achieved):  " + ",  ".join(
-            f"{lv:g}% -> {100 * d:.0f}%" for lv, d in zip(cov["level"], cov["delivered"])))
-    print(f"forecasts: {paths['forecasts']}\nreport:    {paths['report']}")
-    return 0
+    return finish(args, result)

@@ -9,6 +9,7 @@ from modelworks.cli._common import (
     add_out,
     csv_list,
     emit_json,
+    finish,
     info,
     positive_float,
     positive_int,
@@ -74,27 +75,10 @@ def _data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--features", type=csv_list, metavar="A,B", help="feature columns (default: all but the target)")
 
 
-def _print_run(result, as_json: bool) -> None:
-    if as_json:
-        emit_json(result.to_dict())
-        return
-    print(f"task: {result.task}   final model: {result.model_name}")
-    print(_board_text(result.leaderboard))
-    print("held-out: " + "  ".join(f"{k}={v:.4f}" for k, v in result.test_scores.items()))
-    pkg = result.results.get("package", {})
-    if pkg.get("path"):
-        print(f"package: {pkg['path']}" + (f"   registered: {pkg['model_ref']}" if pkg.get("model_ref") else ""))
-    for w in result.warnings:
-        print(f"warning: {w}")
-    print(f"report: {result.report_path}")
-
-
 def _board_text(board) -> str:
-    group = ["rank_group"] if "rank_group" in board.columns else []  # run: statistical tie groups
-    cols = ["model"] + group + [c for c in board.columns if c.endswith("_mean")] + ["fit_time_s"]
-    view = board[cols].copy()
-    view.columns = [c.removesuffix("_mean").replace("rank_group", "group") for c in cols]
-    return view.to_string(index=False, float_format=lambda v: f"{v:.4f}")
+    from modelworks._leaderboard import board_text
+
+    return board_text(board)
 
 
 def _steps(skip: list[str]) -> dict[str, bool]:
@@ -111,8 +95,8 @@ def _demo(args) -> int:
     from modelworks.workflow import demo
 
     info(f"modelworks demo on '{args.dataset}' (budget {args.time_budget:.0f} s) -> {args.out}/")
-    _print_run(demo(out_dir=args.out, dataset=args.dataset, time_budget=args.time_budget, seed=args.seed), args.json)
-    return 0
+    result = demo(out_dir=args.out, dataset=args.dataset, time_budget=args.time_budget, seed=args.seed)
+    return finish(args, result, write=False)  # the run wrote its report and result.json
 
 
 def _run(args) -> int:
@@ -121,8 +105,7 @@ def _run(args) -> int:
     result = run(args.data, args.target, out_dir=args.out, time_budget=args.time_budget, models=args.models,
                  cv=args.cv, task=args.task, seed=args.seed, test_size=args.test_size, features=args.features,
                  steps=_steps(args.skip), model_name=args.name)
-    _print_run(result, args.json)
-    return 0
+    return finish(args, result, write=False)  # the run wrote its report and result.json
 
 
 def _compare(args) -> int:

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import argparse
 
-from modelworks.cli._common import add_json, add_out, csv_list, emit_json, info, positive_int
+from modelworks.cli._common import (
+    add_json,
+    add_out,
+    csv_list,
+    finish,
+    info,
+    positive_int,
+)
 
 _DRIFT_EPILOG = """exit codes: 0 no drift, 1 drift detected, 2 user error (bad file, options or columns).
 
@@ -160,198 +167,21 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 # ----------------------------------------------------------------------------- drift
 def _drift(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    from modelworks.monitor import drift_job
 
-    from modelworks.exceptions import ConfigError
-    from modelworks.monitor import drift, drift_over_time, drift_stream, self_test
-
-    rule = {"correction": args.correction, "alpha": args.alpha, "min_effect": args.min_effect}
-    over_time = args.by is not None or args.batch_rows is not None
-    if over_time and args.stream:
-        raise ConfigError(
-            "--stream compares the whole file at once; with --by/--batch-rows batches are "
-            "already streamed: use one or the other"
-        )
-    if over_time:
-        current = args.current
-        if args.by is not None or not str(current).lower().endswith((".parquet", ".pq")):
-            from modelworks.data import load_table
-
-            current = load_table(current, name="current")
-        result = drift_over_time(
-            args.reference,
-            current,
-            by=args.by,
-            batch_rows=args.batch_rows or 100_000,
-            columns=args.columns,
-            **rule,
-        )
-        drifted = bool(result.drifted_batches)
-    elif args.stream:
-        result = drift_stream(args.reference, args.current, columns=args.columns, **rule)
-        drifted = result.dataset_drift
-    else:
-        result = drift(args.reference, args.current, columns=args.columns, **rule)
-        drifted = result.dataset_drift
-    check = (
-        self_test(args.reference, repeats=args.self_test, columns=args.columns, **rule)
-        if args.self_test
-        else None
-    )
-
-    payload = result.to_dict()
-    if check is not None:
-        payload["self_test"] = check.to_dict()
-    if args.out:
-        _write_drift(Path(args.out), result, payload, over_time, check)
-    if args.json:
-        emit_json(payload)
-    else:
-        if not over_time:
-            shown = result.table[
-                ["column", "kind", "status", "p_adjusted", "effect_name", "effect"]
-            ]
-            print(shown.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
-        else:
-            print(result.summary[["batch", "rows", "n_drifted", "drifted"]].to_string(index=False))
-        print(result.verdict)
-        if check is not None:
-            print(check.verdict)
-        if args.out:
-            info(f"report: {Path(args.out) / 'report.html'}")
-    return 1 if drifted else 0
-
-
-def _write_drift(out, result, payload, over_time: bool, check) -> None:
-    from modelworks import _io
-    from modelworks.report import Report
-
-    out.mkdir(parents=True, exist_ok=True)
-    _io.write_json(out / "drift.json", payload)
-    table = result.table if not over_time else result.summary
-    _io.write_text(out / "drift.csv", table.to_csv(index=False))
-    report = Report(out, "modelworks drift", result.verdict)
-    sec = result.add_to_report(report, title="Drift over time" if over_time else "Data drift")
-    if check is not None:
-        sec.text(check.verdict)
-    report.write()
+    result = drift_job(args.reference, args.current, columns=args.columns, correction=args.correction,
+                         alpha=args.alpha, min_effect=args.min_effect, by=args.by, batch_rows=args.batch_rows,
+                         stream=args.stream, self_test=args.self_test)
+    code = finish(args, result)
+    if args.out and not args.json:
+        info(f"report: {result.report_path}")
+    return code
 
 
 # ----------------------------------------------------------------------------- abtest
 def _abtest(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    from modelworks.monitor import abtest
 
-    import numpy as np
-
-    from modelworks import _io
-    from modelworks.data import infer_task, load_table
-    from modelworks.exceptions import ColumnError, ConfigError, MonitorError
-    from modelworks.monitor import METRICS, compare_cv, compare_models
-    from modelworks.monitor._refs import load_ref
-
-    frame = load_table(args.data, name="data")
-    if args.target not in frame.columns:
-        raise ColumnError(
-            f"target column '{args.target}' not found; columns are: "
-            f"{', '.join(map(str, frame.columns[:30]))} (use --target NAME)"
-        )
-    frame = frame[frame[args.target].notna()]
-    y = frame[args.target]
-    X = frame.drop(columns=[args.target])
-    task = infer_task(y)
-    test = args.test or ("bootstrap" if task == "regression" else "mcnemar")
-    if test == "mcnemar" and task == "regression":
-        raise ConfigError(
-            "McNemar's test is for classifiers (right/wrong); use --test bootstrap or cv for regression"
-        )
-    a, b = load_ref(args.model_a), load_ref(args.model_b)
-    names = (_name(args.model_a, "A"), _name(args.model_b, "B"))
-    if names[0] == names[1]:
-        names = (names[0] + " (A)", names[1] + " (B)")
-    classes = None
-    if task != "regression":
-        for ref, loaded in ((args.model_a, a), (args.model_b, b)):
-            known = getattr(getattr(loaded, "model", loaded), "classes_", None)
-            if known is None:
-                continue
-            unseen = sorted(set(y.tolist()) - set(np.asarray(known).tolist()), key=str)
-            if unseen:
-                raise MonitorError(
-                    f"DATA has labels model {ref} never saw: {', '.join(map(repr, unseen[:10]))} "
-                    f"(it knows: {', '.join(map(repr, list(known)[:20]))}); drop those rows"
-                )
-            classes = np.asarray(known)
-    if test == "cv":
-        from sklearn.base import clone
-
-        features = list(
-            dict.fromkeys([*getattr(a, "features", []), *getattr(b, "features", [])])
-        ) or list(X.columns)
-        missing = [c for c in features if c not in X.columns]
-        if missing:
-            raise ColumnError(
-                f"DATA lacks feature column(s) the models need: {', '.join(missing[:10])}"
-            )
-        result = compare_cv(
-            clone(a.model),
-            clone(b.model),
-            X[features],
-            y,
-            scoring=args.metric,
-            names=names,
-            alpha=args.alpha,
-            seed=args.seed,
-        )
-    else:
-        metric = args.metric
-        if metric is not None and metric not in METRICS:
-            raise ConfigError(f"unknown metric {metric!r}; choose one of: {', '.join(METRICS)}")
-        kind = METRICS[metric].kind if metric else "label"
-        if kind in ("proba", "score"):
-            pa, pb = a.predict_proba(X, ignore_extra=True), b.predict_proba(X, ignore_extra=True)
-            pa, pb = np.asarray(pa), np.asarray(pb)
-            if np.asarray(b.model.classes_).tolist() != np.asarray(a.model.classes_).tolist():
-                raise MonitorError(
-                    "the two models order their classes differently; probabilities cannot be compared"
-                )
-        else:
-            pa, pb = (
-                np.asarray(a.predict(X, ignore_extra=True)),
-                np.asarray(b.predict(X, ignore_extra=True)),
-            )
-        result = compare_models(
-            y.to_numpy(),
-            pa,
-            pb,
-            test=test,
-            metric=metric,
-            names=names,
-            alpha=args.alpha,
-            labels=classes,
-            seed=args.seed,
-        )
-    if args.out:
-        from modelworks.report import Report
-
-        out = Path(args.out)
-        _io.write_json(out / "abtest.json", result.to_dict())
-        report = Report(out, "modelworks abtest", result.verdict)
-        result.add_to_report(report)
-        report.write()
-    if args.json:
-        emit_json(result.to_dict())
-    else:
-        print(
-            f"{names[0]}: {result.metric} {result.score_a:.4g}   {names[1]}: {result.metric} {result.score_b:.4g}"
-        )
-        print(result.verdict)
-    return 0
-
-
-def _name(ref: str, default: str) -> str:
-    from pathlib import PurePath
-
-    text = str(ref)
-    if text.startswith("models:/"):
-        return text[len("models:/") :]
-    return PurePath(text).name or default
+    result = abtest(args.data, args.target, args.model_a, args.model_b, test=args.test,
+                    metric=args.metric, alpha=args.alpha, seed=args.seed)
+    return finish(args, result)

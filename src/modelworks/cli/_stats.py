@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from modelworks.cli._common import add_json, add_out, csv_list, emit_json, info, positive_int
+from modelworks.cli._common import add_json, add_out, csv_list, finish, info, positive_int
 
 _MIXED_EPILOG = """examples:
   modelworks stats mixed sleepstudy.csv --formula "Reaction ~ Days" --groups Subject --re-formula "~Days"
@@ -84,127 +84,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.set_defaults(handler=_gam)
 
 
-def _capture():
-    import warnings
-
-    ctx = warnings.catch_warnings(record=True)
-    caught = ctx.__enter__()
-    warnings.simplefilter("always")
-    return ctx, caught
-
-
-def _finish_warnings(ctx, caught) -> list[str]:
-    ctx.__exit__(None, None, None)
-    messages = []
-    for w in caught:
-        if issubclass(w.category, DeprecationWarning | FutureWarning):
-            continue
-        text = f"{w.category.__name__}: {w.message}"
-        if text not in messages:
-            messages.append(text)
-            info(f"warning: {text}")
-    return messages
-
-
-def _write_outputs(out, model, results: dict, report) -> dict:
-    from pathlib import Path
-
-    from modelworks._imports import skops_io
-    from modelworks._io import write_bytes, write_json
-
-    sio = skops_io()
-    out = Path(out)
-    results["report"] = str(report.write())
-    results["model_file"] = str(write_bytes(out / "model.skops", sio.dumps(model)))
-    write_json(out / "results.json", results)
-    results["results"] = str(out / "results.json")
-    return results
-
-
 def _mixed(args) -> int:
-    from pathlib import Path
-
-    from modelworks._io import ensure_dir, write_text
-    from modelworks.data import load_table
-    from modelworks.report import Report
-    from modelworks.stats import MixedModel, report_section
+    from modelworks._io import ensure_dir
+    from modelworks.stats import mixed
 
     ensure_dir(args.out)  # before the fit: an existing file or an unwritable place fails at once
-    data = load_table(args.data)
-    vc = dict(args.vc_formula) if args.vc_formula else None
-    model = MixedModel(args.formula, args.groups, re_formula=args.re_formula, vc_formula=vc, reml=not args.ml)
-    info(f"fitting {args.formula} with groups {args.groups!r} ({len(data)} rows, {'ML' if args.ml else 'REML'})")
-    ctx, caught = _capture()
-    try:
-        model.fit(data)
-        report = Report(args.out, "Mixed-effects model", f"{Path(args.data).name} · {args.formula} | {args.groups}")
-        report_section(report, model, data)
-    finally:
-        messages = _finish_warnings(ctx, caught)
-    summary_text = str(model.summary())
-    write_text(Path(args.out) / "summary.txt", summary_text + "\n")
-    fe = model.fixed_effects().reset_index()
-    results = {
-        "kind": "mixed", "formula": args.formula, "groups": args.groups, "re_formula": args.re_formula,
-        "vc_formula": vc, **model.summary_dict(),
-        "fixed_effects": fe.to_dict(orient="records"),
-        "variance_components": model.variance_components().to_dict(orient="records"),
-        "optimizers": model.fit_history_, "warnings": messages,
-    }
-    results = _write_outputs(args.out, model, results, report)
-    if args.json:
-        emit_json(results)
-    else:
-        print(summary_text)
-        print(f"report: {results['report']}")
-    return 0
+    info(f"fitting {args.formula} with groups {args.groups!r} ({'ML' if args.ml else 'REML'})")
+    result = mixed(args.data, args.formula, args.groups, re_formula=args.re_formula,
+                   vc_formula=dict(args.vc_formula) if args.vc_formula else None, reml=not args.ml)
+    return finish(args, result)
 
 
 def _gam(args) -> int:
-    from pathlib import Path
-
     from modelworks._io import ensure_dir
-    from modelworks.data import load_table
-    from modelworks.exceptions import ColumnError, StatsError
-    from modelworks.report import Report
-    from modelworks.stats import GAMClassifier, GAMRegressor, report_section
-    from modelworks.stats._common import check_columns
+    from modelworks.stats import gam
 
     ensure_dir(args.out)
-    data = load_table(args.data)
-    if args.target not in data.columns:
-        raise ColumnError(f"target column {args.target!r} not found; columns are: "
-                          f"{', '.join(map(str, data.columns[:30]))} (use --target NAME)")
-    features = args.features or [c for c in data.columns if c != args.target]
-    if args.target in features:
-        raise StatsError(f"the target {args.target!r} is also listed in --features; remove it")
-    for option, names in (("--features", features), ("--factors", args.factors), ("--tensor", args.tensor)):
-        check_columns(data, names or [], what=option, hint=f"fix {option}")
-    y = data[args.target]
-    if y.isna().any():
-        raise StatsError(f"target {args.target!r} has {int(y.isna().sum())} missing value(s); drop those rows first")
-    task = args.task
-    if task == "auto":
-        task = "binary" if y.nunique() == 2 else "regression"
-    cls = GAMClassifier if task == "binary" else GAMRegressor
-    model = cls(features=features, factors=args.factors, tensor=args.tensor, n_splines=args.n_splines,
-                lam_search=args.lam_search)
-    info(f"fitting a {'logistic' if task == 'binary' else 'linear'} GAM of {args.target!r} on "
-         f"{len(features)} feature(s), {len(data)} rows")
-    ctx, caught = _capture()
-    try:
-        model.fit(data[features], y)
-        report = Report(args.out, "Generalized additive model", f"{Path(args.data).name} · target {args.target}")
-        report_section(report, model, data[features], y if task == "regression" else None)
-    finally:
-        messages = _finish_warnings(ctx, caught)
-    table = model.summary()
-    results = {"kind": "gam", "task": task, "target": args.target, **model.summary_dict(),
-               "term_table": table.to_dict(orient="records"), "warnings": messages}
-    results = _write_outputs(args.out, model, results, report)
-    if args.json:
-        emit_json(results)
-    else:
-        print(table.to_string(index=False))
-        print(f"report: {results['report']}")
-    return 0
+    info(f"fitting a GAM of {args.target!r} ({args.task} task)")
+    result = gam(args.data, args.target, features=args.features, factors=args.factors, tensor=args.tensor,
+                 task=args.task, n_splines=args.n_splines, lam_search=args.lam_search)
+    return finish(args, result)

@@ -8,7 +8,7 @@ from modelworks.cli._common import (
     add_json,
     add_out,
     csv_list,
-    emit_json,
+    finish,
     info,
     positive_float,
     positive_int,
@@ -131,75 +131,14 @@ def _parse_space(text: str | None):
 
 
 def _tune(args) -> int:
-    import warnings
-    from pathlib import Path
+    from modelworks.tuning import tune_job
 
-    from modelworks._io import write_json
-    from modelworks.data import load_table, prepare
-    from modelworks.tuning import tune
-    from modelworks.tuning._storage import describe_storage
-
-    frame = load_table(args.data)
-    with warnings.catch_warnings(record=True):
-        warnings.simplefilter("always")
-        prep = prepare(frame, args.target, task=args.task, cv=args.cv, features=args.features)
-    out = Path(args.out)
-    pruning = {"auto": True, "none": False}.get(args.pruning, args.pruning)
-    info(
-        f"tuning {args.model} ({args.strategy}) on {len(prep.X)} rows, {prep.task}; study in "
-        f"{describe_storage(args.storage or out / 'study.journal')}"  # no password
-    )
-    result = tune(
-        args.model,
-        prep.X,
-        prep.y,
-        strategy=args.strategy,
-        space=_parse_space(args.space),
-        trials=args.trials,
-        timeout=args.timeout,
-        cv=args.cv,
-        scoring=args.scoring,
-        n_jobs=args.n_jobs,
-        storage=args.storage,
-        study_name=args.study,
-        pruning=pruning,
-        seed=args.seed,
-        out_dir=out,
-        dask=args.dask,
-        task=prep.task,
-    )
-    plots = result.plots(out / "plots")
-    payload = result.to_dict()
-    payload["plots"] = [str(p) for p in plots]
-    write_json(out / "result.json", payload)
-    if args.json:
-        emit_json(payload)
-    else:
-        std = (
-            f" ± {result.best_score_std:.4f}"
-            if result.best_score_std == result.best_score_std
-            else ""
-        )
-        # scikit-learn's neg_* scorers are losses with the sign flipped: show the loss itself
-        name, sign = str(result.scoring), 1.0
-        if name.startswith("neg_"):
-            name, sign = name[4:], -1.0
-        print(f"best CV {name}: {sign * result.best_score:.4f}{std}  (trial {result.best_trial})")
-        if result.baseline_score is not None:
-            print(f"starting parameters:  {sign * result.baseline_score:.4f}")
-        for k, v in result.best_params.items():
-            print(f"  {k} = {v}")
-        print(
-            f"trials: {result.n_trials_completed} completed, {result.n_trials_pruned} pruned, "
-            f"{result.n_trials_failed} failed  ({result.elapsed_s:.1f} s)"
-        )
-        print(f"study: {result.study_name} in {result.storage}")
-        for w in result.warnings:
-            print(f"warning: {w}")
-        print(f"result: {out / 'result.json'}")
-    if result.interrupted:
-        info(
-            "interrupted: the finished trials are kept and the best so far was refitted; rerun to resume"
-        )
-        return 130
-    return 0
+    result = tune_job(args.data, args.target, args.model, strategy=args.strategy, space=_parse_space(args.space),
+                      trials=args.trials, timeout=args.timeout, cv=args.cv, scoring=args.scoring,
+                      n_jobs=args.n_jobs, storage=args.storage, study_name=args.study, pruning=args.pruning,
+                      seed=args.seed, out_dir=args.out, dask=args.dask, task=args.task, features=args.features,
+                      log=info)
+    code = finish(args, result)
+    if result.tune.interrupted:
+        info("interrupted: the finished trials are kept and the best so far was refitted; rerun to resume")
+    return code

@@ -5,12 +5,16 @@ estimators, pipelines or model-zoo names. The test split is never used to learn 
 come from out-of-fold predictions on the training data. Fitted weights and members are
 attributes (``names_``, ``weights_``, ``estimators_``).
 
+:func:`ensemble` is the job behind ``modelworks ensemble``: members cross-validated on the same
+folds, combined, and scored next to each member on a held-out split.
+
 :data:`SKOPS_TRUSTED` lists the modelworks types a fitted ensemble needs when loaded with
 ``skops.io.load(..., trusted=...)``, in addition to the members' own types.
 """
 
 from modelworks.ensemble._base import WeightedEnsemble, oof_predictions
 from modelworks.ensemble._blend import BlendClassifier, BlendRegressor
+from modelworks.ensemble._job import EnsembleResult, ensemble
 from modelworks.ensemble._selection import EnsembleSelectionClassifier, EnsembleSelectionRegressor
 from modelworks.ensemble._stacking import StackingClassifier, StackingRegressor
 from modelworks.ensemble._weights import (
@@ -36,6 +40,7 @@ __all__ = [
     "SKOPS_TRUSTED",
     "BlendClassifier",
     "BlendRegressor",
+    "EnsembleResult",
     "EnsembleSelectionClassifier",
     "EnsembleSelectionRegressor",
     "StackingClassifier",
@@ -43,6 +48,7 @@ __all__ = [
     "WeightedEnsemble",
     "blend",
     "cross_fitted_predictions",
+    "ensemble",
     "ensemble_selection_weights",
     "learn_blend_weights",
     "oof_predictions",

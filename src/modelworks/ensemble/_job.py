@@ -1,5 +1,8 @@
 """``modelworks ensemble``: one ensemble of zoo models on a table, scored next to its members.
 
+:func:`ensemble` is the public job (it returns an :class:`EnsembleResult`); ``run_ensemble`` is
+the dictionary-returning internal it wraps.
+
 All members are cross-validated on the same folds of the training split (their out-of-fold
 predictions are reused for the ensemble's weights and its cross-fitted CV score), then fitted on
 the training split and scored once on the held-out split.
@@ -7,11 +10,14 @@ the training split and scored once on the held-out split.
 
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from modelworks._result import Result
 from modelworks._validation import check_scalar
 from modelworks.ensemble._base import check_weights
 from modelworks.ensemble._from_oof import (
@@ -34,16 +40,16 @@ def _members(models, task: str) -> list[str]:
 
     if not models or len(models) < 2:
         got = ", ".join(models or []) or "none"
-        raise EnsembleError(f"an ensemble needs at least 2 members, got {len(models or [])} ({got}); "
-                            "use e.g. --models rf,logreg,knn")
+        raise EnsembleError(f"an ensemble needs at least 2 members, got {len(models or [])} ({got})",
+                            param="models", fix="use e.g. {} rf,logreg,knn")
     names = [get_entry(m).name for m in models]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
-        raise EnsembleError(f"model listed twice in --models: {', '.join(dup)}")
+        raise EnsembleError(f"model listed twice: {', '.join(dup)}", param="models", fix="list each once in {}")
     for name in names:
         if not get_entry(name).supports(task):
             raise EnsembleError(f"model '{name}' does not support {task} tasks (the members must all fit "
-                                f"this target); drop it from --models")
+                                "this target)", param="models", fix="drop it from {}")
     return names
 
 
@@ -92,8 +98,9 @@ def run_ensemble(data, target: str, *, method: str = "blend", models=None, weigh
         raise UnknownNameError(f"unknown ensemble method {method!r}; use one of: {', '.join(METHODS)}")
     cv = check_scalar(cv, "cv", kind=int, low=2)
     if weights is not None and method != "blend":
-        raise EnsembleError(f"--weights applies to --method blend only (got --method {method}); "
-                            "stacking and selection learn their own combination")
+        raise EnsembleError(f"weights apply to the blend method only (got method {method!r}): "
+                            "stacking and selection learn their own combination",
+                            param="weights", fix="drop {}")
     frame = load_table(data)
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("always")
@@ -101,7 +108,7 @@ def run_ensemble(data, target: str, *, method: str = "blend", models=None, weigh
     task = prep.task
     names = _members(models, task)
     if weights is not None:
-        weights = check_weights(weights, names, "--weights")
+        weights = check_weights(weights, names, "weights")
     X_train, X_test, y_train, y_test = train_test_split(prep.X, prep.y, task=task, test_size=test_size, seed=seed)
     pipes = {n: make_pipeline(X_train, get_model(n, task, seed=seed)) for n in names}
     if task in CLASSIFICATION and method != "stack":
@@ -110,7 +117,8 @@ def run_ensemble(data, target: str, *, method: str = "blend", models=None, weigh
     comparison = cross_validate_models(X_train, y_train, task, names, cv=cv, seed=seed)
     if comparison.skipped:
         name, why = next(iter(comparison.skipped.items()))
-        raise EnsembleError(f"member '{name}' could not be cross-validated on this data ({why}); drop it from --models")
+        raise EnsembleError(f"member '{name}' could not be cross-validated on this data ({why})",
+                            param="models", fix="drop it from {}")
     y_tr = np.asarray(y_train)
     classes = comparison.classes
     P = np.stack([np.asarray(comparison.oof[n], dtype=float) for n in names])
@@ -228,3 +236,90 @@ def format_table(result: dict) -> str:
     lines = ["  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
              for r in [header] + rows]
     return "\n".join(lines)
+
+
+class EnsembleResult(Result):
+    """An ensemble of zoo models with each member's weight and its CV and held-out scores.
+
+    ``model`` is the fitted ensemble; ``to_dict()`` the scores and settings;
+    ``write(out_dir)`` writes ``ensemble.json`` and ``model.skops``.
+    """
+
+    title = "modelworks ensemble"
+    json_name = "ensemble.json"
+
+    def __init__(self, result: dict, model) -> None:
+        self.result = result
+        self.model = model
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.result)
+
+    def summary(self) -> str:
+        r = self.result
+        metric, sign = r["metric"], 1 if r["higher_is_better"] else -1
+        best = max(r["members"], key=lambda m: sign * m["cv"][metric])
+        e = r["ensemble"]
+        verdict = "beats" if sign * (e["cv"][metric] - best["cv"][metric]) > 0 else "does not beat"
+        lines = [f"task: {r['task']}   {r['method']} of {len(r['members'])} models   "
+                 f"{r['cv']}-fold CV on {r['n_train']} training rows, held-out {r['n_test']} rows",
+                 format_table(r), f"{e['name']} {verdict} the best member {best['name']} on CV {metric}"]
+        if "files" in r:
+            lines.append(f"model: {r['files']['model']}")
+        return "\n".join(lines)
+
+    def report_section(self, report):
+        import pandas as pd
+
+        sec = report.section("Ensemble", order=40)
+        sec.text(self.summary().splitlines()[0])
+        rows = [{"model": m["name"], "weight": m["weight"], **{f"cv {k}": m["cv"].get(k) for k in self.result["shown"]},
+                 **{f"test {k}": m["test"].get(k) for k in self.result["shown"]}}
+                for m in [*self.result["members"], {**self.result["ensemble"], "weight": None}]]
+        sec.table(pd.DataFrame(rows))
+        return sec
+
+    def write(self, out_dir: str | os.PathLike) -> dict[str, Path]:
+        """``ensemble.json`` and the fitted ensemble ``model.skops`` (no report)."""
+        files = _write(Path(out_dir), self.result, self.model)
+        self.result["files"] = files
+        return {k: Path(v) for k, v in files.items()}
+
+
+def ensemble(data, target: str, *, method: str = "blend", models=None, weights=None, cv: int = 5,
+             seed: int = 0, test_size: float = 0.2, task: str | None = None,
+             features=None) -> EnsembleResult:
+    """Build one ensemble of zoo ``models`` on ``data`` and score it next to each member.
+
+    All members are cross-validated on the same folds of the training split; the ensemble's
+    weights come from their out-of-fold predictions (never from the held-out split).
+
+    Parameters
+    ----------
+    data : path or DataFrame
+    target : str
+    method : {"stack", "blend", "select"}
+    models : list of str
+        Zoo names, at least 2.
+    weights : list of float, optional
+        Fixed blend weights (``method="blend"`` only); default: learned on out-of-fold predictions.
+    cv : int
+        Folds on the training split.
+    seed : int
+    test_size : float
+        Held-out share.
+    task : {"binary", "multiclass", "regression"}, optional
+        Override the inferred task.
+    features : list of str, optional
+        Feature columns (default: all but the target).
+
+    Returns
+    -------
+    EnsembleResult
+        ``model`` is the fitted ensemble; ``write(out_dir)`` writes ``ensemble.json`` and
+        ``model.skops``.
+    """
+    result = run_ensemble(data, target, method=method, models=models, weights=weights, cv=cv, seed=seed,
+                          test_size=test_size, task=task, features=features)
+    model = result.pop("model")
+    return EnsembleResult(result, model)

@@ -6,6 +6,7 @@
   :func:`explain_within` shrinks or skips the work to fit a time budget.
 * :func:`partial_dependence` - PD and ICE curves, 1-D and 2-D, ``recursion`` where scikit-learn
   supports it, an exact fast brute force otherwise; a blend's is the weighted sum of its members'.
+* :func:`explain_job` - the job behind ``modelworks explain``: both for a saved model on a table.
 """
 
 import sys as _sys
@@ -19,6 +20,7 @@ from modelworks.explain._explanation import (
     explain,
     explain_within,
 )
+from modelworks.explain._job import ExplainResult, explain_job
 from modelworks.explain._pdp import (
     PartialDependence,
     PartialDependenceItem,
@@ -29,11 +31,13 @@ from modelworks.explain._pdp import (
 __all__ = [
     "BudgetPlan",
     "CostEstimate",
+    "ExplainResult",
     "Explanation",
     "PartialDependence",
     "PartialDependenceItem",
     "estimate_cost",
     "explain",
+    "explain_job",
     "explain_within",
     "partial_dependence",
     "plot_partial_dependence",

@@ -76,7 +76,7 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
             if text:
                 raise FeatureError(f"polynomial features need numeric columns; not numeric: {', '.join(map(str, text))}")
         if not cols:
-            raise FeatureError("no numeric columns to expand; pass columns=[...] / --columns a,b")
+            raise FeatureError("no numeric columns to expand", param="columns", fix="name the columns to expand in {}")
         nan_cols = [str(c) for c in cols if frame[c].isna().any()]
         if nan_cols:
             raise FeatureError(

@@ -14,6 +14,7 @@ from modelworks.forecast._backtest import BacktestResult, accuracy, backtest
 from modelworks.forecast._base import Forecast, Forecaster
 from modelworks.forecast._baselines import Drift, Naive, SeasonalNaive
 from modelworks.forecast._calibrate import Calibrated
+from modelworks.forecast._job import ForecastJobResult, forecast_job
 from modelworks.forecast._panel import (
     MODELS,
     ForecastResult,
@@ -33,6 +34,7 @@ __all__ = [
     "Drift",
     "FILL_POLICIES",
     "Forecast",
+    "ForecastJobResult",
     "ForecastResult",
     "Forecaster",
     "MODELS",
@@ -43,6 +45,7 @@ __all__ = [
     "accuracy",
     "backtest",
     "forecast",
+    "forecast_job",
     "forecast_series",
     "make_forecaster",
     "seasonal_period_for",

@@ -730,7 +730,7 @@ def _split(data, *, time, target, id, exog=None) -> tuple[list[tuple[str, Any]],
     missing = [c for c in exog or () if c not in cols]
     if missing:
         raise ColumnError(f"exogenous column(s) {', '.join(missing)} not found; columns are: "
-                          f"{', '.join(cols[:30])} (--exog COL,...)")
+                          f"{', '.join(cols[:30])}", param="exog", fix="name existing columns in {}")
     columns = infer_columns(frame, time=time, target=target,
                            exclude=[c for c in [id, *(exog or ())] if c])
     time, target = columns["time"], columns["target"]

@@ -255,8 +255,8 @@ def regularize(series: pd.Series, *, freq: str | None = None,
             first = [_stamp(t) for t in full.index[full.isna().to_numpy()]]
             raise ForecastError(
                 f"series '{label}' has {len(missing)} missing timestamp(s) and {nan_values} missing "
-                f"value(s) on its '{freq}' grid (first: {_preview(first, 3)}); fill them explicitly "
-                f"with fill='interpolate', 'ffill' or 'zero' (--fill) or fix the data"
+                f"value(s) on its '{freq}' grid (first: {_preview(first, 3)})",
+                param="fill", fix="fill them explicitly with {}=interpolate, ffill or zero, or fix the data",
             )
         full = FILL_POLICIES[fill](full)
     full.index.freq = grid.freq
@@ -277,7 +277,7 @@ def check_horizon(horizon) -> int:
     if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer):
         raise ForecastError(f"horizon must be a whole number of periods > 0, got {horizon!r}")
     if horizon <= 0:
-        raise ForecastError(f"horizon must be > 0 periods, got {horizon} (e.g. --horizon 12)")
+        raise ForecastError(f"horizon must be > 0 periods, got {horizon}", param="horizon", fix="e.g. {}=12")
     return int(horizon)
 
 

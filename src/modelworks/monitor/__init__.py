@@ -4,18 +4,17 @@
 the missing-value rate), corrects the p-values across columns and flags a column only when it
 is significant *and* its effect size (Wasserstein / SD, Jensen-Shannon, missing-rate change)
 reaches a floor. ``self_test`` measures the rule's false-alarm rate on the reference itself,
-``drift_over_time`` and ``drift_stream`` handle batches and files larger than memory.
+``drift_over_time`` and ``drift_stream`` handle batches and files larger than memory;
+``drift_job`` is the job behind ``modelworks drift`` (picks one of them, adds a self-test).
 ``compare_models`` and ``compare_cv`` compare two models with McNemar, a paired bootstrap or the
-Nadeau-Bengio corrected resampled t-test.
+Nadeau-Bengio corrected resampled t-test; ``abtest`` is the job behind ``modelworks abtest``
+(two saved models on a table).
 """
 
-from modelworks.monitor._abtest import (
-    METRICS,
-    ComparisonResult,
-    compare_cv,
-    compare_models,
-    corrected_ttest,
-)
+from modelworks.monitor._abtest import METRICS, compare_models, corrected_ttest
+from modelworks.monitor._abtest_cv import compare_cv
+from modelworks.monitor._abtest_job import abtest
+from modelworks.monitor._abtest_result import ComparisonResult
 from modelworks.monitor._drift import (
     CORRECTIONS,
     DEFAULT_MIN_EFFECT,
@@ -30,6 +29,7 @@ from modelworks.monitor._drift import (
     drift_over_time,
     self_test,
 )
+from modelworks.monitor._drift_job import DriftCheck, drift_job
 from modelworks.monitor._stream import drift_stream, iter_parquet
 
 __all__ = [
@@ -38,16 +38,19 @@ __all__ = [
     "METRICS",
     "MIN_ROWS",
     "ComparisonResult",
+    "DriftCheck",
     "DriftReport",
     "DriftRule",
     "DriftTimeline",
     "MonitorWarning",
     "PreparedReference",
     "SelfTestResult",
+    "abtest",
     "compare_cv",
     "compare_models",
     "corrected_ttest",
     "drift",
+    "drift_job",
     "drift_over_time",
     "drift_stream",
     "iter_parquet",

@@ -5,21 +5,24 @@
 * Paired bootstrap (``scipy.stats.bootstrap(paired=True)``): a CI and p-value for the difference
   in any metric (accuracy, AUC, log-loss, RMSE, MAE) on the same rows.
 * Nadeau-Bengio corrected resampled t-test: two models compared by repeated cross-validation on
-  the same folds, with the variance inflated for the overlap of training sets.
+  the same folds, with the variance inflated for the overlap of training sets (the test here,
+  the cross-validation runner in ``_abtest_cv``).
+
+The result is :class:`~modelworks.monitor._abtest_result.ComparisonResult`; the job behind
+``modelworks abtest`` (two packages on a table) is ``_abtest_job.abtest``.
 """
 
 from __future__ import annotations
 
 import math
-import os
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from modelworks.exceptions import ConfigError, MonitorError, UnknownNameError
+from modelworks.monitor._abtest_result import ComparisonResult
 
 MCNEMAR_EXACT_BELOW = 25  # discordant pairs; below this the chi-squared approximation is poor
 
@@ -62,140 +65,6 @@ METRICS: dict[str, Metric] = {
     "mse": Metric("mse", "regression", False, False, _sq),
     "mae": Metric("mae", "regression", False, False, _abs),
 }
-
-
-@dataclass
-class ComparisonResult:
-    """The outcome of an A/B comparison.
-
-    ``difference`` is always metric(B) - metric(A); ``better`` names the better model when the
-    difference is significant at ``alpha`` (in the direction of the metric), else ``None``.
-    """
-
-    test: str
-    metric: str
-    names: tuple[str, str]
-    score_a: float
-    score_b: float
-    difference: float
-    ci: tuple[float, float]
-    p_value: float
-    alpha: float
-    higher_is_better: bool
-    points: bool = False
-    details: dict = field(default_factory=dict)
-    _bootstrap: Any = field(default=None, repr=False)
-
-    @property
-    def significant(self) -> bool:
-        return bool(self.p_value <= self.alpha)
-
-    @property
-    def better(self) -> str | None:
-        if not self.significant or self.difference == 0:
-            return None
-        b_wins = (self.difference > 0) == self.higher_is_better
-        return self.names[1] if b_wins else self.names[0]
-
-    def _fmt(self, x: float, sign: bool = True) -> str:
-        if self.points:
-            return f"{x * 100:+.1f}" if sign else f"{x * 100:.1f}"
-        return f"{x:+.4g}" if sign else f"{x:.4g}"
-
-    @property
-    def verdict(self) -> str:
-        """A plain sentence, e.g. 'B is better than A: accuracy +2.1 points, 95 % CI [0.4, 3.8], p = 0.01'."""
-        a, b = self.names
-        unit = " points" if self.points else ""
-        stats = (
-            f"{self.metric} {self._fmt(self.difference)}{unit} ({b} minus {a}), "
-            f"95 % CI [{self._fmt(self.ci[0], False)}, {self._fmt(self.ci[1], False)}], "
-            f"p = {_fmt_p(self.p_value)}"
-        )
-        winner = self.better
-        if winner is None:
-            head = f"No significant difference between {a} and {b}"
-        else:
-            loser = a if winner == b else b
-            head = f"{winner} is better than {loser}"
-        return f"{head}: {stats} [{self.test}]."
-
-    def __repr__(self) -> str:
-        return f"ComparisonResult({self.verdict!r})"
-
-    def to_dict(self) -> dict:
-        from modelworks._io import to_jsonable
-
-        return to_jsonable(
-            {
-                "test": self.test,
-                "metric": self.metric,
-                "model_a": self.names[0],
-                "model_b": self.names[1],
-                "score_a": self.score_a,
-                "score_b": self.score_b,
-                "difference": self.difference,
-                "ci": list(self.ci),
-                "p_value": self.p_value,
-                "alpha": self.alpha,
-                "higher_is_better": self.higher_is_better,
-                "significant": self.significant,
-                "better": self.better,
-                "verdict": self.verdict,
-                "details": self.details,
-            }
-        )
-
-    def plot(self, path: str | os.PathLike) -> Path | None:
-        """Bootstrap distribution of the difference (bootstrap test only); returns the path."""
-        if self._bootstrap is None:
-            return None
-        from modelworks.monitor import _plots
-
-        return _plots.bootstrap_hist(
-            self._bootstrap,
-            self.difference,
-            self.ci,
-            f"{self.metric}({self.names[1]}) - {self.metric}({self.names[0]})",
-            Path(path),
-        )
-
-    def add_to_report(
-        self, report, *, section=None, title: str = "Model A/B test", order: int = 82
-    ):
-        sec = section if section is not None else report.section(title, order=order)
-        sec.text(self.verdict, css="ok" if self.better else None)
-        sec.metrics(
-            {
-                f"{self.metric} {self.names[0]}": self.score_a,
-                f"{self.metric} {self.names[1]}": self.score_b,
-                "p-value": self.p_value,
-                "test": self.test,
-            }
-        )
-        if self.test.startswith("mcnemar"):
-            d = self.details
-            a, b = self.names
-            sec.table(
-                pd.DataFrame(
-                    {
-                        "": [f"{a} right", f"{a} wrong"],
-                        f"{b} right": [d["both_right"], d["b_only_right"]],
-                        f"{b} wrong": [d["a_only_right"], d["both_wrong"]],
-                    }
-                )
-            )
-        if self._bootstrap is not None:
-            slug = f"abtest-{self.names[0]}-vs-{self.names[1]}".replace(" ", "-")[:60]
-            path = self.plot(report.plots_dir / f"{slug}.png")
-            sec.image(path, "Bootstrap distribution of the paired difference with its 95 % CI")
-        return sec
-
-
-def _fmt_p(p: float) -> str:
-    if not math.isfinite(p):
-        return "n/a"
-    return f"{p:.2g}" if p >= 1e-4 else f"{p:.1e}"
 
 
 # ----------------------------------------------------------------------------- input checks
@@ -507,114 +376,3 @@ def corrected_ttest(diffs, n_train: float, n_test: float, *, alpha: float = 0.05
         "se": se,
         "ci": (mean - q * se, mean + q * se),
     }
-
-
-_CV_SCORING = {  # scoring -> (display metric, higher is better, in points)
-    "accuracy": ("accuracy", True, True),
-    "balanced_accuracy": ("balanced_accuracy", True, True),
-    "roc_auc": ("roc_auc", True, True),
-    "neg_log_loss": ("log_loss", False, False),
-    "neg_root_mean_squared_error": ("rmse", False, False),
-    "neg_mean_absolute_error": ("mae", False, False),
-    "r2": ("r2", True, False),
-}
-
-
-def compare_cv(
-    model_a,
-    model_b,
-    X,
-    y,
-    *,
-    cv: int = 5,
-    repeats: int = 3,
-    scoring: str | None = None,
-    names: tuple[str, str] = ("A", "B"),
-    alpha: float = 0.05,
-    seed: int = 0,
-) -> ComparisonResult:
-    """Compare two (unfitted) estimators by repeated cross-validation on the same folds.
-
-    Uses the Nadeau-Bengio corrected resampled t-test: plain paired t-tests on CV folds are
-    far too liberal because training sets overlap.
-
-    Parameters
-    ----------
-    model_a, model_b : scikit-learn estimators
-        Cloned for every fit.
-    X, y : table and target
-    cv, repeats : int
-        ``repeats`` times ``cv``-fold (stratified for classifiers), the same splits for both.
-    scoring : str, optional
-        A scikit-learn scorer name; default accuracy (classifiers) or RMSE (regressors).
-
-    Returns
-    -------
-    ComparisonResult
-    """
-    from sklearn.base import clone, is_classifier
-    from sklearn.metrics import get_scorer
-    from sklearn.model_selection import RepeatedKFold, RepeatedStratifiedKFold
-
-    for nm, v, lo in (("cv", cv, 2), ("repeats", repeats, 1)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-            raise ConfigError(f"{nm} must be a whole number >= {lo}, got {v!r}")
-    names = (str(names[0]), str(names[1]))
-    y_arr = np.asarray(y)
-    if len(X) != len(y_arr):
-        raise MonitorError(f"X has {len(X)} rows but y has {len(y_arr)}")
-    classifier = is_classifier(model_a)
-    scoring = scoring or ("accuracy" if classifier else "neg_root_mean_squared_error")
-    try:
-        scorer = get_scorer(scoring)
-    except ValueError as e:
-        raise UnknownNameError(
-            f"unknown scoring {scoring!r}; use a scikit-learn scorer name such as "
-            f"{', '.join(_CV_SCORING)}"
-        ) from e
-    splitter = (RepeatedStratifiedKFold if classifier else RepeatedKFold)(
-        n_splits=cv, n_repeats=repeats, random_state=seed
-    )
-    splits = list(splitter.split(np.zeros(len(y_arr)), y_arr))
-    take = (
-        (lambda data, idx: data.iloc[idx]) if hasattr(X, "iloc") else (lambda data, idx: data[idx])
-    )
-    ytake = (lambda idx: y.iloc[idx]) if hasattr(y, "iloc") else (lambda idx: y_arr[idx])
-    from modelworks._progress import progress
-
-    sa, sb = [], []
-    for tr, te in progress(splits, desc="cv A/B"):
-        for model, out in ((model_a, sa), (model_b, sb)):
-            fitted = clone(model).fit(take(X, tr), ytake(tr))
-            out.append(float(scorer(fitted, take(X, te), ytake(te))))
-    disp, higher, points = _CV_SCORING.get(scoring, (scoring, True, False))
-    sign = 1.0 if higher or not scoring.startswith("neg_") else -1.0
-    sa_arr, sb_arr = sign * np.array(sa), sign * np.array(sb)
-    n_test = float(np.mean([len(te) for _, te in splits]))
-    n_train = float(np.mean([len(tr) for tr, _ in splits]))
-    res = corrected_ttest(sb_arr - sa_arr, n_train, n_test, alpha=0.05)
-    return ComparisonResult(
-        test="corrected resampled t-test (Nadeau-Bengio)",
-        metric=disp,
-        names=names,
-        score_a=float(sa_arr.mean()),
-        score_b=float(sb_arr.mean()),
-        difference=res["mean"],
-        ci=tuple(res["ci"]),
-        p_value=res["p_value"],
-        alpha=alpha,
-        higher_is_better=higher,
-        points=points,
-        details={
-            "splits": len(splits),
-            "folds": cv,
-            "repeats": repeats,
-            "t": res["t"],
-            "df": res["df"],
-            "scores_a": sa_arr.tolist(),
-            "scores_b": sb_arr.tolist(),
-            "n_train": n_train,
-            "n_test": n_test,
-            "scoring": scoring,
-        },
-    )

@@ -113,7 +113,8 @@ def evaluate(model, data, target: str, *, out_dir: str | os.PathLike | None = No
                                     ("binary" if len(pkg.model.classes_) == 2 else "multiclass"))
     trained_target = manifest.get("target")
     if trained_target and trained_target != target:
-        raise ColumnError(f"the model was trained to predict '{trained_target}', not '{target}' (use --target {trained_target})")
+        raise ColumnError(f"the model was trained to predict '{trained_target}', not '{target}'",
+                          param="target", fix=f"use {{}}={trained_target}")
     pred, proba, classes = predict_outputs(pkg.model, X, task)
     if task != "regression":
         known = {str(c) for c in classes}

@@ -104,7 +104,8 @@ def _score_chunk(pkg, chunk: pd.DataFrame, *, proba: bool, ignore_extra: bool, i
     X = pkg.schema.validate(features, ignore_extra=ignore_extra) if pkg.schema is not None else features
     model = pkg.model
     if proba and (not hasattr(model, "predict_proba") or task == "regression"):
-        raise ConfigError("--proba needs a classifier with predict_proba; this model predicts values")
+        raise ConfigError("probabilities need a classifier with predict_proba; this model predicts values",
+                          param="proba", fix="drop {}")
     pred, p = _outputs(model, X, proba)
     out = pd.DataFrame(index=chunk.index)
     if id_col is not None:

@@ -290,7 +290,7 @@ def run_search(X, y, task: str, *, configs, plan: ValidationPlan, deadline: floa
     if not s.entries:
         from modelworks.exceptions import ConfigError
 
-        raise ConfigError(f"no candidate could be evaluated: {s.skipped}; raise --time-budget")
+        raise ConfigError(f"no candidate could be evaluated: {s.skipped}", param="time_budget", fix="raise {}")
     notes = s.notes + notes
     return SearchResult(entries=s.entries, skipped=s.skipped, plan=s.plan, task=task, metric=s.metric,
                         higher_is_better=s.higher, classes=s.classes, log_target=log_info, notes=notes,

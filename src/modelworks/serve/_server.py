@@ -68,7 +68,8 @@ def _bind(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as e:
         sock.close()
-        raise ServeError(f"cannot listen on {host}:{port}: {e.strerror or e} (choose another --port)") from e
+        raise ServeError(f"cannot listen on {host}:{port}: {e.strerror or e}", param="port",
+                         fix="choose another {}") from e
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock

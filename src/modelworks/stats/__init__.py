@@ -2,7 +2,9 @@
 
 :class:`MixedModel` wraps statsmodels' MixedLM; :class:`GAMRegressor` (alias ``GAM``) and
 :class:`GAMClassifier` wrap pygam with a faster automatic smoothing search. All are
-scikit-learn estimators and can be saved with skops::
+scikit-learn estimators and can be saved with skops. :func:`mixed` and :func:`gam` are the jobs
+behind ``modelworks stats mixed|gam``: fit on a table and return a :class:`StatsResult` that
+writes the report and the model::
 
     import skops.io as sio
     model = sio.loads(sio.dumps(model), trusted=SKOPS_TRUSTED)
@@ -10,6 +12,7 @@ scikit-learn estimators and can be saved with skops::
 
 from modelworks.stats._common import FitConvergenceWarning, StatsWarning
 from modelworks.stats._gam import GAM, GAMClassifier, GAMRegressor
+from modelworks.stats._jobs import StatsResult, gam, mixed
 from modelworks.stats._mixed import LRTResult, MixedModel
 from modelworks.stats._plots import plot_caterpillar, plot_partial_effects, plot_residuals
 from modelworks.stats._report import report_section
@@ -44,7 +47,10 @@ __all__ = [
     "GAMRegressor",
     "LRTResult",
     "MixedModel",
+    "StatsResult",
     "StatsWarning",
+    "gam",
+    "mixed",
     "plot_caterpillar",
     "plot_partial_effects",
     "plot_residuals",

@@ -16,9 +16,12 @@ Spaces come as a scikit-learn ``param_grid``, as skopt dimensions, or with the t
         "max_depth": Integer(3, 10),
     })
     result.best_params, result.best_score, result.best_estimator
+
+:func:`tune_job` is the job behind ``modelworks tune``: a zoo model tuned on a table file.
 """
 
 from modelworks.tuning._engine import DEFAULT_TRIALS, PRUNERS, STRATEGIES, tune
+from modelworks.tuning._job import TuneJobResult, tune_job
 from modelworks.tuning._result import TuneResult
 from modelworks.tuning._space import GRID_POINTS, Categorical, Integer, Real, to_distributions
 from modelworks.tuning._storage import load_study, recover_stale_trials
@@ -31,9 +34,11 @@ __all__ = [
     "Categorical",
     "Integer",
     "Real",
+    "TuneJobResult",
     "TuneResult",
     "load_study",
     "recover_stale_trials",
     "to_distributions",
     "tune",
+    "tune_job",
 ]

@@ -1,0 +1,181 @@
+"""One shape for every job: a public function per CLI verb, one result shape, thin handlers."""
+
+import ast
+import importlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from modelworks._result import Result
+from modelworks.cli import build_parser
+from modelworks.cli._common import error_line
+from modelworks.exceptions import ColumnError, EnsembleError, ModelworksError
+
+CLI_DIR = Path(__file__).resolve().parents[2] / "src" / "modelworks" / "cli"
+SHAPE = ("to_dict", "summary", "plots", "report_section", "write")
+
+# CLI verb -> (module, public function, result class) of the jobs that return the one shape
+JOBS = {
+    "run": ("modelworks", "run", "RunResult"),
+    "demo": ("modelworks", "demo", "RunResult"),
+    "abtest": ("modelworks.monitor", "abtest", "ComparisonResult"),
+    "drift": ("modelworks.monitor", "drift_job", "DriftCheck"),
+    "stats mixed": ("modelworks.stats", "mixed", "StatsResult"),
+    "stats gam": ("modelworks.stats", "gam", "StatsResult"),
+    "explain": ("modelworks.explain", "explain_job", "ExplainResult"),
+    "ensemble": ("modelworks.ensemble", "ensemble", "EnsembleResult"),
+    "tune": ("modelworks.tuning", "tune_job", "TuneJobResult"),
+    "forecast": ("modelworks.forecast", "forecast_job", "ForecastJobResult"),
+}
+
+
+def _handlers():
+    """(file, name, lines) of every function a command registers with set_defaults(handler=...)."""
+    for path in sorted(CLI_DIR.glob("*.py")):
+        tree = ast.parse(path.read_text())
+        defs = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+        for call in ast.walk(tree):
+            if isinstance(call, ast.Call) and getattr(call.func, "attr", None) == "set_defaults":
+                for kw in call.keywords:
+                    if kw.arg == "handler" and isinstance(kw.value, ast.Name):
+                        node = defs[kw.value.id]
+                        yield path.name, node.name, node.end_lineno - node.lineno + 1
+
+
+def test_every_cli_handler_is_at_most_40_lines():
+    handlers = list(_handlers())
+    assert len(handlers) >= 20  # every verb is found, not just a few
+    long = [f"{f}:{name} ({n} lines)" for f, name, n in handlers if n > 40]
+    assert not long, f"handlers over 40 lines: {long}"
+
+
+def test_every_job_verb_is_a_cli_command():
+    sub = build_parser()._subparsers._group_actions[0].choices
+    for verb in JOBS:
+        head, *rest = verb.split()
+        assert head in sub
+        if rest:
+            assert rest[0] in sub[head]._subparsers._group_actions[0].choices
+
+
+@pytest.mark.parametrize("verb", sorted(JOBS))
+def test_each_job_is_public_and_returns_the_one_shape(verb):
+    module_name, func, cls_name = JOBS[verb]
+    module = importlib.import_module(module_name)
+    assert func in module.__all__ and callable(getattr(module, func))
+    cls = getattr(module, cls_name, None) or getattr(importlib.import_module(getattr(module, func).__module__),
+                                                     cls_name)
+    assert issubclass(cls, Result)
+    for method in SHAPE:
+        assert callable(getattr(cls, method))
+    # the two a subclass must write itself
+    assert cls.to_dict is not Result.to_dict and cls.summary is not Result.summary
+
+
+def _check_shape(result, tmp_path: Path) -> dict:
+    """Call the five methods for real and check what each gives back."""
+    from modelworks.report import Report
+
+    assert isinstance(result, Result)
+    text = result.summary()
+    assert isinstance(text, str) and text.strip()
+    plots = result.plots(tmp_path / "plots")
+    assert isinstance(plots, dict) and all(Path(p).stat().st_size > 0 for p in plots.values())
+    report = Report(tmp_path / "report", "shape")
+    result.report_section(report)
+    assert report.sections and report.write().stat().st_size > 0
+    files = result.write(tmp_path / "out")
+    assert files and all(Path(p).exists() for p in files.values() if isinstance(p, str | Path))
+    payload = result.to_dict()
+    json.dumps(payload, default=str)  # JSON-able
+    return payload
+
+
+def test_abtest_result_has_the_shape(tmp_path):
+    from modelworks.monitor import compare_models
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 300)
+    a = np.where(rng.random(300) < 0.7, y, 1 - y)
+    b = np.where(rng.random(300) < 0.8, y, 1 - y)
+    result = compare_models(y, a, b, test="bootstrap", metric="accuracy", n_boot=200)
+    payload = _check_shape(result, tmp_path)
+    assert payload["test"] == "paired bootstrap" and "bootstrap" in result.plots(tmp_path)
+    assert (tmp_path / "out" / "abtest.json").exists() and result.verdict in result.summary()
+    assert result.exit_code == 0
+
+
+def test_drift_job_has_the_shape_and_exit_code_1_on_drift(tmp_path):
+    from modelworks.monitor import drift_job
+
+    rng = np.random.default_rng(0)
+    ref = pd.DataFrame({"x": rng.normal(size=600), "c": rng.choice(["a", "b"], 600)})
+    cur = pd.DataFrame({"x": rng.normal(2, 1, size=600), "c": rng.choice(["a", "b"], 600)})
+    result = drift_job(ref, cur)
+    payload = _check_shape(result, tmp_path)
+    assert result.exit_code == 1 and "x" in payload["drifted"]
+    assert {"drift.json", "drift.csv", "report.html"} <= {p.name for p in (tmp_path / "out").iterdir()}
+    assert drift_job(ref, ref.sample(frac=1, random_state=0)).exit_code == 0
+
+
+def test_gam_job_has_the_shape(tmp_path):
+    from modelworks.stats import gam
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"a": rng.uniform(0, 1, 200), "b": rng.uniform(0, 1, 200)})
+    df["y"] = np.sin(6 * df["a"]) + df["b"] + rng.normal(0, 0.2, 200)
+    result = gam(df, "y", n_splines=8)
+    payload = _check_shape(result, tmp_path)
+    assert payload["task"] == "regression" and payload["model_file"].endswith("model.skops")
+
+
+def test_ensemble_job_has_the_shape(tmp_path):
+    from modelworks.ensemble import ensemble
+    from modelworks.workflow import demo_data
+
+    frame, target = demo_data("diabetes")
+    result = ensemble(frame, target, method="blend", models=["ridge", "knn"], cv=3)
+    assert result.model is not None
+    payload = _check_shape(result, tmp_path)
+    assert [m["name"] for m in payload["members"]] == ["ridge", "knn"]
+    assert Path(payload["files"]["model"]).exists() and "model:" in result.summary()
+
+
+def test_error_hints_name_the_parameter_in_python_and_the_flag_on_the_command_line():
+    err = EnsembleError("model 'linear' does not support binary tasks", param="models", fix="drop it from {}")
+    assert str(err) == "model 'linear' does not support binary tasks; drop it from models"
+    assert error_line(err) == "model 'linear' does not support binary tasks; drop it from --models"
+    assert error_line(ColumnError("x", param="n_boot", fix="raise {}")) == "x; raise --bootstrap"
+    plain = ModelworksError("nothing to render")
+    assert str(plain) == error_line(plain) == "nothing to render"
+
+
+def test_ensemble_errors_say_the_parameter_and_the_cli_says_the_flag(tmp_path, capsys):
+    from modelworks.cli import main
+    from modelworks.ensemble import ensemble
+    from modelworks.workflow import demo_data
+
+    frame, target = demo_data("breast_cancer")
+    with pytest.raises(EnsembleError, match="drop it from models$"):
+        ensemble(frame, target, models=["rf", "linear"], cv=3)
+    path = tmp_path / "bc.csv"
+    frame.to_csv(path, index=False)
+    assert main(["ensemble", str(path), "--target", "target", "--models", "rf,linear", "--cv", "3"]) == 2
+    assert capsys.readouterr().err.strip().endswith("drop it from --models")
+
+
+def test_run_result_has_the_shape_and_keeps_the_run_report(tmp_path):
+    from modelworks import run
+    from modelworks.workflow import demo_data
+
+    frame, target = demo_data("wine")
+    result = run(frame, target, out_dir=tmp_path / "run", time_budget=15, models=["logreg", "knn"], cv=3,
+                 steps={"tune": False, "explain": False, "monitor": False, "package": False})
+    full_report = result.report_path.read_text()
+    assert result.write(tmp_path / "run") == {"result": result.result_path, "report": result.report_path}
+    assert result.report_path.read_text() == full_report  # writing into its own folder rewrites nothing
+    payload = _check_shape(result, tmp_path)
+    assert payload["task"] == "multiclass" and "final model" in result.summary()
