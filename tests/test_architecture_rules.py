@@ -30,15 +30,12 @@ KNOWN_CYCLES: list[frozenset[str]] = [
     # forecast ARIMA <-> stepwise search and panel <-> report: `fc2` branch
     frozenset({"modelworks.forecast._arima", "modelworks.forecast._stepwise"}),
     frozenset({"modelworks.forecast._panel", "modelworks.forecast._report"}),
-    # run's search step <-> workflow.leaderboard_view: the jobs layer (`jobs` branch / lead)
-    frozenset({"modelworks.search._workflow", "modelworks.workflow"}),
 ]
 
 
 # Long modules other helpers are splitting right now (issue #18); the lead empties this too.
 KNOWN_LONG = {
     "modelworks/forecast/_panel.py": "`fc2` branch",
-    "modelworks/monitor/_abtest.py": "`jobs` branch",
     "modelworks/monitor/_drift.py": "`spine` branch",
 }
 

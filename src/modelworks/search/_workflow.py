@@ -76,7 +76,7 @@ def search_step(ctx, learners: list[str] | None, *, tune: bool = True, deadline:
 
 def _search_section(ctx, res: SearchResult, board: pd.DataFrame) -> None:
     from modelworks.metrics import leaderboard_plot
-    from modelworks.workflow import leaderboard_view
+    from modelworks.search._views import leaderboard_view
 
     sec = ctx.report.section("Model search", order=20)
     tuned = f", then {res.trials} model-based (Optuna TPE) trial(s)" if res.trials else ""
