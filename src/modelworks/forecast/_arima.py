@@ -19,6 +19,7 @@ from sklearn.base import clone
 
 from modelworks.exceptions import ForecastError
 from modelworks.forecast._base import Forecaster
+from modelworks.forecast._gradient import faster_fits
 
 
 def _check_order(value, name: str, size: int) -> tuple[int, ...]:
@@ -189,7 +190,7 @@ class _StatsforecastEngine:
             seasonal=opts["seasonal"] and m > 1, ic=opts["information_criterion"],
             stepwise=opts["stepwise"], season_length=m if m > 1 else 1,
         )
-        with np.errstate(all="ignore"), warnings.catch_warnings():
+        with np.errstate(all="ignore"), warnings.catch_warnings(), faster_fits():
             warnings.simplefilter("ignore")
             self.model.fit(y, X=X)
         p, q, P, Q, mm, d, D = (int(v) for v in self.model.model_["arma"])
@@ -207,7 +208,7 @@ class _StatsforecastEngine:
         self.model = models.ARIMA(order=(p, d, q), season_length=m if m > 1 else 1,
                                   seasonal_order=(P, D, Q), include_mean=constant == "mean",
                                   include_drift=constant == "drift")
-        with np.errstate(all="ignore"), warnings.catch_warnings():
+        with np.errstate(all="ignore"), warnings.catch_warnings(), faster_fits():
             warnings.simplefilter("ignore")
             self.model.fit(y, X=X)
         self.order, self.seasonal_order, self.constant = fixed
