@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from modelworks import _io
 from modelworks.forecast._base import _level_key
-from modelworks.forecast._panel import BASELINES, ForecastResult
+from modelworks.forecast._models import BASELINES
+
+if TYPE_CHECKING:  # the result imports this module to write itself
+    from modelworks.forecast._result import ForecastResult
 
 MAX_REPORT_PLOTS = 12
 COVERAGE_TOLERANCE = 5.0  # percentage points between empirical and nominal coverage
