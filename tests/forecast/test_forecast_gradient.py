@@ -17,15 +17,20 @@ def _fit(values, m):
         return model.model_, model.predict(6, level=[80, 95])
 
 
-@pytest.mark.parametrize("which", ["nile", "co2_monthly"])
+def _quarterly():
+    rng = np.random.default_rng(5)
+    t = np.arange(64)
+    return 20 + 0.2 * t + 3 * np.sin(np.pi * t / 2) + np.cumsum(rng.normal(0, 0.5, 64))
+
+
+@pytest.mark.parametrize("which", ["nile", "quarterly"])
 def test_same_orders_coefficients_and_forecasts_with_the_lean_gradient(which, request, monkeypatch):
     import scipy.optimize._differentiable_functions as sdf
 
     from modelworks.forecast._gradient import faster_fits
 
-    y = request.getfixturevalue(which)
-    m = 12 if which == "co2_monthly" else 1
-    values = y.to_numpy(float)
+    values = request.getfixturevalue("nile").to_numpy(float) if which == "nile" else _quarterly()
+    m = 4 if which == "quarterly" else 1
     plain_model, plain = _fit(values, m)
 
     calls = {"n": 0}
