@@ -25,13 +25,16 @@ def _slug(text: str) -> str:
 
 def plot_series(result: ForecastResult, plots_dir: Path) -> dict[str, Path]:
     """One PNG per forecast series, ``forecast-<id>.png``; returns id -> path."""
+    from matplotlib.figure import Figure  # not pyplot: nothing to show, less to import
+
     from modelworks.report import save_figure
 
     paths = {}
     for s in result.series:
         if s.error or s.forecast is None:
             continue
-        fig = s.forecast.plot(title=f"{s.id}: {s.label}")
+        fig = Figure(figsize=(9, 4))
+        s.forecast.plot(ax=fig.subplots(), title=f"{s.id}: {s.label}")
         paths[s.id] = save_figure(fig, Path(plots_dir) / f"forecast-{_slug(s.id)}.png")
     return paths
 
