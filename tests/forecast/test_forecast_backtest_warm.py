@@ -56,3 +56,17 @@ def test_a_refitted_window_keeps_the_orders_and_uses_only_its_own_past(series):
            (first.order_, first.seasonal_order_, first.constant_)
     assert len(later.y_) == 96
     assert len(later.predict(12)) == 12
+
+
+def test_a_later_window_applies_the_first_windows_coefficients_and_lambda(series):
+    first = AutoARIMA(engine="statsforecast", box_cox="auto").fit(series.iloc[:84])
+    later = first.for_later_windows().fit(series.iloc[:96])
+    assert later.impl_.coef == first.impl_.coef and later.lambda_ == first.lambda_
+    # the forecast starts from the later window's own last observations
+    assert not np.allclose(later.predict(12)["forecast"].to_numpy(),
+                           first.predict(24)["forecast"].to_numpy()[12:])
+    refit = first.for_later_windows(coefficients=False).fit(series.iloc[:96])
+    assert refit.impl_.coef != first.impl_.coef  # re-estimated on the longer window
+    assert refit.lambda_ != first.lambda_  # and its own Guerrero lambda
+    again = first.for_later_windows().orders_only().fit(series.iloc[:96])
+    assert again.impl_.coef == refit.impl_.coef

@@ -25,6 +25,20 @@ def test_conformal_quantile_uses_the_n_plus_one_rank():
     assert conformal_quantile(scores[:5], 95) == 5.0  # too few scores: the largest
 
 
+def test_high_level_multiplier_is_at_least_the_normal_extrapolation_of_the_80_one():
+    from scipy.stats import norm
+
+    from modelworks.forecast._calibrate import interval_quantile
+
+    scores = np.sort(np.abs(np.random.default_rng(0).normal(size=24)))
+    q80, q95 = conformal_quantile(scores, 80), interval_quantile(scores, 95)
+    assert interval_quantile(scores, 80) == q80
+    assert q95 >= q80 * norm.ppf(0.975) / norm.ppf(0.9) - 1e-12
+    assert q95 >= conformal_quantile(scores, 95)
+    flat = np.ones(24)  # every error on the 80 % line: the floor widens the 95 % interval
+    assert interval_quantile(flat, 95) > conformal_quantile(flat, 95)
+
+
 def test_calibration_repairs_intervals_that_are_too_narrow(random_walk):
     y = random_walk.iloc[:400]
     raw = backtest(Overconfident(), y, folds=20, horizon=5)

@@ -206,7 +206,7 @@ def test_many_series_on_a_local_dask_cluster_match_local_processes(tmp_path, cap
 
 def test_unreachable_dask_scheduler_is_one_clear_error(tmp_path, monkeypatch):
     pytest.importorskip("distributed")
-    monkeypatch.setattr("modelworks.forecast._panel.DASK_CONNECT_TIMEOUT", "2s")
+    monkeypatch.setattr("modelworks.forecast._parallel.DASK_CONNECT_TIMEOUT", "2s")
     with pytest.raises(ForecastError, match="cannot reach the Dask scheduler at 'tcp://127.0.0.1:1'"):
         forecast(_many(2), time="t", target="q", id="sku", horizon=3, model="naive",
                  backtest=0, dask="tcp://127.0.0.1:1")

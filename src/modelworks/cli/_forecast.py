@@ -73,7 +73,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--id", metavar="COL", help="series id column of a long table (one forecast per id)")
     p.add_argument("--horizon", required=True, type=_int, metavar="H", help="periods to forecast")
     p.add_argument("--model", default="auto", choices=_MODELS,
-                   help="model (default: auto = backtest the candidates, keep the best MASE)")
+                   help="model (default: auto = backtest auto-arima and the baselines, plus prophet "
+                   "on daily or finer data, keep the best MASE)")
     p.add_argument("--order", type=_int_tuple((3,), "--order"), metavar="p,d,q",
                    help="ARIMA order for --model arima (default 1,0,0)")
     p.add_argument("--seasonal-order", type=_int_tuple((3, 4), "--seasonal-order"),

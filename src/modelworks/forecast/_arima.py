@@ -19,6 +19,8 @@ from sklearn.base import clone
 
 from modelworks.exceptions import ForecastError
 from modelworks.forecast._base import Forecaster
+from modelworks.forecast._gradient import faster_fits
+from modelworks.forecast._sm_fit import fit_statsmodels_arima
 
 
 def _check_order(value, name: str, size: int) -> tuple[int, ...]:
@@ -30,21 +32,6 @@ def _check_order(value, name: str, size: int) -> tuple[int, ...]:
     if not ok:
         raise ForecastError(f"{name} must be {size} whole numbers >= 0, got {value!r}")
     return out
-
-
-def _fit_statsmodels_arima(y, X, order, seasonal_order, trend, *, selection: bool = False):
-    """Fit statsmodels' ARIMA; return (result, warnings)."""
-    from statsmodels.tsa.arima.model import ARIMA as _SMARIMA
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        model = _SMARIMA(y, exog=X, order=order, seasonal_order=seasonal_order, trend=trend)
-        kwargs = {"cov_type": "none", "method_kwargs": {"maxiter": 100}} if selection else {}
-        result = model.fit(**kwargs)
-    notes = sorted({str(w.message).split("\n")[0] for w in caught
-                    if "Convergence" in type(w.message).__name__
-                    or "Non-stationary" in str(w.message) or "Non-invertible" in str(w.message)})
-    return result, notes
 
 
 def _default_trend(d: int, D: int, X) -> str:
@@ -144,7 +131,7 @@ class ARIMA(Forecaster):
         order, so = self._orders()
         trend = self.trend if self.trend is not None else _default_trend(order[1], so[1], X)
         try:
-            self.result_, self.warnings_ = _fit_statsmodels_arima(y, X, order, so, trend)
+            self.result_, self.warnings_ = fit_statsmodels_arima(y, X, order, so, trend)
         except (ValueError, np.linalg.LinAlgError) as e:
             raise ForecastError(
                 f"ARIMA{order}{so} cannot be fitted on series '{y.name}': {e}; try other orders "
@@ -177,9 +164,9 @@ class _StatsforecastEngine:
     """Nixtla statsforecast's AutoARIMA (compiled; a port of R forecast::auto.arima)."""
 
     def fit(self, y: np.ndarray, X, m: int, opts: dict) -> None:
-        from modelworks._imports import require
+        from modelworks._imports import statsforecast_models
 
-        models = require("statsforecast.models", purpose="AutoARIMA (engine='statsforecast')")
+        models = statsforecast_models()
         # approximation=None is R's rule: conditional sum of squares during the order search
         # when the series is long (> 150) or the season long (> 12), then the winner (or the
         # next best that fits) is refitted by exact maximum likelihood
@@ -189,7 +176,7 @@ class _StatsforecastEngine:
             seasonal=opts["seasonal"] and m > 1, ic=opts["information_criterion"],
             stepwise=opts["stepwise"], season_length=m if m > 1 else 1,
         )
-        with np.errstate(all="ignore"), warnings.catch_warnings():
+        with np.errstate(all="ignore"), warnings.catch_warnings(), faster_fits():
             warnings.simplefilter("ignore")
             self.model.fit(y, X=X)
         p, q, P, Q, mm, d, D = (int(v) for v in self.model.model_["arma"])
@@ -197,21 +184,25 @@ class _StatsforecastEngine:
         self.order, self.seasonal_order = (p, d, q), (P, D, Q, mm if P + D + Q else 0)
         self.constant = "drift" if "drift" in coef else ("mean" if "intercept" in coef else "none")
         self.ic = float(self.model.model_.get(opts["information_criterion"], np.nan) or np.nan)
+        self.coef = {k: float(v) for k, v in coef.items()}
 
-    def fit_fixed(self, y: np.ndarray, X, m: int, fixed: tuple) -> None:
-        """Refit known orders by exact likelihood (no search): later backtest windows."""
-        from modelworks._imports import require
+    def fit_fixed(self, y: np.ndarray, X, m: int, fixed: tuple, coef: dict | None = None) -> None:
+        """Known orders, no search: estimated by exact likelihood, or, given ``coef``, those
+        coefficients applied to ``y`` as they are (only the innovation variance is
+        re-estimated): the later windows of a backtest."""
+        from modelworks._imports import statsforecast_models
 
-        models = require("statsforecast.models", purpose="ARIMA (engine='statsforecast')")
+        models = statsforecast_models()
         (p, d, q), (P, D, Q, _), constant = fixed
         self.model = models.ARIMA(order=(p, d, q), season_length=m if m > 1 else 1,
                                   seasonal_order=(P, D, Q), include_mean=constant == "mean",
-                                  include_drift=constant == "drift")
-        with np.errstate(all="ignore"), warnings.catch_warnings():
+                                  include_drift=constant == "drift", fixed=coef or None)
+        with np.errstate(all="ignore"), warnings.catch_warnings(), faster_fits():
             warnings.simplefilter("ignore")
             self.model.fit(y, X=X)
         self.order, self.seasonal_order, self.constant = fixed
         self.ic = np.nan
+        self.coef = {k: float(v) for k, v in self.model.model_.get("coef", {}).items()}
 
     def predict(self, horizon: int, X, levels):
         lv = [int(v) if float(v).is_integer() else v for v in levels]
@@ -355,14 +346,19 @@ class AutoARIMA(Forecaster):
                                               "information_criterion", "stepwise",
                                               "approximation")}
         values = y.to_numpy(dtype=float)
-        self.lambda_ = box_cox_lambda(values, self.box_cox, self._seasonal_m())
+        fixed = getattr(self, "_fixed_orders", None)
+        if fixed is not None and "lambda" in fixed:  # the first window's, with its coefficients
+            self.lambda_ = fixed["lambda"] if np.all(values > 0) else None
+        else:
+            self.lambda_ = box_cox_lambda(values, self.box_cox, self._seasonal_m())
         if self.lambda_ is not None:
             values = box_cox(values, self.lambda_)
-        fixed = getattr(self, "_fixed_orders", None)
+        coef = fixed.get("coef") if fixed is not None and \
+            self.lambda_ == fixed.get("lambda", self.lambda_) else None
         try:
             if fixed is not None and hasattr(impl, "fit_fixed"):
                 impl.fit_fixed(values, None if X is None else X.to_numpy(dtype=float),
-                               self._seasonal_m(), fixed)
+                               self._seasonal_m(), fixed["orders"], coef)
             else:
                 impl.fit(values, None if X is None else X.to_numpy(dtype=float),
                          self._seasonal_m(), opts)
@@ -394,17 +390,31 @@ class AutoARIMA(Forecaster):
             extra += f", Box-Cox {self.lambda_:.2f}"
         return f"ARIMA({p},{d},{q})" + (f"({P},{D},{Q})[{m}]" if m else "") + extra
 
-    def for_later_windows(self) -> AutoARIMA:
-        """An unfitted copy that refits this fit's orders instead of searching again.
+    def for_later_windows(self, *, coefficients: bool = True) -> AutoARIMA:
+        """An unfitted copy that applies this fit instead of searching again.
 
-        A rolling-origin backtest searches the orders on its first (earliest) window only and
-        refits them by exact likelihood on the later windows, as a fixed specification is
-        evaluated; no window ever sees data after its own origin. The statsforecast engine only
-        (the statsmodels engine searches on every window).
+        A rolling-origin backtest fits (searches) on its first (earliest) window only and
+        applies that model to the later windows: the same orders, coefficients and Box-Cox
+        lambda, forecasting from each later origin with the data up to it (R's
+        ``Arima(y, model=fit)``); no window ever sees data after its own origin.
+        ``coefficients=False`` keeps only the orders (re-estimated by exact likelihood on
+        each window). The statsforecast engine only (the statsmodels engine searches on every
+        window).
         """
         self._check_fitted()
         twin = clone(self)
-        twin._fixed_orders = (self.order_, self.seasonal_order_, self.constant_)
+        twin._fixed_orders = {"orders": (self.order_, self.seasonal_order_, self.constant_)}
+        if coefficients and getattr(self.impl_, "coef", None) is not None:
+            twin._fixed_orders.update(coef=dict(self.impl_.coef), **{"lambda": self.lambda_})
+        return twin
+
+    def orders_only(self) -> AutoARIMA:
+        """This (unfitted) copy from :meth:`for_later_windows` without its coefficients and
+        lambda: the orders are fitted afresh, e.g. on a transformed series."""
+        twin = clone(self)
+        fixed = getattr(self, "_fixed_orders", None)
+        if fixed is not None:
+            twin._fixed_orders = {"orders": fixed["orders"]}
         return twin
 
     def to_arima(self) -> ARIMA:

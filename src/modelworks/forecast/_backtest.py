@@ -97,6 +97,7 @@ class BacktestResult:
     horizon: int
     levels: tuple = ()
     notes: list[str] = field(default_factory=list)
+    spec: Any = None  # unfitted: refits the first window's searched specification (warm start)
 
     def coverage_table(self) -> pd.DataFrame:
         """Nominal vs empirical coverage per level, and the gap in percentage points."""
@@ -180,7 +181,7 @@ def backtest(model, y, X=None, *, folds: int = 3, horizon: int, step: int | None
     later = None  # a forecaster that refits the first window's choices (see for_later_windows)
     for k, origin in enumerate(origins):
         train = series.iloc[:origin]
-        est = later if later is not None else clone(model)
+        est = later if later is not None else _fresh(model)
         t0 = time.perf_counter()
         try:
             est.fit(train, None if Xa is None else Xa.iloc[:origin], freq=freq_)
@@ -225,7 +226,16 @@ def backtest(model, y, X=None, *, folds: int = 3, horizon: int, step: int | None
     return BacktestResult(model=getattr(model, "name", type(model).__name__), metrics=metrics,
                           coverage=coverage, folds=pd.DataFrame(rows), predictions=predictions,
                           fit_time=float(np.mean(times)), horizon=horizon, levels=levels,
-                          notes=notes)
+                          notes=notes, spec=later)
+
+
+def _fresh(model):
+    """An unfitted copy of ``model``, keeping a specification fixed by ``for_later_windows``."""
+    twin = clone(model)
+    fixed = getattr(model, "_fixed_orders", None)
+    if fixed is not None:
+        twin._fixed_orders = fixed
+    return twin
 
 
 def _flat_forecast(train: pd.Series, horizon: int, freq: str, levels):

@@ -60,9 +60,9 @@ class Forecast(pd.DataFrame):
             How many history points to show (None: all).
         title : str, optional
         """
-        import matplotlib.pyplot as plt
-
         if ax is None:
+            import matplotlib.pyplot as plt
+
             fig, ax = plt.subplots(figsize=(9, 4))
         else:
             fig = ax.figure

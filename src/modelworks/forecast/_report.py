@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from modelworks import _io
 from modelworks.forecast._base import _level_key
-from modelworks.forecast._panel import BASELINES, ForecastResult
+from modelworks.forecast._models import BASELINES
+
+if TYPE_CHECKING:  # the result imports this module to write itself
+    from modelworks.forecast._result import ForecastResult
 
 MAX_REPORT_PLOTS = 12
 COVERAGE_TOLERANCE = 5.0  # percentage points between empirical and nominal coverage
@@ -21,13 +25,16 @@ def _slug(text: str) -> str:
 
 def plot_series(result: ForecastResult, plots_dir: Path) -> dict[str, Path]:
     """One PNG per forecast series, ``forecast-<id>.png``; returns id -> path."""
+    from matplotlib.figure import Figure  # not pyplot: nothing to show, less to import
+
     from modelworks.report import save_figure
 
     paths = {}
     for s in result.series:
         if s.error or s.forecast is None:
             continue
-        fig = s.forecast.plot(title=f"{s.id}: {s.label}")
+        fig = Figure(figsize=(9, 4))
+        s.forecast.plot(ax=fig.subplots(), title=f"{s.id}: {s.label}")
         paths[s.id] = save_figure(fig, Path(plots_dir) / f"forecast-{_slug(s.id)}.png")
     return paths
 

@@ -138,6 +138,8 @@ def as_series(y, *, name: str | None = None) -> pd.Series:
             f"y must be a pandas Series or a (time, value) DataFrame, got {type(y).__name__}"
         )
     label = name or (str(y.name) if y.name is not None else "y")
+    if _is_regular(y):  # already checked (a series regularize() returned): nothing to redo
+        return y if y.name == label else y.rename(label)
     if isinstance(y.index, pd.PeriodIndex):
         index = y.index.to_timestamp()
     elif isinstance(y.index, pd.DatetimeIndex):
@@ -200,6 +202,14 @@ def seasonal_period_for(freq: str) -> int:
     return max(int(period), 1)
 
 
+def _is_regular(y: pd.Series) -> bool:
+    """A float series on a tz-naive DatetimeIndex with a frequency (hence sorted, unique, on
+    a grid) and no missing value: what :func:`regularize` returns."""
+    index = y.index
+    return (isinstance(index, pd.DatetimeIndex) and index.freq is not None and index.tz is None
+            and y.dtype == np.float64 and len(y) >= 3 and not np.isnan(y.to_numpy()).any())
+
+
 def regularize(series: pd.Series, *, freq: str | None = None,
                fill: str | None = None) -> tuple[pd.Series, str, int]:
     """Put ``series`` on a regular grid.
@@ -219,6 +229,8 @@ def regularize(series: pd.Series, *, freq: str | None = None,
             f"unknown fill policy {fill!r}; choose one of: {', '.join(FILL_POLICIES)} (or none to "
             "refuse gaps)"
         )
+    if _is_regular(series) and (freq is None or freq == series.index.freqstr):
+        return series, series.index.freqstr, 0  # already on its grid (e.g. a fold of one)
     if len(series) < 3 and freq is None:
         raise ForecastError(
             f"series '{label}' has {len(series)} observation(s); at least 3 are needed to infer "

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from modelworks.forecast._arima import _fit_statsmodels_arima
+from modelworks.forecast._sm_fit import fit_statsmodels_arima
 
 
 @dataclass
@@ -95,7 +95,7 @@ def stepwise_search(y: np.ndarray, X, *, m: int, d=None, D=None, max_p=5, max_q=
             return np.inf
         trend = ("c" if d + D == 0 else "t") if const else "n"
         try:
-            result, _ = _fit_statsmodels_arima(y, X, (p, d, q), (P, D, Q, m) if seasonal else
+            result, _ = fit_statsmodels_arima(y, X, (p, d, q), (P, D, Q, m) if seasonal else
                                                (0, 0, 0, 0), trend, selection=True)
             ic = _ic_of(result, information_criterion, len(y))
         except (ValueError, np.linalg.LinAlgError, IndexError):
@@ -141,7 +141,7 @@ def stepwise_search(y: np.ndarray, X, *, m: int, d=None, D=None, max_p=5, max_q=
     trend = ("c" if d + D == 0 else "t") if c else "n"
     so = (P, D, Q, m) if seasonal and P + D + Q else (0, 0, 0, 0)
     # refit the winner with standard errors, for the summary and the intervals
-    result, _ = _fit_statsmodels_arima(y, X, (p, d, q), so, trend)
+    result, _ = fit_statsmodels_arima(y, X, (p, d, q), so, trend)
     constant = ("mean" if d + D == 0 else "drift") if c else "none"
     return Found(result=result, order=(p, d, q), seasonal_order=so, constant=constant, ic=ic,
                  n_models=len(fitted))

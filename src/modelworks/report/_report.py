@@ -160,13 +160,16 @@ def _fmt(value: Any, floatfmt: str = "{:.4g}") -> str:
 
 
 def save_figure(fig, path: str | os.PathLike, *, dpi: int = 110) -> Path:
-    """Save a matplotlib figure as PNG atomically and close it."""
-    import matplotlib.pyplot as plt
+    """Save a matplotlib figure as PNG atomically and close it (in pyplot, when it is there:
+    a ``matplotlib.figure.Figure`` made without pyplot needs no closing)."""
+    import sys
 
     path = Path(path)
     with _io.atomic_path(path, suffix=".png") as tmp:
         fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is not None:
+        plt.close(fig)
     return path
 
 
