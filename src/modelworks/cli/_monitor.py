@@ -244,18 +244,12 @@ def _abtest(args: argparse.Namespace) -> int:
     import numpy as np
 
     from modelworks import _io
-    from modelworks.data import infer_task, load_table
+    from modelworks._resolve import load_ref, ref_label
+    from modelworks.data import check_target, infer_task, load_table
     from modelworks.exceptions import ColumnError, ConfigError, MonitorError
     from modelworks.monitor import METRICS, compare_cv, compare_models
-    from modelworks.monitor._refs import load_ref
 
-    frame = load_table(args.data, name="data")
-    if args.target not in frame.columns:
-        raise ColumnError(
-            f"target column '{args.target}' not found; columns are: "
-            f"{', '.join(map(str, frame.columns[:30]))} (use --target NAME)"
-        )
-    frame = frame[frame[args.target].notna()]
+    frame = check_target(load_table(args.data, name="data"), args.target, missing="drop")
     y = frame[args.target]
     X = frame.drop(columns=[args.target])
     task = infer_task(y)
@@ -265,7 +259,7 @@ def _abtest(args: argparse.Namespace) -> int:
             "McNemar's test is for classifiers (right/wrong); use --test bootstrap or cv for regression"
         )
     a, b = load_ref(args.model_a), load_ref(args.model_b)
-    names = (_name(args.model_a, "A"), _name(args.model_b, "B"))
+    names = (ref_label(args.model_a, "A"), ref_label(args.model_b, "B"))
     if names[0] == names[1]:
         names = (names[0] + " (A)", names[1] + " (B)")
     classes = None
@@ -347,11 +341,3 @@ def _abtest(args: argparse.Namespace) -> int:
         print(result.verdict)
     return 0
 
-
-def _name(ref: str, default: str) -> str:
-    from pathlib import PurePath
-
-    text = str(ref)
-    if text.startswith("models:/"):
-        return text[len("models:/") :]
-    return PurePath(text).name or default

@@ -164,28 +164,25 @@ def _gam(args) -> int:
     from pathlib import Path
 
     from modelworks._io import ensure_dir
-    from modelworks.data import load_table
-    from modelworks.exceptions import ColumnError, StatsError
+    from modelworks.data import Task, check_target, load_table
+    from modelworks.exceptions import StatsError
     from modelworks.report import Report
     from modelworks.stats import GAMClassifier, GAMRegressor, report_section
     from modelworks.stats._common import check_columns
 
     ensure_dir(args.out)
     data = load_table(args.data)
-    if args.target not in data.columns:
-        raise ColumnError(f"target column {args.target!r} not found; columns are: "
-                          f"{', '.join(map(str, data.columns[:30]))} (use --target NAME)")
+    check_target(data, args.target, missing="keep")
     features = args.features or [c for c in data.columns if c != args.target]
     if args.target in features:
         raise StatsError(f"the target {args.target!r} is also listed in --features; remove it")
     for option, names in (("--features", features), ("--factors", args.factors), ("--tensor", args.tensor)):
         check_columns(data, names or [], what=option, hint=f"fix {option}")
+    check_target(data, args.target, missing="refuse")
     y = data[args.target]
-    if y.isna().any():
-        raise StatsError(f"target {args.target!r} has {int(y.isna().sum())} missing value(s); drop those rows first")
     task = args.task
     if task == "auto":
-        task = "binary" if y.nunique() == 2 else "regression"
+        task = "binary" if Task.infer(y) is Task.BINARY else "regression"
     cls = GAMClassifier if task == "binary" else GAMRegressor
     model = cls(features=features, factors=args.factors, tensor=args.tensor, n_splines=args.n_splines,
                 lam_search=args.lam_search)

@@ -57,16 +57,19 @@ def infer_task(y) -> str:
 _MISSING_TARGET = ("warn", "drop", "refuse", "keep")
 
 
-def _check_target_name(frame: pd.DataFrame, target) -> None:
+def _check_target_name(frame: pd.DataFrame, target, *, name: str | None = None,
+                       hint: str = "use --target NAME") -> None:
     if not isinstance(target, str) or not target:
-        raise ConfigError("a target column name is required (use --target NAME)")
+        raise ConfigError(f"a target column name is required ({hint})")
     if target not in frame.columns:
         cols = [str(c) for c in frame.columns]
         listed = ", ".join(cols[:30]) + (", ..." if len(cols) > 30 else "")
-        raise TargetError(f"target column '{target}' not found; columns are: {listed} (use --target NAME)")
+        where = f" in the {name}" if name else ""
+        raise TargetError(f"target column '{target}' not found{where}; columns are: {listed} ({hint})")
 
 
-def check_target(frame: pd.DataFrame, target: str, *, missing: str = "warn", notes: list[str] | None = None,
+def check_target(frame: pd.DataFrame, target: str, *, missing: str = "warn", name: str | None = None,
+                 hint: str = "use --target NAME", notes: list[str] | None = None,
                  stacklevel: int = 2) -> pd.DataFrame:
     """Check the target column of a table: the one target check of every area.
 
@@ -82,6 +85,10 @@ def check_target(frame: pd.DataFrame, target: str, *, missing: str = "warn", not
         Rows whose target is missing: dropped with a :class:`DataWarning` saying how many
         (``prepare``), dropped quietly (``abtest`` compares models on the labelled rows),
         refused with :class:`~modelworks.exceptions.TargetError` (``stats gam``), or kept.
+    name : str, optional
+        What to call the table in messages ("target column 'y' not found in the *data*").
+    hint : str
+        How to fix a missing target, ending the message (the CLI option by default).
     notes : list of str, optional
         The message about dropped rows is appended here too.
     stacklevel : int
@@ -103,7 +110,7 @@ def check_target(frame: pd.DataFrame, target: str, *, missing: str = "warn", not
     from modelworks._validation import check_option
 
     check_option(missing, "missing", _MISSING_TARGET)
-    _check_target_name(frame, target)
+    _check_target_name(frame, target, name=name, hint=hint)
     y = frame[target]
     if y.isna().all():
         raise TargetError(f"target column '{target}' is entirely missing (all {len(y)} values are NaN)")
