@@ -27,7 +27,7 @@ from modelworks.exceptions import ConfigError
 # (what every run must deliver comes first: evaluation and package; then what may be skipped for time)
 STEPS = [
     ("evaluate", "modelworks.workflow:_evaluate_step"),
-    ("package", "modelworks.package._workflow"),
+    ("package", "modelworks.registry._workflow"),
     ("explain", "modelworks.explain._workflow"),
     ("monitor", "modelworks.monitor._workflow"),
 ]
