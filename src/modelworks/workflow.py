@@ -97,8 +97,9 @@ def _load_and_prepare(data, target, *, task=None, cv=5, features=None):
 
 
 def _check_cv(cv):
-    if isinstance(cv, bool) or not isinstance(cv, int) or cv < 2:
-        raise ConfigError(f"cv must be a whole number >= 2, got {cv!r}")
+    from modelworks._validation import check_scalar
+
+    check_scalar(cv, "cv", kind=int, low=2)
 
 
 def compare(data, target: str, *, models: list[str] | None = None, cv: int = 5, task: str | None = None,
