@@ -133,7 +133,9 @@ def _parse_features(features, columns: list[str]) -> list[tuple[str, ...]]:
 
 
 def _is_categorical(s: pd.Series) -> bool:
-    return not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)
+    from modelworks.data import column_kind
+
+    return column_kind(s) != "numeric"
 
 
 def _grid(s: pd.Series, grid_resolution: int, percentiles) -> tuple[np.ndarray, bool]:
