@@ -92,7 +92,8 @@ def check_target(frame: pd.DataFrame, target: str, *, missing: str = "warn", nam
     notes : list of str, optional
         The message about dropped rows is appended here too.
     stacklevel : int
-        Of the warning, for callers that wrap this function.
+        As for :func:`warnings.warn`: 2 points the warning at the caller; a wrapper such as
+        ``prepare`` passes 3 to point at its own caller.
 
     Returns
     -------
@@ -125,7 +126,7 @@ def check_target(frame: pd.DataFrame, target: str, *, missing: str = "warn", nam
         raise TargetError(f"target column '{target}' has {n_missing} missing values; fill or drop those rows")
     if missing == "warn":
         msg = f"dropped {n_missing} of {len(frame)} rows whose target '{target}' is missing"
-        warnings.warn(msg, DataWarning, stacklevel=stacklevel + 1)
+        warnings.warn(msg, DataWarning, stacklevel=stacklevel)
         if notes is not None:
             notes.append(msg)
     return frame.loc[y.notna()].reset_index(drop=True)
