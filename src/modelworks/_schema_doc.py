@@ -6,9 +6,9 @@ the data stack; :meth:`modelworks.data.Schema.from_dict` builds on the same chec
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
+from modelworks._validation import check_scalar
 from modelworks.exceptions import SchemaError
 
 KINDS = ("numeric", "integer", "boolean", "categorical", "datetime")
@@ -38,8 +38,7 @@ def _column(i: int, c: Any) -> dict[str, Any]:
         raise SchemaError(f"invalid schema: column '{name}' has categories that are not a list of values")
     for key in ("min", "max"):
         b = c.get(key)
-        if b is not None and (isinstance(b, bool) or not isinstance(b, int | float) or not math.isfinite(b)):
-            raise SchemaError(f"invalid schema: column '{name}' has a non-numeric {key} ({b!r})")
+        check_scalar(b, f"invalid schema: column '{name}': {key}", kind=float, allow_none=True, error=SchemaError)
     return {"name": name, "kind": kind, "dtype": dtype, "nullable": nullable,
             "categories": categories, "min": c.get("min"), "max": c.get("max")}
 

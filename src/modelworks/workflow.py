@@ -41,7 +41,7 @@ from modelworks.search._views import leaderboard_view
 # (what every run must deliver comes first: evaluation and package; then what may be skipped for time)
 STEPS = [
     ("evaluate", "modelworks.workflow:_evaluate_step"),
-    ("package", "modelworks.package._workflow"),
+    ("package", "modelworks.registry._workflow"),
     ("explain", "modelworks.explain._workflow"),
     ("monitor", "modelworks.monitor._workflow"),
 ]
@@ -119,8 +119,9 @@ def _load_and_prepare(data, target, *, task=None, cv=5, features=None):
 
 
 def _check_cv(cv):
-    if isinstance(cv, bool) or not isinstance(cv, int) or cv < 2:
-        raise ConfigError(f"cv must be a whole number >= 2, got {cv!r}")
+    from modelworks._validation import check_scalar
+
+    check_scalar(cv, "cv", kind=int, low=2)
 
 
 def compare(data, target: str, *, models: list[str] | None = None, cv: int = 5, task: str | None = None,

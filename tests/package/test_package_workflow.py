@@ -9,7 +9,7 @@ import modelworks.package as mp
 from modelworks._context import RunContext
 from modelworks.data import make_pipeline
 from modelworks.models import get_model
-from modelworks.package._workflow import step
+from modelworks.registry._workflow import step
 from modelworks.report import Report
 
 

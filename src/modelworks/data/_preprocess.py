@@ -16,6 +16,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from modelworks.data._kinds import column_kind, parse_dates
+
 MAX_CATEGORIES = 20
 _DATE_PARTS = ("year", "month", "day", "dayofweek", "dayofyear", "hour")
 # free text: a text column whose values have at least this many words (median) and that is
@@ -140,7 +142,7 @@ class DatetimeFeatures(TransformerMixin, BaseEstimator):
         self.n_features_in_ = X.shape[1]
         parts = {}
         for col in X.columns:
-            s = pd.to_datetime(X[col], errors="coerce")
+            s = parse_dates(X[col])
             use = [p for p in self.parts if p != "hour" or (s.dt.hour.fillna(0) != 0).any()]
             parts[str(col)] = use
         self.parts_ = parts
@@ -151,7 +153,7 @@ class DatetimeFeatures(TransformerMixin, BaseEstimator):
         X = pd.DataFrame(X)
         out = {}
         for col in X.columns:
-            s = pd.to_datetime(X[col], errors="coerce")
+            s = parse_dates(X[col])
             for part in self.parts_[str(col)]:
                 out[f"{col}_{part}"] = getattr(s.dt, part).astype(float)
         return pd.DataFrame(out, index=X.index).to_numpy(dtype=float)
@@ -164,21 +166,12 @@ class DatetimeFeatures(TransformerMixin, BaseEstimator):
 def column_kinds(X: pd.DataFrame) -> dict[str, list[str]]:
     """Split columns into ``numeric``, ``categorical``, ``datetime`` and ``text`` lists.
 
-    ``text`` holds the free-text columns (see :func:`is_text_column`).
+    Each column's kind is :func:`~modelworks.data.column_kind`'s, with the preprocessing policy
+    ``text=True``: ``text`` holds the free-text columns (see :func:`is_text_column`).
     """
     kinds: dict[str, list[str]] = {"numeric": [], "categorical": [], "datetime": [], "text": []}
     for col in X.columns:
-        s = X[col]
-        if is_text_column(s):
-            kinds["text"].append(col)
-        elif pd.api.types.is_datetime64_any_dtype(s):
-            kinds["datetime"].append(col)
-        elif pd.api.types.is_bool_dtype(s):
-            kinds["categorical"].append(col)
-        elif pd.api.types.is_numeric_dtype(s):
-            kinds["numeric"].append(col)
-        else:
-            kinds["categorical"].append(col)
+        kinds[column_kind(X[col], text=True)].append(col)
     return kinds
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from modelworks.data._kinds import column_kind, parse_dates
 from modelworks.exceptions import SchemaError
 
 _MAX_LEVELS = 200
@@ -37,15 +38,8 @@ class ColumnSpec:
 
 
 def _kind(s: pd.Series) -> str:
-    if pd.api.types.is_bool_dtype(s):
-        return "boolean"
-    if pd.api.types.is_datetime64_any_dtype(s):
-        return "datetime"
-    if pd.api.types.is_integer_dtype(s):
-        return "integer"
-    if pd.api.types.is_numeric_dtype(s):
-        return "numeric"
-    return "categorical"
+    # the spine's rule with the schema's policy: booleans and whole numbers checked as such
+    return column_kind(s, detail=True)
 
 
 @dataclass
@@ -211,7 +205,7 @@ def _coerce(s: pd.Series, spec: ColumnSpec) -> pd.Series:
             _bad(spec, s, bad, "true/false")
         return conv.where(s.notna(), None)
     if spec.kind == "datetime":
-        conv = pd.to_datetime(s, errors="coerce", format="mixed")
+        conv = parse_dates(s)
         bad = conv.isna() & s.notna()
         if bad.any():
             _bad(spec, s, bad, "dates")

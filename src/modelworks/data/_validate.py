@@ -54,6 +54,84 @@ def infer_task(y) -> str:
     return "regression"
 
 
+_MISSING_TARGET = ("warn", "drop", "refuse", "keep")
+
+
+def _check_target_name(frame: pd.DataFrame, target, *, name: str | None = None,
+                       hint: str = "use --target NAME") -> None:
+    if not isinstance(target, str) or not target:
+        raise ConfigError(f"a target column name is required ({hint})")
+    if target not in frame.columns:
+        cols = [str(c) for c in frame.columns]
+        listed = ", ".join(cols[:30]) + (", ..." if len(cols) > 30 else "")
+        where = f" in the {name}" if name else ""
+        raise TargetError(f"target column '{target}' not found{where}; columns are: {listed} ({hint})")
+
+
+def check_target(frame: pd.DataFrame, target: str, *, missing: str = "warn", name: str | None = None,
+                 hint: str = "use --target NAME", notes: list[str] | None = None,
+                 stacklevel: int = 2) -> pd.DataFrame:
+    """Check the target column of a table: the one target check of every area.
+
+    The target must be named (a non-empty string), be a column of ``frame``, have at least one
+    value, and hold no infinite numbers.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    target : str
+        Name of the target column.
+    missing : {"warn", "drop", "refuse", "keep"}
+        Rows whose target is missing: dropped with a :class:`DataWarning` saying how many
+        (``prepare``), dropped quietly (``abtest`` compares models on the labelled rows),
+        refused with :class:`~modelworks.exceptions.TargetError` (``stats gam``), or kept.
+    name : str, optional
+        What to call the table in messages ("target column 'y' not found in the *data*").
+    hint : str
+        How to fix a missing target, ending the message (the CLI option by default).
+    notes : list of str, optional
+        The message about dropped rows is appended here too.
+    stacklevel : int
+        As for :func:`warnings.warn`: 2 points the warning at the caller; a wrapper such as
+        ``prepare`` passes 3 to point at its own caller.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``frame``, without the rows whose target is missing when they are dropped (index reset).
+
+    Raises
+    ------
+    ConfigError
+        No target name.
+    TargetError
+        The column is absent, entirely missing or has infinite values; missing values with
+        ``missing="refuse"``.
+    """
+    from modelworks._validation import check_option
+
+    check_option(missing, "missing", _MISSING_TARGET)
+    _check_target_name(frame, target, name=name, hint=hint)
+    y = frame[target]
+    if y.isna().all():
+        raise TargetError(f"target column '{target}' is entirely missing (all {len(y)} values are NaN)")
+    if pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y):
+        n_inf = int(np.isinf(y.to_numpy(dtype=float)).sum())
+        if n_inf:
+            raise TargetError(f"target column '{target}' has {n_inf} infinite values; remove or fix those rows")
+    n_missing = int(y.isna().sum())
+    if not n_missing or missing == "keep":
+        return frame
+    if missing == "refuse":
+        raise TargetError(f"target column '{target}' has {n_missing} missing values; fill or drop those rows")
+    if missing == "warn":
+        msg = f"dropped {n_missing} of {len(frame)} rows whose target '{target}' is missing"
+        warnings.warn(msg, DataWarning, stacklevel=stacklevel)
+        if notes is not None:
+            notes.append(msg)
+    return frame.loc[y.notna()].reset_index(drop=True)
+
+
 def _mixed_type_columns(frame: pd.DataFrame) -> dict[str, str]:
     """Object columns holding both numbers and text: {column: example of the odd value}."""
     bad = {}
@@ -97,19 +175,17 @@ def _looks_like_id(s: pd.Series, name: str) -> bool:
 
 
 def _parse_datetimes(frame: pd.DataFrame) -> list[str]:
-    """Turn text columns that are clearly dates into datetime columns; return their names."""
+    """Turn text columns that are clearly dates into datetime columns; return their names.
+
+    "Clearly": the spine's date-text rule with the policy of converting without being asked,
+    dates written with numbers, 95% of the values parse (:func:`parse_date_text`).
+    """
+    from modelworks.data._kinds import parse_date_text
+
     parsed = []
     for col in frame.columns:
-        s = frame[col]
-        if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
-            continue
-        sample = s.dropna().astype(str).head(200)
-        if sample.empty or not sample.str.contains(r"\d{1,4}[-/]\d{1,2}[-/]\d{1,4}", regex=True).all():
-            continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            converted = pd.to_datetime(s, errors="coerce", format="mixed")
-        if converted.notna().sum() >= 0.95 * s.notna().sum():
+        converted = parse_date_text(frame[col], min_share=0.95, numeric_form=True)
+        if converted is not None:
             frame[col] = converted
             parsed.append(str(col))
     return parsed
@@ -146,11 +222,7 @@ def prepare(frame: pd.DataFrame, target: str, *, task: str | None = None, cv: in
     frame = frame.copy()
     frame.columns = [str(c) for c in frame.columns]
     cols = list(frame.columns)
-    if not isinstance(target, str) or not target:
-        raise ConfigError("a target column name is required (use --target NAME)")
-    if target not in cols:
-        listed = ", ".join(cols[:30]) + (", ..." if len(cols) > 30 else "")
-        raise TargetError(f"target column '{target}' not found; columns are: {listed} (use --target NAME)")
+    _check_target_name(frame, target)
     if task is not None and task not in TASKS:
         raise ConfigError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
     if features is not None:
@@ -162,22 +234,9 @@ def prepare(frame: pd.DataFrame, target: str, *, task: str | None = None, cv: in
         if missing:
             raise ColumnError(f"feature columns not found: {', '.join(missing)}; columns are: {', '.join(cols)}")
     notes: list[str] = []
+    frame = check_target(frame, target, missing="warn" if drop_missing_target else "refuse", notes=notes,
+                         stacklevel=3)
     y = frame[target]
-    if y.isna().all():
-        raise TargetError(f"target column '{target}' is entirely missing (all {len(y)} values are NaN)")
-    if pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y):
-        n_inf = int(np.isinf(y.to_numpy(dtype=float)).sum())
-        if n_inf:
-            raise TargetError(f"target column '{target}' has {n_inf} infinite values; remove or fix those rows")
-    n_missing = int(y.isna().sum())
-    if n_missing:
-        if not drop_missing_target:
-            raise TargetError(f"target column '{target}' has {n_missing} missing values; fill or drop those rows")
-        msg = f"dropped {n_missing} of {len(frame)} rows whose target '{target}' is missing"
-        warnings.warn(msg, DataWarning, stacklevel=2)
-        notes.append(msg)
-        frame = frame.loc[y.notna()].reset_index(drop=True)
-        y = frame[target]
     use = features if features is not None else [c for c in cols if c != target]
     X = frame[use].copy()
     if X.shape[1] == 0:

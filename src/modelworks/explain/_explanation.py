@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from modelworks._validation import check_scalar
 from modelworks.exceptions import ExplainError
 from modelworks.explain._model import check_input, ensemble_kind, family_of, unit_of
 from modelworks.explain._shap import EXPLAINERS, Computed, compute
@@ -83,8 +84,7 @@ def _fast_path(model, X, background, explainer) -> str | None:
 
 def _rows(X: pd.DataFrame, max_rows: int | None, seed: int) -> pd.DataFrame:
     if max_rows is not None:
-        if isinstance(max_rows, bool) or not isinstance(max_rows, int | np.integer) or max_rows < 1:
-            raise ExplainError(f"max_rows must be a whole number >= 1, got {max_rows!r}")
+        max_rows = check_scalar(max_rows, "max_rows", kind=int, low=1, error=ExplainError)
         if len(X) > max_rows:
             return X.sample(n=int(max_rows), random_state=seed)
     return X
@@ -460,12 +460,9 @@ def explain_within(model, X, *, budget_s: float | None, background=None, max_row
     (Explanation or None, BudgetPlan)
         The explanation (None when skipped) and what was planned and why.
     """
-    if budget_s is not None and (isinstance(budget_s, bool) or not isinstance(budget_s, int | float)
-                                 or not np.isfinite(budget_s)):
-        raise ExplainError(f"budget_s must be a number of seconds or None, got {budget_s!r}")
-    for name, value in (("max_rows", max_rows), ("min_rows", min_rows)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-            raise ExplainError(f"{name} must be a whole number >= 1, got {value!r}")
+    budget_s = check_scalar(budget_s, "budget_s", kind=float, allow_none=True, error=ExplainError)
+    max_rows = check_scalar(max_rows, "max_rows", kind=int, low=1, error=ExplainError)
+    min_rows = check_scalar(min_rows, "min_rows", kind=int, low=1, error=ExplainError)
     t0 = time.perf_counter()
     rows = int(min(max_rows, len(X)))
     plan = BudgetPlan(rows=rows, budget_s=budget_s)

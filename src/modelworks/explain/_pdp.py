@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from modelworks._validation import check_scalar
 from modelworks.exceptions import ColumnError, ExplainError
 from modelworks.explain._model import (
     check_input,
@@ -132,7 +133,9 @@ def _parse_features(features, columns: list[str]) -> list[tuple[str, ...]]:
 
 
 def _is_categorical(s: pd.Series) -> bool:
-    return not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)
+    from modelworks.data import column_kind
+
+    return column_kind(s) != "numeric"
 
 
 def _grid(s: pd.Series, grid_resolution: int, percentiles) -> tuple[np.ndarray, bool]:
@@ -398,8 +401,7 @@ def partial_dependence(model, X, features, *, kind: str = "average", grid_resolu
         raise ExplainError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
     if method not in METHODS:
         raise ExplainError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    if isinstance(grid_resolution, bool) or not isinstance(grid_resolution, int | np.integer) or grid_resolution < 2:
-        raise ExplainError(f"grid_resolution must be a whole number >= 2, got {grid_resolution!r}")
+    grid_resolution = check_scalar(grid_resolution, "grid_resolution", kind=int, low=2, error=ExplainError)
     X = check_input(model, X)
     if max_rows is not None and len(X) > max_rows:
         X = X.sample(n=int(max_rows), random_state=seed)

@@ -13,6 +13,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from modelworks._validation import check_scalar
+from modelworks.data._kinds import parse_dates
 from modelworks.exceptions import FeatureError
 from modelworks.features._spec import EntitySpec, build_entityset, load_spec
 
@@ -59,7 +60,7 @@ def read_cutoff_times(cutoff_times, spec: EntitySpec, target_table: str) -> pd.D
     index = spec.tables[target_table].index
     id_col = index if index in frame.columns else frame.columns[0]
     time_col = "time" if "time" in frame.columns else [c for c in frame.columns if c != id_col][0]
-    times = pd.to_datetime(frame[time_col], errors="coerce", format="mixed")
+    times = parse_dates(frame[time_col])
     if times.isna().any():
         rows = list(frame.index[times.isna()][:5])
         raise FeatureError(f"cutoff time column '{time_col}' does not parse as dates in rows {rows}")

@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from modelworks._validation import check_scalar
+from modelworks.data._kinds import column_kind
 from modelworks.exceptions import FeatureError
 
 
@@ -64,15 +65,15 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
         check_scalar(self.degree, "degree", kind=int, low=1, error=FeatureError)
         frame = self._frame(X)
         if self.columns is None:
-            cols = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])
-                    and not pd.api.types.is_bool_dtype(frame[c])]
+            cols = [c for c in frame.columns if column_kind(frame[c]) == "numeric"]
         else:
             cols = list(self.columns)
             missing = [c for c in cols if c not in frame.columns]
             if missing:
                 raise FeatureError(f"columns not found: {', '.join(map(str, missing))}; columns are: "
                                    f"{', '.join(map(str, frame.columns))}")
-            text = [c for c in cols if not pd.api.types.is_numeric_dtype(frame[c])]
+            # named columns may be booleans too (0/1), never text or dates
+            text = [c for c in cols if column_kind(frame[c], detail=True) not in ("numeric", "integer", "boolean")]
             if text:
                 raise FeatureError(f"polynomial features need numeric columns; not numeric: {', '.join(map(str, text))}")
         if not cols:

@@ -28,6 +28,7 @@ from typing import Any
 
 import pandas as pd
 
+from modelworks.data._kinds import parse_dates
 from modelworks.exceptions import FeatureError
 
 
@@ -139,7 +140,7 @@ def load_spec(spec: dict | str | os.PathLike | EntitySpec) -> EntitySpec:
             if pd.api.types.is_datetime64_any_dtype(column):
                 parsed, bad = column, None
             else:
-                parsed = pd.to_datetime(column, errors="coerce", format="mixed")
+                parsed = parse_dates(column)
                 bad = parsed.isna() & column.notna()
             if bad is not None and bad.any():
                 rows = list(frame.index[bad][:5])

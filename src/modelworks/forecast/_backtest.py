@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from modelworks._validation import check_scalar
 from modelworks.exceptions import ForecastError
 from modelworks.forecast import _series
 from modelworks.forecast._base import _level_key
@@ -114,11 +115,8 @@ class BacktestResult:
 def fold_origins(n: int, *, folds: int, horizon: int, step: int | None = None,
                  min_train: int = 3) -> list[int]:
     """Training sizes of the ``folds`` rolling origins (the last fold ends at ``n``)."""
-    if isinstance(folds, bool) or not isinstance(folds, int | np.integer) or folds < 1:
-        raise ForecastError(f"folds must be a whole number >= 1, got {folds!r} (e.g. --backtest 3)")
-    step = horizon if step is None else step
-    if isinstance(step, bool) or not isinstance(step, int | np.integer) or step < 1:
-        raise ForecastError(f"step must be a whole number >= 1, got {step!r}")
+    folds = check_scalar(folds, "folds", kind=int, low=1, error=ForecastError)
+    step = check_scalar(horizon if step is None else step, "step", kind=int, low=1, error=ForecastError)
     origins = [n - horizon - step * (folds - 1 - k) for k in range(folds)]
     if origins[0] < min_train:
         raise ForecastError(

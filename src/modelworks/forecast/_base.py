@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from modelworks._validation import check_scalar
 from modelworks.exceptions import ForecastError, NotFittedError
 from modelworks.forecast import _series
 
@@ -143,9 +144,7 @@ class Forecaster(BaseEstimator):
         given = getattr(self, "seasonal_period", None)
         if given is None:
             return _series.seasonal_period_for(freq)
-        if isinstance(given, bool) or not isinstance(given, int | np.integer) or given < 1:
-            raise ForecastError(f"seasonal_period must be a whole number >= 1, got {given!r}")
-        return int(given)
+        return check_scalar(given, "seasonal_period", kind=int, low=1, error=ForecastError)
 
     def fit(self, y, X=None, *, freq: str | None = None, fill: str | None = None) -> Forecaster:
         """Fit on a Series with a DatetimeIndex or a (time, value) DataFrame.

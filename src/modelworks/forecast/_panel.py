@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
 import pandas as pd
 
+from modelworks._validation import check_scalar
 from modelworks.exceptions import ForecastError
 from modelworks.forecast import _series
 from modelworks.forecast._models import (  # noqa: F401  (the names forecast() accepts)
@@ -102,8 +102,7 @@ def forecast(data, *, time: str | None = None, target: str | None = None, id: st
     calibrate = _check_calibrate(calibrate)
     if model != "auto" and model not in MODELS:
         make_forecaster(model)
-    if isinstance(backtest, bool) or not isinstance(backtest, int | np.integer) or backtest < 0:
-        raise ForecastError(f"backtest must be a whole number of folds >= 0, got {backtest!r}")
+    backtest = check_scalar(backtest, "backtest", kind=int, low=0, error=ForecastError)
     exog = [exog] if isinstance(exog, str) else (list(exog) if exog is not None else None)
     if future is not None and not exog:
         raise ForecastError("future values are only used with exogenous columns; give exog=[...] "

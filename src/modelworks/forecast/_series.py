@@ -79,10 +79,9 @@ def parse_times(values, *, column: str = "time") -> pd.DatetimeIndex:
                 "dates such as 2020-01-31 (or whole years), or a Series with a DatetimeIndex"
             )
     else:
-        try:
-            parsed = pd.to_datetime(raw, errors="coerce", format="mixed")
-        except (TypeError, ValueError):
-            parsed = pd.to_datetime(raw, errors="coerce")
+        from modelworks.data._kinds import parse_dates
+
+        parsed = parse_dates(raw)
     bad = parsed.isna()
     if bad.any():
         rows = [f"row {i} ({raw.iloc[i]!r})" for i in np.flatnonzero(bad.to_numpy())]

@@ -15,21 +15,17 @@ from modelworks.monitor._abtest import METRICS, compare_models, corrected_ttest
 from modelworks.monitor._abtest_cv import compare_cv
 from modelworks.monitor._abtest_job import abtest
 from modelworks.monitor._abtest_result import ComparisonResult
-from modelworks.monitor._drift import (
+from modelworks.monitor._drift import drift, drift_over_time, self_test
+from modelworks.monitor._drift_job import DriftCheck, drift_job
+from modelworks.monitor._reference import PreparedReference
+from modelworks.monitor._results import DriftReport, DriftTimeline, SelfTestResult
+from modelworks.monitor._rule import (
     CORRECTIONS,
     DEFAULT_MIN_EFFECT,
     MIN_ROWS,
-    DriftReport,
     DriftRule,
-    DriftTimeline,
     MonitorWarning,
-    PreparedReference,
-    SelfTestResult,
-    drift,
-    drift_over_time,
-    self_test,
 )
-from modelworks.monitor._drift_job import DriftCheck, drift_job
 from modelworks.monitor._stream import drift_stream, iter_parquet
 
 __all__ = [

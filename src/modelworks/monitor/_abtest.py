@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from modelworks._validation import check_scalar
 from modelworks.exceptions import ConfigError, MonitorError, UnknownNameError
 from modelworks.monitor._abtest_result import ComparisonResult
 
@@ -324,8 +325,7 @@ def compare_models(
         raise UnknownNameError(
             f"unknown test {test!r}; choose one of: mcnemar, bootstrap (or compare_cv for cv)"
         )
-    if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha < 1:
-        raise ConfigError(f"alpha must be between 0 and 1, got {alpha!r}")
+    alpha = check_scalar(alpha, "alpha", kind=float, low=0, high=1, closed="neither")
     if not (isinstance(names, tuple | list) and len(names) == 2 and names[0] != names[1]):
         raise ConfigError(f"names must be two different names, got {names!r}")
     names = (str(names[0]), str(names[1]))
@@ -340,8 +340,7 @@ def compare_models(
     name = metric or _infer_metric(y, pa)
     if name not in METRICS:
         raise UnknownNameError(f"unknown metric {name!r}; choose one of: {', '.join(METRICS)}")
-    if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 100:
-        raise ConfigError(f"n_boot must be a whole number >= 100, got {n_boot!r}")
+    n_boot = check_scalar(n_boot, "n_boot", kind=int, low=100)
     return _bootstrap(y, pa, pb, names, alpha, METRICS[name], labels, n_boot, seed)
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import PurePath
-
 import numpy as np
 
 from modelworks.exceptions import ColumnError, ConfigError, MonitorError, UnknownNameError
@@ -58,8 +55,8 @@ def abtest(
     MonitorError
         ``data`` has labels a model never saw, or the models order their classes differently.
     """
-    from modelworks.data import infer_task, load_table
-    from modelworks.package import load_ref
+    from modelworks._resolve import load_ref
+    from modelworks.data import check_target, infer_task, load_table
 
     frame = load_table(data, name="data")
     if target not in frame.columns:
@@ -67,7 +64,7 @@ def abtest(
             f"target column '{target}' not found; columns are: {', '.join(map(str, frame.columns[:30]))}",
             param="target", fix="use {} NAME",
         )
-    frame = frame[frame[target].notna()]
+    frame = check_target(frame, target, missing="drop")  # the data spine's one target check
     y, X = frame[target], frame.drop(columns=[target])
     task = infer_task(y)
     test = test or ("bootstrap" if task == "regression" else "mcnemar")
@@ -135,7 +132,6 @@ def _shown(ref) -> str:
 
 
 def _name(ref, default: str) -> str:
-    text = _shown(ref)
-    if text.startswith("models:/"):
-        return text[len("models:/"):]
-    return PurePath(os.fspath(text)).name or default
+    from modelworks._resolve import ref_label
+
+    return ref_label(_shown(ref), default)  # a loaded package is named by its path

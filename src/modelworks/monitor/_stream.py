@@ -10,29 +10,32 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from modelworks.data import iter_table
 from modelworks.exceptions import DataFileError, MonitorError
+from modelworks.monitor._reference import (
+    PreparedReference,
+    _as_float,
+    _check_kinds,
+    _reference_frame,
+    _select,
+)
+from modelworks.monitor._results import DriftReport
+from modelworks.monitor._rows import _assemble, _categorical_from_counts, _finish_row
+from modelworks.monitor._rule import DriftRule
 
 
 def iter_parquet(
     path: str | os.PathLike, *, batch_rows: int = 100_000, columns: list[str] | None = None
 ) -> Iterator[pd.DataFrame]:
-    """Yield a Parquet file as DataFrames of at most ``batch_rows`` rows (bounded memory)."""
-    import pyarrow.parquet as pq
+    """Yield a Parquet file as DataFrames of at most ``batch_rows`` rows (bounded memory).
 
-    path = Path(path)
-    if not path.exists():
-        raise DataFileError(f"Parquet file not found: {path}")
-    try:
-        pf = pq.ParquetFile(path)
-    except Exception as e:  # pyarrow raises several types for a non-Parquet file
-        raise DataFileError(f"{path} is not a readable Parquet file: {e}") from e
-    for batch in pf.iter_batches(batch_size=batch_rows, columns=columns):
-        yield batch.to_pandas()
+    The spine's chunked reader, :func:`modelworks.data.iter_table`, under its monitoring name.
+    """
+    return iter_table(path, chunk_rows=batch_rows, columns=columns, name="Parquet")
 
 
 class _NumericSketch:
@@ -124,11 +127,9 @@ def drift_stream(
     DriftReport
         With ``approximate=True``.
     """
-    from modelworks.monitor import _drift
-
-    rule = _drift.DriftRule.make(correction, alpha, min_effect)
-    ref = _drift.PreparedReference(_drift._reference_frame(reference))
-    cols = _drift._select(ref.frame, columns, "reference")
+    rule = DriftRule.make(correction, alpha, min_effect)
+    ref = PreparedReference(_reference_frame(reference))
+    cols = _select(ref.frame, columns, "reference")
     import pyarrow.parquet as pq
 
     try:
@@ -139,7 +140,7 @@ def drift_stream(
         raise DataFileError(f"{path} is not a readable Parquet file: {e}") from e
     target = ref.frame.attrs.get("target_column")  # a model package's sample carries its target
     if target and target in cols and target not in schema_names:
-        ref = _drift.PreparedReference(ref.frame.drop(columns=[target]))
+        ref = PreparedReference(ref.frame.drop(columns=[target]))
         cols = [c for c in cols if c != target]
     common = [c for c in cols if c in schema_names]
     only_ref = [c for c in cols if c not in schema_names] if columns is None else []
@@ -150,9 +151,9 @@ def drift_stream(
     if not common:
         raise MonitorError(f"the reference and {path} have no columns in common")
     kinds, sketches, cat_counts, cat_missing, n_rows = None, {}, {}, {}, 0
-    for batch in iter_parquet(path, batch_rows=batch_rows, columns=common):
+    for batch in iter_table(path, chunk_rows=batch_rows, columns=common, name="Parquet"):
         if kinds is None:
-            kinds = _drift._check_kinds(ref.frame, batch, common, ref.is_dates)
+            kinds = _check_kinds(ref.frame, batch, common, ref.is_dates)
         n_rows += len(batch)
         for col in common:
             if kinds[col] == "categorical":
@@ -164,7 +165,7 @@ def drift_stream(
             else:
                 if col not in sketches:
                     sketches[col] = _NumericSketch(ref.get(col, kinds[col]).sorted, bins)
-                sketches[col].add(_drift._as_float(batch[col], kinds[col]))
+                sketches[col].add(_as_float(batch[col], kinds[col]))
     if kinds is None:
         raise MonitorError(f"{path} has no rows")
     rows = []
@@ -174,7 +175,7 @@ def drift_stream(
             aligned = pd.concat(
                 [prepared.counts, cat_counts[col]], axis=1, keys=["ref", "cur"]
             ).fillna(0)
-            parts = _drift._categorical_from_counts(
+            parts = _categorical_from_counts(
                 aligned, prepared.n_total, prepared.n_missing, n_rows, cat_missing[col]
             )
         else:
@@ -183,8 +184,8 @@ def drift_stream(
             if prepared.sorted.size and sk.counts.sum():
                 row = _binned_numeric(prepared, sk)
             parts = (row, prepared.n_total, prepared.n_missing, sk.n_total, sk.n_missing)
-        rows.append(_drift._finish_row(col, kinds[col], parts))
-    table = _drift._assemble(rows, rule, only_ref=only_ref, only_cur=only_cur)
-    return _drift.DriftReport(
+        rows.append(_finish_row(col, kinds[col], parts))
+    table = _assemble(rows, rule, only_ref=only_ref, only_cur=only_cur)
+    return DriftReport(
         table=table, rule=rule, n_reference=ref.n_rows, n_current=n_rows, approximate=True
     )

@@ -26,7 +26,7 @@ def shifted_copy(
     """A copy of ``X`` with a known drift: two numeric columns shifted by 0.5 reference SD and one
     categorical column perturbed (30 % of rows set to its rarest level), or, with no categorical
     column, 30 % missing values in a third numeric column. Returns the copy and what was done."""
-    from modelworks.monitor._drift import _kind
+    from modelworks.data import column_kind as _kind
 
     rng = np.random.default_rng(seed)
     out = X.copy()

@@ -470,13 +470,10 @@ def load_ref(ref: str | os.PathLike, *, tracking_uri: str | None = None, trust_p
              trust=()) -> Package:
     """Load a package path or a registry reference (``models:/NAME@ALIAS``, ``models:/NAME/VERSION``).
 
-    ``trust_pickle`` and ``trust`` are passed to :func:`load` as given: a registry reference
-    never implies them.
+    A thin wrapper of the one resolver, :func:`modelworks._resolve.load_ref` (the package area
+    itself knows nothing of the registry). ``trust_pickle`` and ``trust`` are passed to
+    :func:`load` as given: a registry reference never implies them.
     """
-    if isinstance(ref, Package):
-        return ref
-    if isinstance(ref, str) and ref.startswith("models:/"):
-        from modelworks.registry import package_path
+    from modelworks._resolve import load_ref as _load_ref
 
-        return load(package_path(ref, tracking_uri=tracking_uri), trust_pickle=trust_pickle, trust=trust)
-    return load(ref, trust_pickle=trust_pickle, trust=trust)
+    return _load_ref(ref, tracking_uri=tracking_uri, trust_pickle=trust_pickle, trust=trust)

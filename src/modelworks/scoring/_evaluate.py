@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from modelworks.exceptions import ColumnError, ConfigError, DataError, TargetError
+from modelworks.exceptions import ColumnError, ConfigError, TargetError
 
 
 @dataclass
@@ -73,7 +73,8 @@ def evaluate(model, data, target: str, *, out_dir: str | os.PathLike | None = No
     TargetError
         ``target`` is not in the data, or it holds labels the model never saw (named).
     """
-    from modelworks.data import load_table
+    from modelworks._resolve import resolve_model
+    from modelworks.data import check_target, load_table
     from modelworks.metrics import (
         bootstrap_ci,
         classification_plots,
@@ -81,20 +82,12 @@ def evaluate(model, data, target: str, *, out_dir: str | os.PathLike | None = No
         regression_plots,
         score_predictions,
     )
-    from modelworks.scoring._resolve import resolve_model
 
     if not 0 < level < 1:
         raise ConfigError(f"level must be between 0 and 1, got {level}")
     pkg = resolve_model(model, trust_pickle=trust_pickle, trust=trust, tracking_uri=tracking_uri)
-    frame = load_table(data)
-    if target not in frame.columns:
-        raise TargetError(
-            f"target column '{target}' not found in the data; columns are: {', '.join(map(str, frame.columns[:30]))}"
-            " (evaluate needs labelled data: use --target NAME)"
-        )
-    frame = frame.loc[frame[target].notna()]
-    if frame.empty:
-        raise DataError(f"no rows with a value in the target column '{target}'")
+    frame = check_target(load_table(data), target, missing="drop", name="data",
+                         hint="evaluate needs labelled data: use --target NAME")
     y = frame[target]
     X = frame.drop(columns=[target])
     manifest = pkg.manifest or {}

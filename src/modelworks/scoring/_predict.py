@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,40 +31,6 @@ class PredictResult:
     def to_dict(self) -> dict:
         return {"rows": self.rows, "out": str(self.out) if self.out else None, "seconds": round(self.seconds, 3),
                 "chunks": self.chunks, "ignored_columns": dict(self.ignored_columns)}
-
-
-def _iter_chunks(data, chunk_size: int) -> Iterator[pd.DataFrame]:
-    """Yield DataFrames of at most ``chunk_size`` rows from a CSV/Parquet path or a DataFrame."""
-    if isinstance(data, pd.DataFrame):
-        for start in range(0, max(len(data), 1), chunk_size):
-            yield data.iloc[start:start + chunk_size]
-        return
-    from modelworks.data._load import _PARQUET, _suffix, load_table
-
-    path = Path(data)
-    if not path.exists() or path.is_dir() or path.stat().st_size == 0:
-        load_table(path)  # raises the same clear errors as everywhere else
-    kind = _suffix(path)
-    if kind in _PARQUET:
-        import pyarrow.parquet as pq
-
-        try:
-            handle = pq.ParquetFile(path)
-        except Exception as e:
-            raise DataFileError(f"data file {path} is not a readable Parquet file: {e}") from e
-        for batch in handle.iter_batches(batch_size=chunk_size):
-            yield batch.to_pandas()
-        return
-    if kind not in (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ""):
-        raise DataFileError(f"data file {path} has unknown extension '{path.suffix}'; use .csv, .tsv or .parquet")
-    sep = "\t" if ".tsv" in kind else ","
-    try:
-        reader = pd.read_csv(path, sep=sep, chunksize=chunk_size, encoding="utf-8", low_memory=False)
-        yield from reader
-    except UnicodeDecodeError as e:
-        raise DataFileError(f"data file {path} is not UTF-8 text; re-save it as UTF-8") from e
-    except pd.errors.EmptyDataError as e:
-        raise DataFileError(f"data file {path} has no columns (is it empty?)") from e
 
 
 def _id_column(columns, schema_names, id_column):
@@ -252,10 +217,11 @@ def predict(model, data, *, out: str | os.PathLike | None = None, proba: bool = 
     """
     from modelworks._io import atomic_path
     from modelworks._progress import progress
-    from modelworks.scoring._resolve import resolve_model
+    from modelworks._resolve import resolve_model
+    from modelworks._validation import check_scalar
+    from modelworks.data import iter_table
 
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise ConfigError(f"chunk_size must be a whole number >= 1, got {chunk_size!r}")
+    chunk_size = check_scalar(chunk_size, "chunk_size", kind=int, low=1)
     started = time.perf_counter()
     pkg = resolve_model(model, trust_pickle=trust_pickle, trust=trust, tracking_uri=tracking_uri)
     task = (pkg.manifest or {}).get("task")
@@ -270,7 +236,7 @@ def predict(model, data, *, out: str | os.PathLike | None = None, proba: bool = 
 
     def chunks_scored():
         nonlocal rows, n_chunks, id_col
-        for chunk in _iter_chunks(data, chunk_size):
+        for chunk in iter_table(data, chunk_rows=chunk_size):
             if n_chunks == 0:
                 id_col = _id_column([str(c) for c in chunk.columns], schema_names, id_column)
                 if pkg.schema is not None:

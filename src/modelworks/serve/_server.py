@@ -48,7 +48,7 @@ def _app_factory():
     cfg = json.loads(os.environ[_ENV])
     ref, trust = cfg.pop("ref"), cfg.pop("trust", ())
     if trust:
-        from modelworks.package import load_ref
+        from modelworks._resolve import load_ref
 
         ref = load_ref(ref, trust=trust)
     return create_app(ref, **cfg)
@@ -96,22 +96,16 @@ def serve(ref, host: str = "127.0.0.1", port: int = 8080, workers: int = 1, *, i
     """
     import uvicorn
 
-    from modelworks.package import load_ref
+    from modelworks._resolve import load_ref, locate
+    from modelworks._validation import check_scalar
     from modelworks.serve._app import create_app
 
-    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
-        raise ServeError(f"workers must be a whole number >= 1, got {workers!r}")
+    workers = check_scalar(workers, "workers", kind=int, low=1, error=ServeError)
     if not isinstance(port, int) or not 0 <= port <= 65535:
         raise ServeError(f"port must be between 0 and 65535, got {port!r}")
-    ref = str(ref)
-    if ref.startswith("models:/"):  # resolve once so every worker serves the same version
-        from modelworks.registry import get_version, package_path
-
-        version = get_version(ref, tracking_uri=tracking_uri)
-        path = str(package_path(version.ref, tracking_uri=version.tracking_uri))
-        label = f"{ref} (version {version.version})"
-    else:
-        path, label = ref, ref
+    # resolve a registry alias once so every worker serves the same version
+    path, label = locate(str(ref), tracking_uri=tracking_uri)
+    path = str(path)
     package = load_ref(path, trust=trust)  # fail here, once, with a clear error, before any worker starts
     settings = dict(ignore_extra=ignore_extra, max_body_bytes=max_body_bytes, max_rows=max_rows,
                     max_in_flight=max_in_flight, log_requests=log_requests, model_ref=label)

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from modelworks.data._kinds import column_kind
 from modelworks.exceptions import StatsError
 from modelworks.stats._common import (
     StatsWarning,
@@ -116,8 +117,7 @@ class _GAMBase(BaseEstimator):
         self.kinds_, self.levels_, self.ranges_ = {}, {}, {}
         for c in cols:
             col = frame[c]
-            numeric = pd.api.types.is_numeric_dtype(col) and col.dtype != bool
-            if c in factors or not numeric or col.nunique() <= _FACTOR_MAX_UNIQUE_NUMERIC:
+            if c in factors or column_kind(col, max_levels=_FACTOR_MAX_UNIQUE_NUMERIC) != "numeric":
                 if c in pair:
                     raise StatsError(f"tensor column {c!r} is categorical; a tensor smooth needs two numeric columns")
                 self.kinds_[c] = "factor"

@@ -184,7 +184,7 @@ def gam(data, target: str, *, features: list[str] | None = None, factors: list[s
     StatsResult
         ``write(out_dir)`` writes the report, ``results.json`` and ``model.skops``.
     """
-    from modelworks.data import load_table
+    from modelworks.data import Task, check_target, load_table
     from modelworks.stats import GAMClassifier, GAMRegressor
 
     frame = load_table(data)
@@ -201,13 +201,12 @@ def gam(data, target: str, *, features: list[str] | None = None, factors: list[s
         if missing:
             raise ColumnError(f"{param} names columns that are not in the data: {', '.join(missing)} "
                               f"(columns are: {columns})", param=param, fix="fix {}")
+    check_target(frame, target, missing="refuse")  # the data spine's one target check
     y = frame[target]
-    if y.isna().any():
-        raise StatsError(f"target {target!r} has {int(y.isna().sum())} missing value(s); drop those rows first")
     if task not in ("auto", "regression", "binary"):
         raise StatsError(f"task must be auto, regression or binary, got {task!r}")
     if task == "auto":
-        task = "binary" if y.nunique() == 2 else "regression"
+        task = "binary" if Task.infer(y) is Task.BINARY else "regression"
     cls = GAMClassifier if task == "binary" else GAMRegressor
     model = cls(features=features, factors=factors, tensor=tensor, n_splines=n_splines, lam_search=lam_search)
     messages: list[str] = []

@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from modelworks._validation import check_scalar
 from modelworks.exceptions import SpaceError
 
 # a range searched by the grid strategy is cut into this many values (log-spaced for log ranges)
@@ -84,8 +85,7 @@ def _numeric_range(low, high, *, log: bool, integer: bool, where: str):
     import optuna
 
     for label, v in (("low", low), ("high", high)):
-        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-            raise SpaceError(f"{where}: {label} must be a finite number, got {v!r}")
+        check_scalar(v, f"{where}: {label}", kind=float, error=SpaceError)
         if integer and float(v) != int(v):
             raise SpaceError(
                 f"{where}: an integer range needs whole-number bounds, got {label}={v!r}"

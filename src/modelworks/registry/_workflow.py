@@ -1,4 +1,8 @@
-"""The ``package`` step of ``modelworks run``: save the final model as a package and register it."""
+"""The ``package`` step of ``modelworks run``: save the final model as a package and register it.
+
+It lives with the registry, which sits above ``package`` (the package area itself never
+imports the registry).
+"""
 
 from __future__ import annotations
 
@@ -42,7 +46,7 @@ def step(ctx: RunContext) -> None:
         register_note = f"registration skipped: {remaining:.0f} s left in the time budget"
     else:
         try:
-            from modelworks.registry import local_tracking_uri, register
+            from modelworks.registry._registry import local_tracking_uri, register
 
             uri = local_tracking_uri(ctx.out_dir)
             v = register(path, name, alias="champion", tracking_uri=uri, run_name=f"run-{ctx.final_name}",
