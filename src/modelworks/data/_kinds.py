@@ -21,10 +21,35 @@ KINDS: tuple[str, ...] = ("numeric", "categorical", "datetime", "text", "integer
 _NUMERIC_DATE = re.compile(r"\d{1,4}[-/]\d{1,2}[-/]\d{1,4}")
 # values looked at before the whole column is parsed (a cheap early exit for ordinary text)
 DATE_SAMPLE = 200
+# free text: a text column whose values have at least this many words (median) and that is
+# mostly unique; a word is a run of letters
+TEXT_MIN_WORDS = 3
+TEXT_MIN_UNIQUE = 0.3
+_TEXT_SAMPLE = 500
 
 
 def _is_dates_dtype(s: pd.Series) -> bool:
     return pd.api.types.is_datetime64_any_dtype(s) or isinstance(s.dtype, pd.PeriodDtype)
+
+
+def is_text_column(s: pd.Series) -> bool:
+    """Whether ``s`` holds free text (sentences, reviews), not categories or identifiers.
+
+    Text columns hold strings whose median value has at least ``TEXT_MIN_WORDS`` words
+    separated by whitespace, mostly letters, and at least ``TEXT_MIN_UNIQUE`` of the values
+    are distinct. Identifiers (one token) and categories (few levels) are not text.
+    """
+    if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
+        return False
+    values = s.dropna()
+    if len(values) < 2 or not values.map(lambda v: isinstance(v, str)).all():
+        return False
+    sample = values.sample(n=min(_TEXT_SAMPLE, len(values)), random_state=0).astype(str)
+    words = sample.str.count(r"[^\W\d_]{2,}")
+    tokens = sample.str.split().str.len()
+    if words.median() < TEXT_MIN_WORDS or (words / tokens.clip(lower=1)).median() < 0.5:
+        return False
+    return values.nunique() >= TEXT_MIN_UNIQUE * len(values)
 
 
 def column_kind(s: pd.Series, *, text: bool = False, detail: bool = False,
@@ -58,8 +83,6 @@ def column_kind(s: pd.Series, *, text: bool = False, detail: bool = False,
         ``"text"``, ``"boolean"``, ``"integer"``.
     """
     if text:
-        from modelworks.data._preprocess import is_text_column
-
         if is_text_column(s):
             return "text"
     if pd.api.types.is_bool_dtype(s):

@@ -16,37 +16,18 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from modelworks.data._kinds import column_kind, parse_dates
+from modelworks.data._kinds import (  # noqa: F401 - the text rule, re-exported where it lived
+    TEXT_MIN_UNIQUE,
+    TEXT_MIN_WORDS,
+    column_kind,
+    is_text_column,
+    parse_dates,
+)
 
 MAX_CATEGORIES = 20
 _DATE_PARTS = ("year", "month", "day", "dayofweek", "dayofyear", "hour")
-# free text: a text column whose values have at least this many words (median) and that is
-# mostly unique; a word is a run of letters
-TEXT_MIN_WORDS = 3
-TEXT_MIN_UNIQUE = 0.3
 TEXT_MAX_FEATURES = 20_000  # TF-IDF vocabulary cap per column
 TEXT_COMPONENTS = 64  # dense components kept per text column (TruncatedSVD)
-_TEXT_SAMPLE = 500
-
-
-def is_text_column(s: pd.Series) -> bool:
-    """Whether ``s`` holds free text (sentences, reviews), not categories or identifiers.
-
-    Text columns hold strings whose median value has at least ``TEXT_MIN_WORDS`` words
-    separated by whitespace, mostly letters, and at least ``TEXT_MIN_UNIQUE`` of the values
-    are distinct. Identifiers (one token) and categories (few levels) are not text.
-    """
-    if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
-        return False
-    values = s.dropna()
-    if len(values) < 2 or not values.map(lambda v: isinstance(v, str)).all():
-        return False
-    sample = values.sample(n=min(_TEXT_SAMPLE, len(values)), random_state=0).astype(str)
-    words = sample.str.count(r"[^\W\d_]{2,}")
-    tokens = sample.str.split().str.len()
-    if words.median() < TEXT_MIN_WORDS or (words / tokens.clip(lower=1)).median() < 0.5:
-        return False
-    return values.nunique() >= TEXT_MIN_UNIQUE * len(values)
 
 
 def _text_values(X) -> np.ndarray:

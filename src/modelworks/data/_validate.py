@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from modelworks.data._task import TASK_NAMES
+from modelworks.data._task import TASK_NAMES, infer_task  # noqa: F401 - infer_task: the public name lives here too
 from modelworks.exceptions import ColumnError, ConfigError, DataError, TargetError
 
 TASKS = TASK_NAMES
@@ -32,26 +32,6 @@ class Prepared:
     classes: list | None = None
     dropped_columns: dict[str, str] = field(default_factory=dict)  # column -> why
     notes: list[str] = field(default_factory=list)
-
-
-def infer_task(y) -> str:
-    """Guess the task from the target: ``"binary"``, ``"multiclass"`` or ``"regression"``.
-
-    Text, boolean and categorical targets are classification; numbers are regression unless
-    they are whole numbers with few distinct values (at most 20, and at most 5% of the rows
-    or at most 2 values).
-    """
-    y = pd.Series(y).dropna()
-    n_unique = y.nunique()
-    if n_unique <= 2:
-        return "binary"
-    if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
-        return "multiclass"
-    values = y.to_numpy(dtype=float)
-    whole = bool(np.all(np.isfinite(values)) and np.all(values == np.round(values)))
-    if whole and n_unique <= 20 and n_unique <= max(2, 0.05 * len(y)):
-        return "multiclass"
-    return "regression"
 
 
 _MISSING_TARGET = ("warn", "drop", "refuse", "keep")
@@ -166,7 +146,7 @@ def _looks_like_id(s: pd.Series, name: str) -> bool:
         diffs = np.diff(np.sort(s.to_numpy()))
         return bool(np.all(diffs == 1))  # 0..n-1 or 1..n: a row counter
     if pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s):
-        from modelworks.data._preprocess import is_text_column
+        from modelworks.data._kinds import is_text_column
 
         if is_text_column(s):  # free text (reviews, descriptions) is unique per row too: a feature
             return False

@@ -12,6 +12,8 @@ the model's types against the allow-list before building anything, and never fal
 pickle: a pickled model loads only with ``trust_pickle=True`` for that one call.
 """
 
+import os
+
 from modelworks.package._audit import BOOSTER_TYPES, is_trusted, trusted_types
 from modelworks.package._manifest import FORMAT_VERSION
 from modelworks.package._package import (
@@ -20,7 +22,6 @@ from modelworks.package._package import (
     PackageWarning,
     inspect,
     load,
-    load_ref,
     model_card,
     save,
 )
@@ -39,3 +40,17 @@ __all__ = [
     "save",
     "trusted_types",
 ]
+
+
+def load_ref(ref: str | os.PathLike, *, tracking_uri: str | None = None, trust_pickle: bool = False,
+             trust=()) -> Package:
+    """Load a package path or a registry reference (``models:/NAME@ALIAS``, ``models:/NAME/VERSION``).
+
+    A facade over the one resolver, :func:`modelworks._resolve.load_ref`: the package area's own
+    modules know nothing of the registry; only this public name delegates up to the layer that
+    does. ``trust_pickle`` and ``trust`` are passed to :func:`load` as given: a registry
+    reference never implies them.
+    """
+    from modelworks._resolve import load_ref as _load_ref
+
+    return _load_ref(ref, tracking_uri=tracking_uri, trust_pickle=trust_pickle, trust=trust)

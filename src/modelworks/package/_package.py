@@ -464,16 +464,3 @@ def model_card(path: str | os.PathLike) -> str:
     from modelworks.package._card import render_card
 
     return render_card(inspect(path, verify=False))
-
-
-def load_ref(ref: str | os.PathLike, *, tracking_uri: str | None = None, trust_pickle: bool = False,
-             trust=()) -> Package:
-    """Load a package path or a registry reference (``models:/NAME@ALIAS``, ``models:/NAME/VERSION``).
-
-    A thin wrapper of the one resolver, :func:`modelworks._resolve.load_ref` (the package area
-    itself knows nothing of the registry). ``trust_pickle`` and ``trust`` are passed to
-    :func:`load` as given: a registry reference never implies them.
-    """
-    from modelworks._resolve import load_ref as _load_ref
-
-    return _load_ref(ref, tracking_uri=tracking_uri, trust_pickle=trust_pickle, trust=trust)
