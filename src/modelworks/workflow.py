@@ -101,9 +101,11 @@ def _check_cv(cv):
         raise ConfigError(f"cv must be a whole number >= 2, got {cv!r}")
 
 
-def compare(data, target: str, *, models: list[str] | None = None, cv: int = 5, task: str | None = None,
+def rank_models(data, target: str, *, models: list[str] | None = None, cv: int = 5, task: str | None = None,
             seed: int = 0, features: list[str] | None = None):
-    """Cross-validated leaderboard of zoo models on a table.
+    """Cross-validated leaderboard of zoo models on a table (``modelworks compare`` on the command line).
+
+    Formerly ``modelworks.compare`` (deprecated alias until modelworks 0.3).
 
     Parameters
     ----------
@@ -466,3 +468,10 @@ def demo(*, out_dir: str | os.PathLike = "modelworks-demo", dataset: str = "brea
     frame, target = demo_data(dataset)
     return run(frame, target, out_dir=out_dir, time_budget=time_budget, seed=seed,
                title=f"modelworks demo: {dataset}", model_name=f"demo-{dataset.replace('_', '-')}")
+
+
+def __getattr__(name: str):
+    # modelworks.workflow.compare: rank_models' name before modelworks 0.2
+    from modelworks import _deprecation
+
+    return _deprecation.forward(__name__, name)

@@ -57,7 +57,7 @@ def _handler(args) -> int:
     from modelworks.data import load_table
     from modelworks.explain import (
         estimate_cost,
-        explain,
+        explain_model,
         partial_dependence,
         plot_partial_dependence,
     )
@@ -80,7 +80,7 @@ def _handler(args) -> int:
     cost = estimate_cost(model, frame, max_rows=args.rows, explainer=args.explainer, seed=args.seed)
     if not args.json:
         info(f"estimated cost: {cost}")
-    ex = explain(model, frame, max_rows=args.rows, seed=args.seed, explainer=args.explainer)
+    ex = explain_model(model, frame, max_rows=args.rows, seed=args.seed, explainer=args.explainer)
     plots = ex.plots(out / "plots")
     features = args.pdp
     if features is None:

@@ -246,7 +246,7 @@ def _abtest(args: argparse.Namespace) -> int:
     from modelworks import _io
     from modelworks.data import infer_task, load_table
     from modelworks.exceptions import ColumnError, ConfigError, MonitorError
-    from modelworks.monitor import METRICS, compare_cv, compare_models
+    from modelworks.monitor import METRICS, compare_estimators, compare_predictions
     from modelworks.monitor._refs import load_ref
 
     frame = load_table(args.data, name="data")
@@ -292,7 +292,7 @@ def _abtest(args: argparse.Namespace) -> int:
             raise ColumnError(
                 f"DATA lacks feature column(s) the models need: {', '.join(missing[:10])}"
             )
-        result = compare_cv(
+        result = compare_estimators(
             clone(a.model),
             clone(b.model),
             X[features],
@@ -319,7 +319,7 @@ def _abtest(args: argparse.Namespace) -> int:
                 np.asarray(a.predict(X, ignore_extra=True)),
                 np.asarray(b.predict(X, ignore_extra=True)),
             )
-        result = compare_models(
+        result = compare_predictions(
             y.to_numpy(),
             pa,
             pb,

@@ -5,15 +5,17 @@ the missing-value rate), corrects the p-values across columns and flags a column
 is significant *and* its effect size (Wasserstein / SD, Jensen-Shannon, missing-rate change)
 reaches a floor. ``self_test`` measures the rule's false-alarm rate on the reference itself,
 ``drift_over_time`` and ``drift_stream`` handle batches and files larger than memory.
-``compare_models`` and ``compare_cv`` compare two models with McNemar, a paired bootstrap or the
-Nadeau-Bengio corrected resampled t-test.
+``compare_predictions`` compares two models' predictions on the same rows (McNemar, a paired
+bootstrap); ``compare_estimators`` compares two unfitted estimators by repeated cross-validation
+(the Nadeau-Bengio corrected resampled t-test). Their names before modelworks 0.2,
+``compare_models`` and ``compare_cv``, still work until 0.3 and warn.
 """
 
 from modelworks.monitor._abtest import (
     METRICS,
     ComparisonResult,
-    compare_cv,
-    compare_models,
+    compare_estimators,
+    compare_predictions,
     corrected_ttest,
 )
 from modelworks.monitor._drift import (
@@ -44,8 +46,8 @@ __all__ = [
     "MonitorWarning",
     "PreparedReference",
     "SelfTestResult",
-    "compare_cv",
-    "compare_models",
+    "compare_estimators",
+    "compare_predictions",
     "corrected_ttest",
     "drift",
     "drift_over_time",
@@ -53,3 +55,10 @@ __all__ = [
     "iter_parquet",
     "self_test",
 ]
+
+
+def __getattr__(name: str):
+    # compare_models / compare_cv: the names of compare_predictions / compare_estimators before 0.2
+    from modelworks import _deprecation
+
+    return _deprecation.forward(__name__, name)

@@ -406,7 +406,7 @@ def _bootstrap(
 TESTS = {"mcnemar", "bootstrap"}
 
 
-def compare_models(
+def compare_predictions(
     y_true,
     pred_a,
     pred_b,
@@ -453,7 +453,7 @@ def compare_models(
     """
     if test not in TESTS:
         raise UnknownNameError(
-            f"unknown test {test!r}; choose one of: mcnemar, bootstrap (or compare_cv for cv)"
+            f"unknown test {test!r}; choose one of: mcnemar, bootstrap (or compare_estimators for cv)"
         )
     if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha < 1:
         raise ConfigError(f"alpha must be between 0 and 1, got {alpha!r}")
@@ -520,7 +520,7 @@ _CV_SCORING = {  # scoring -> (display metric, higher is better, in points)
 }
 
 
-def compare_cv(
+def compare_estimators(
     model_a,
     model_b,
     X,

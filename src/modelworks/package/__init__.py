@@ -18,10 +18,10 @@ from modelworks.package._package import (
     ARCHIVE_SUFFIX,
     Package,
     PackageWarning,
-    inspect,
     load,
     load_ref,
     model_card,
+    read_manifest,
     save,
 )
 
@@ -31,11 +31,18 @@ __all__ = [
     "FORMAT_VERSION",
     "Package",
     "PackageWarning",
-    "inspect",
     "is_trusted",
     "load",
     "load_ref",
     "model_card",
+    "read_manifest",
     "save",
     "trusted_types",
 ]
+
+
+def __getattr__(name: str):
+    # inspect: read_manifest's name before modelworks 0.2 (it shadowed the standard library's)
+    from modelworks import _deprecation
+
+    return _deprecation.forward(__name__, name)

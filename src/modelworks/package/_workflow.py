@@ -18,7 +18,7 @@ def step(ctx: RunContext) -> None:
     ``ctx.results["package"]`` (path, model_ref, tracking_uri, version, manifest summary) and a
     "Model package" report section.
     """
-    from modelworks.package import inspect, save
+    from modelworks.package import read_manifest, save
 
     if ctx.final_model is None:
         ctx.results["package"] = {"skipped": "no final model"}
@@ -28,7 +28,7 @@ def step(ctx: RunContext) -> None:
                 target=ctx.target, metrics=dict(ctx.test_scores or {}), seed=ctx.seed,
                 metadata={"model_name": ctx.final_name, "source": "modelworks run"},
                 dropped_columns=getattr(ctx.schema, "dropped", None) or None)
-    manifest = inspect(path, verify=False)
+    manifest = read_manifest(path, verify=False)
     result = {"path": str(path), "format_version": manifest["format_version"],
               "model_format": manifest["model"]["format"], "estimator": manifest["model"].get("estimator"),
               "files": {n: e["bytes"] for n, e in manifest["files"].items()},
