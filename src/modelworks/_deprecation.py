@@ -77,12 +77,34 @@ def renamed_function(old: str, new: str, func):
 def seed_argument(owner: str, random_state, seed, *, default=0):
     """``random_state`` for a call or estimator that used to take ``seed``: a given ``seed``
     warns and wins when ``random_state`` was left at its default."""
-    if seed is None or isinstance(seed, str) and seed == "deprecated":
+    if isinstance(seed, str) and seed == "deprecated":
         return random_state
     warn(f"{owner}(seed=...)", f"{owner}(random_state=...)", stacklevel=4)
-    if random_state is not None and random_state != default and random_state != seed:
+    if random_state != default and random_state != seed:
         from modelworks.exceptions import ConfigError
 
         raise ConfigError(f"{owner}: pass random_state only (seed is its deprecated name), "
                           f"got random_state={random_state!r} and seed={seed!r}")
     return seed
+
+
+class RandomStateAlias:
+    """For estimators whose ``random_state`` was called ``seed`` before modelworks 0.2.
+
+    The estimator takes ``random_state`` and a ``seed="deprecated"`` parameter; :meth:`_random_state`
+    is the value to use (a given ``seed`` warns). A model saved before the rename (its state has
+    ``seed`` and no ``random_state``) loads with ``random_state`` set from it.
+    """
+
+    def _random_state(self):
+        return seed_argument(type(self).__name__, getattr(self, "random_state", 0),
+                             getattr(self, "seed", "deprecated"))
+
+    def __setstate__(self, state):
+        if isinstance(state, dict) and "seed" in state and "random_state" not in state:
+            state = {**state, "random_state": state["seed"], "seed": "deprecated"}
+        parent = getattr(super(), "__setstate__", None)
+        if parent is not None:
+            parent(state)
+        else:  # pragma: no cover - every estimator here has BaseEstimator.__setstate__
+            self.__dict__.update(state)

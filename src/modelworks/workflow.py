@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from modelworks import _areas
 from modelworks._context import RunContext
 from modelworks.exceptions import ConfigError
 
@@ -31,6 +32,9 @@ STEPS = [
     ("explain", "modelworks.explain._workflow"),
     ("monitor", "modelworks.monitor._workflow"),
 ]
+
+# steps that need an extra (modelworks._areas): without it the step is skipped with a note naming it
+STEP_AREAS = {"explain": "explain"}
 
 # the budget: what is kept back from the search for the steps after it
 POST_SHARE = 0.3  # of the budget, for evaluation, explanation, package, monitoring and the report
@@ -395,6 +399,12 @@ def run(data, target: str, *, out_dir: str | os.PathLike = "modelworks-out", tim
 
     for switch, target_step in STEPS:
         if not ctx.enabled(switch):
+            continue
+        missing = _areas.needs_extra(STEP_AREAS[switch]) if switch in STEP_AREAS else None
+        if missing:
+            skipped_steps[switch] = f"skipped: {missing}"
+            ctx.warnings.append(f"{switch} step skipped: {missing}")
+            ctx.results.setdefault("skipped_steps", {})[switch] = missing
             continue
         why = _no_time_for(switch, ctx, result_search)
         if why:

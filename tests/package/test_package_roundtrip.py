@@ -203,7 +203,7 @@ def test_keras_wrapper_is_saved_natively_and_reloads(data, tmp_path):
     pytest.importorskip("keras")
     X, y = data
     Xn = X[["age", "visits"]]
-    model = deep.KerasMLPClassifier(hidden_units=(8,), epochs=2, seed=0).fit(Xn, y)
+    model = deep.KerasMLPClassifier(hidden_units=(8,), epochs=2, random_state=0).fit(Xn, y)
     path = mp.save(model, tmp_path / "k", X_sample=Xn, y_sample=y, task="binary")
     pkg = mp.load(path)
     assert pkg.manifest["model"]["format"] == "native"

@@ -16,6 +16,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from modelworks._deprecation import RandomStateAlias
+
 MAX_CATEGORIES = 20
 _DATE_PARTS = ("year", "month", "day", "dayofweek", "dayofyear", "hour")
 # free text: a text column whose values have at least this many words (median) and that is
@@ -54,7 +56,7 @@ def _text_values(X) -> np.ndarray:
     return col.where(col.notna(), "").astype(str).to_numpy()
 
 
-class TextFeatures(TransformerMixin, BaseEstimator):
+class TextFeatures(RandomStateAlias, TransformerMixin, BaseEstimator):
     """Free-text columns as dense features: per column, TF-IDF then truncated SVD.
 
     Parameters
@@ -63,13 +65,17 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         TF-IDF vocabulary cap per column (words and word pairs seen in at least two rows).
     n_components : int
         Dense components kept per column (fewer when the vocabulary is smaller).
-    seed : int
+    random_state : int
         Seed of the randomized SVD.
+    seed : int, optional
+        Deprecated name of ``random_state`` (until modelworks 0.3; warns).
     """
 
-    def __init__(self, max_features=TEXT_MAX_FEATURES, n_components=TEXT_COMPONENTS, seed=0):
+    def __init__(self, max_features=TEXT_MAX_FEATURES, n_components=TEXT_COMPONENTS, random_state=0,
+                 seed="deprecated"):
         self.max_features = max_features
         self.n_components = n_components
+        self.random_state = random_state
         self.seed = seed
 
     def fit(self, X, y=None):
@@ -87,6 +93,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
         self.n_features_in_ = X.shape[1]
         self.steps_, blocks = {}, []
+        random_state = self._random_state()
         for col in X.columns:
             text = _text_values(X[[col]])
             tfidf = TfidfVectorizer(max_features=self.max_features, min_df=2 if len(text) >= 50 else 1,
@@ -97,7 +104,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
                 tfidf = TfidfVectorizer(analyzer="char", dtype=np.float32)
                 T = tfidf.fit_transform(np.where(text == "", " ", text))
             k = max(1, min(self.n_components, T.shape[1] - 1, T.shape[0] - 1))
-            svd = TruncatedSVD(n_components=k, random_state=self.seed) if T.shape[1] > 1 else None
+            svd = TruncatedSVD(n_components=k, random_state=random_state) if T.shape[1] > 1 else None
             Z = svd.fit_transform(T) if svd is not None else T.toarray()
             self.steps_[str(col)] = (tfidf, svd)
             blocks.append(np.asarray(Z, dtype=float))

@@ -371,6 +371,9 @@ def explain_model(model, X, *, background=None, max_rows: int | None = None, see
     >>> ex.top_features(5)  # doctest: +SKIP
     >>> ex.plots("plots/")  # doctest: +SKIP
     """
+    from modelworks._imports import require
+
+    require("shap", purpose="SHAP explanations")
     if explainer not in EXPLAINERS:
         raise ExplainError(f"unknown explainer {explainer!r}; choose one of: {', '.join(EXPLAINERS)}")
     X = _rows(check_input(model, X), max_rows, seed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from modelworks import _areas
 from modelworks._context import RunContext
 
 # registering needs MLflow (import + a local sqlite store); skip it when the budget is nearly spent
@@ -36,8 +37,11 @@ def step(ctx: RunContext) -> None:
     name = str(ctx.options.get("model_name") or "modelworks-model")
     remaining = ctx.remaining()
     register_note = None
+    missing = _areas.needs_extra("registry")
     if ctx.options.get("register", True) is False:
         register_note = "registration switched off"
+    elif missing:
+        register_note = f"registration skipped: {missing}"
     elif remaining is not None and remaining < _MIN_SECONDS_TO_REGISTER:
         register_note = f"registration skipped: {remaining:.0f} s left in the time budget"
     else:
@@ -53,7 +57,7 @@ def step(ctx: RunContext) -> None:
             register_note = f"registration failed: {type(e).__name__}: {e}"
     if register_note:
         result["register_note"] = register_note
-        if "failed" in register_note:
+        if register_note.startswith("registration failed") or (missing and missing in register_note):
             ctx.warnings.append(register_note)
     ctx.results["package"] = result
     _section(ctx, manifest, result)
