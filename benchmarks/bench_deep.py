@@ -49,7 +49,7 @@ def bench_mlp() -> list[dict]:
             # same architecture and budget: one hidden layer of 64, Adam 1e-3, early stopping
             "modelworks KerasMLPClassifier": lambda s: KerasMLPClassifier(
                 hidden_units=(64,), dropout=0.0, epochs=200, batch_size=32, learning_rate=1e-3,
-                early_stopping=True, validation_fraction=0.1, patience=10, seed=s),
+                early_stopping=True, validation_fraction=0.1, patience=10, random_state=s),
             "sklearn MLPClassifier": lambda s: make_pipeline(StandardScaler(), MLPClassifier(
                 hidden_layer_sizes=(64,), batch_size=32, learning_rate_init=1e-3, max_iter=200,
                 early_stopping=True, validation_fraction=0.1, n_iter_no_change=10,

@@ -78,7 +78,7 @@ def case_tree(X, y, rows: int = 5000):
     import shap
     import xgboost
 
-    from modelworks.explain import explain
+    from modelworks.explain import explain_model
     from modelworks.models import get_model
 
     Xe = X.iloc[:rows]
@@ -97,9 +97,9 @@ def case_tree(X, y, rows: int = 5000):
             def native(model=model, Z=Z):
                 return model.booster_.predict(Z, pred_contrib=True)
             native_name = "lightgbm pred_contrib"
-        explain(model, Xe.iloc[:50])  # warm-up (imports)
+        explain_model(model, Xe.iloc[:50])  # warm-up (imports)
         res = alternate({
-            "modelworks": lambda model=model: explain(model, Xe).values,
+            "modelworks": lambda model=model: explain_model(model, Xe).values,
             "shap.TreeExplainer": lambda model=model, Z=Z: shap.TreeExplainer(model).shap_values(Z),
             native_name: native,
         })
@@ -129,7 +129,7 @@ def make_blend(X, y):
 def case_blend_shap(X, y, blend, rows: int = 2000, peer_rows: int = 8, background: int = 100):
     import shap
 
-    from modelworks.explain import explain
+    from modelworks.explain import explain_model
 
     rng = np.random.default_rng(SEED)
     bg = X.iloc[rng.choice(len(X), background, replace=False)]
@@ -137,18 +137,18 @@ def case_blend_shap(X, y, blend, rows: int = 2000, peer_rows: int = 8, backgroun
     check = Xe.iloc[:peer_rows]
     f = blend.predict
     masker = shap.maskers.Independent(bg.to_numpy(), max_samples=background)
-    explain(blend, check.iloc[:2], background=bg)  # warm-up (numba kernels load)
+    explain_model(blend, check.iloc[:2], background=bg)  # warm-up (numba kernels load)
 
     t_exact, exact = timed(lambda: shap.explainers.ExactExplainer(f, masker)(check.to_numpy(), silent=True))
     res = alternate({
-        "modelworks": lambda: explain(blend, Xe, background=bg),
+        "modelworks": lambda: explain_model(blend, Xe, background=bg),
         "permutation": lambda: shap.explainers.PermutationExplainer(f, masker, seed=SEED)(
             check.to_numpy(), silent=True),
     })
     t_kernel, kern = timed(lambda: np.asarray(shap.KernelExplainer(f, bg.to_numpy()).shap_values(
         check.to_numpy()[:2], silent=True)))
     ours = res["modelworks"][1]
-    ours_check = explain(blend, check, background=bg).values
+    ours_check = explain_model(blend, check, background=bg).values
     perm = res["permutation"][1].values
     per_row_perm = res["permutation"][0] / peer_rows
     per_row_kernel = t_kernel / 2

@@ -11,7 +11,7 @@ from sklearn.model_selection import cross_val_score, train_test_split
 from modelworks.deep import KerasMLPClassifier
 
 X, y = load_breast_cancer(return_X_y=True, as_frame=True)
-clf = KerasMLPClassifier(hidden_units=(32,), epochs=30, learning_rate=3e-3, seed=0)
+clf = KerasMLPClassifier(hidden_units=(32,), epochs=30, learning_rate=3e-3, random_state=0)
 scores = cross_val_score(clf, X, y, cv=3, scoring="roc_auc")
 print(f"KerasMLPClassifier 3-fold ROC AUC: {scores.mean():.3f} +/- {scores.std():.3f}")
 

@@ -32,7 +32,7 @@ path = mp.save(model, out / "model_package", X_sample=X_train, y_sample=y_train,
 print(f"saved {path} ({', '.join(sorted(p.name for p in path.iterdir()))})")
 
 # the metadata, without loading (or trusting) the model
-manifest = mp.inspect(path)
+manifest = mp.read_manifest(path)
 print(f"format {manifest['format_version']}, model stored as {manifest['model']['format']}, "
       f"{len(manifest['features'])} features, classes {manifest['classes']}, "
       f"roc_auc {manifest['metrics']['roc_auc']:.4f}, data {manifest['training_data']['fingerprint'][:19]}...")

@@ -34,7 +34,7 @@ for version, (n_estimators, max_depth) in enumerate([(50, 3), (100, 5)], start=1
 
 # promote the challenger if it is better
 versions = registry.list_versions("breast-cancer-rf", tracking_uri=uri)
-best = max(versions, key=lambda v: mp.inspect(registry.package_path(v.ref, tracking_uri=uri))["metrics"]["accuracy"])
+best = max(versions, key=lambda v: mp.read_manifest(registry.package_path(v.ref, tracking_uri=uri))["metrics"]["accuracy"])
 registry.set_alias("breast-cancer-rf", "champion", best.version, tracking_uri=uri)
 for v in registry.list_versions("breast-cancer-rf", tracking_uri=uri):
     print(f"  version {v.version}: aliases {v.aliases}")

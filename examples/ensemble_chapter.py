@@ -48,8 +48,8 @@ members = [
     ("lr", make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))),
 ]
 hand = BlendClassifier(members, weights=[0.4, 0.4, 0.2]).fit(X_train, y_train)
-learned = BlendClassifier(members, cv=5, seed=0).fit(X_train, y_train)
-selected = EnsembleSelectionClassifier(members, n_iter=25, cv=5, seed=0).fit(X_train, y_train)
+learned = BlendClassifier(members, cv=5, random_state=0).fit(X_train, y_train)
+selected = EnsembleSelectionClassifier(members, n_iter=25, cv=5, random_state=0).fit(X_train, y_train)
 
 # Zoo names work too (built for the task, scaled when the model needs it):
 zoo = BlendClassifier([("rf", "rf"), ("logreg", "logreg"), ("knn", "knn")]).fit(X_train, y_train)

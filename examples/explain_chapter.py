@@ -11,7 +11,12 @@ import numpy as np
 from sklearn.datasets import load_breast_cancer, load_diabetes
 
 from modelworks.data import make_pipeline, train_test_split
-from modelworks.explain import estimate_cost, explain, partial_dependence, plot_partial_dependence
+from modelworks.explain import (
+    estimate_cost,
+    explain_model,
+    partial_dependence,
+    plot_partial_dependence,
+)
 from modelworks.models import get_model
 
 out = Path("explain-chapter")
@@ -24,7 +29,7 @@ X_train, X_test, y_train, y_test = train_test_split(X, y, task="binary", seed=0)
 model = make_pipeline(X_train, get_model("xgboost", "binary")).fit(X_train, y_train)
 
 print("before running:", estimate_cost(model, X_test))
-ex = explain(model, X_test)
+ex = explain_model(model, X_test)
 print(f"explainer: {ex.explainer_name} - {ex.reason}")
 print(f"values add up to the {ex.output}; shape {ex.values.shape} (columns: {len(ex.feature_names)}, "
       f"encoded features: {len(ex.shap_encoded.feature_names)})")

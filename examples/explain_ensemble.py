@@ -12,7 +12,7 @@ import shap
 from sklearn.datasets import load_diabetes
 
 from modelworks.ensemble import BlendRegressor
-from modelworks.explain import explain, partial_dependence
+from modelworks.explain import explain_model, partial_dependence
 from modelworks.models import get_model
 
 X, y = load_diabetes(return_X_y=True, as_frame=True)
@@ -24,7 +24,7 @@ blend = BlendRegressor.from_fitted(["xgboost", "lightgbm", "rf"], members, [0.4,
 background = X.sample(30, random_state=0)
 rows = X.iloc[:20]
 t0 = time.perf_counter()
-ex = explain(blend, rows, background=background)
+ex = explain_model(blend, rows, background=background)
 ours = time.perf_counter() - t0
 print(f"modelworks: {ex.explainer_name} in {ours:.2f} s")
 print(f"  {ex.reason}")

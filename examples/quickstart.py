@@ -16,7 +16,7 @@ out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp()) / "qu
 frame, target = demo_data("breast_cancer")
 
 # 1. a cross-validated leaderboard
-comparison = modelworks.compare(frame, target, models=["logreg", "rf", "hgb"], cv=5)
+comparison = modelworks.rank_models(frame, target, models=["logreg", "rf", "hgb"], cv=5)
 print(comparison.leaderboard[["model", "roc_auc_mean", "roc_auc_std", "accuracy_mean"]].to_string(index=False))
 
 # 2. the main job within a time budget: search (portfolio, then model-based), ensemble, evaluate,

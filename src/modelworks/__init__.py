@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from modelworks import _areas
+from modelworks import _areas, _deprecation
 
 __version__ = "0.1.0"
 
@@ -19,10 +19,10 @@ _LAZY = {
     # the main job
     "run": "modelworks.workflow",
     "RunResult": "modelworks.workflow",
-    "compare": "modelworks.workflow",
+    "rank_models": "modelworks.workflow",
     "demo": "modelworks.workflow",
-    "predict": "modelworks.scoring",
-    "evaluate": "modelworks.scoring",
+    "predict": "modelworks.batch",
+    "evaluate": "modelworks.batch",
     # data and models
     "load_table": "modelworks.data",
     "prepare": "modelworks.data",
@@ -32,13 +32,13 @@ _LAZY = {
     # capabilities
     "tune": "modelworks.tuning",
     "TuneResult": "modelworks.tuning",
-    "explain": "modelworks.explain",
+    "explain_model": "modelworks.explain",
     "partial_dependence": "modelworks.explain",
     "drift": "modelworks.monitor",
-    "compare_models": "modelworks.monitor",
+    "compare_predictions": "modelworks.monitor",
     "self_test": "modelworks.monitor",
     "drift_over_time": "modelworks.monitor",
-    "compare_cv": "modelworks.monitor",
+    "compare_estimators": "modelworks.monitor",
 }
 
 # every area's subpackages (modelworks._areas), imported on first use
@@ -48,6 +48,8 @@ __all__ = sorted(_LAZY) + ["__version__"]
 
 
 def __getattr__(name: str) -> Any:
+    if f"modelworks.{name}" in _deprecation.RENAMED:  # compare, compare_models, compare_cv
+        return _deprecation.forward("modelworks", name)
     if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value

@@ -78,10 +78,11 @@ AREAS: tuple[Area, ...] = (
          modules=("optuna", "sklearn"), packages=("tuning",), cli="_tune"),
     Area("ensemble", "blending and stacking of fitted members", packages=("ensemble",),
          cli="_ensemble", doctor=False, trusted="MODELWORKS"),
-    Area("explain", "SHAP values, partial dependence, plots", modules=("shap", "matplotlib"),
+    Area("explain", "SHAP values, partial dependence, plots", extra="explain",
+         modules=("shap", "numba", "matplotlib"), extra_modules=("shap", "numba"),
          packages=("explain",), cli="_explain"),
-    Area("stats", "mixed-effects models and GAMs", modules=("statsmodels", "pygam"),
-         packages=("stats",), cli="_stats", trusted="PYGAM, MODELWORKS"),
+    Area("stats", "mixed-effects models and GAMs", extra="stats", modules=("statsmodels", "pygam"),
+         extra_modules=("pygam",), packages=("stats",), cli="_stats", trusted="PYGAM, MODELWORKS"),
     Area("forecast", "ARIMA, AutoARIMA, Prophet, backtests", extra="forecast",
          modules=("statsmodels", "prophet", "statsforecast"),
          extra_modules=("prophet", "cmdstanpy", "statsforecast"), packages=("forecast",),
@@ -93,12 +94,16 @@ AREAS: tuple[Area, ...] = (
     Area("features", "polynomial features and deep feature synthesis", extra="features",
          modules=("featuretools", "woodwork"), extra_modules=("featuretools", "woodwork"),
          packages=("features",), cli="_features", trusted="MODELWORKS (PolynomialFeatures)"),
-    Area("registry", "safe model packages and an MLflow registry", modules=("mlflow", "skops"),
-         packages=("package", "registry"), cli="_package"),
-    Area("serve", "HTTP prediction server", modules=("starlette", "uvicorn"),
+    Area("package", "safe model packages: save, verify, load without pickle", modules=("skops",),
+         packages=("package",), cli="_package"),
+    Area("registry", "an MLflow model registry (register, aliases, models:/ references)",
+         extra="registry", modules=("mlflow", "alembic"), extra_modules=("mlflow", "alembic"),
+         packages=("registry",)),  # its commands are registered by cli._package (package register)
+    Area("serve", "HTTP prediction server", extra="serve", modules=("starlette", "uvicorn"),
+         extra_modules=("starlette", "uvicorn", "orjson"),
          packages=("serve",)),  # its command is registered by cli._package (package serve)
-    Area("scoring", "batch prediction and evaluation of a saved model (predict, evaluate)",
-         packages=("scoring",), cli="_predict", doctor=False),
+    Area("batch", "batch prediction and evaluation of a saved model (predict, evaluate)",
+         packages=("batch",), cli="_predict", doctor=False),
     Area("monitor", "data drift and A/B tests", modules=("scipy", "statsmodels"),
          packages=("monitor",), cli="_monitor"),
     Area("dist", "tuning trials on a Dask cluster", extra="dist", modules=("dask", "distributed"),
@@ -128,6 +133,31 @@ def module_extras() -> dict[str, str]:
 def command_modules() -> list[str]:
     """The CLI modules, in the order ``modelworks --help`` lists their commands."""
     return [f"modelworks.cli.{a.cli}" for a in AREAS if a.cli]
+
+
+def missing(area: str) -> list[str]:
+    """The modules of ``area``'s extra that cannot be found here (empty: the area works)."""
+    import importlib.util
+
+    out = []
+    for module in BY_NAME[area].extra_modules:
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            out.append(module)
+    return out
+
+
+def needs_extra(area: str) -> str | None:
+    """A one-line note when ``area``'s extra is not installed (None: it is)."""
+    absent = missing(area)
+    if not absent:
+        return None
+    a = BY_NAME[area]
+    return (f"{', '.join(absent)} not installed: {a.name} needs the '{a.extra}' extra "
+            f"({install_command(a.extra)})")
 
 
 def subpackages() -> set[str]:

@@ -29,13 +29,26 @@ def require(module: str, *, purpose: str | None = None) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError as e:
-        top = module.split(".")[0]
-        extra = EXTRAS.get(top)
-        how = _areas.install_command(extra) if extra else f"pip install {top}"
-        what = f" for {purpose}" if purpose else ""
-        raise MissingDependencyError(
-            f"{top} is needed{what} but cannot be imported ({e}); install it with: {how}"
-        ) from e
+        raise MissingDependencyError(missing_message(module, e, purpose=purpose)) from e
+
+
+def missing_message(module: str, error: BaseException | None = None, *, purpose: str | None = None) -> str:
+    """One line: ``module`` cannot be imported, and the pip command of the extra that brings it."""
+    top = module.split(".")[0]
+    extra = EXTRAS.get(top)
+    how = _areas.install_command(extra) if extra else f"pip install {top}"
+    what = f" for {purpose}" if purpose else ""
+    why = f" ({error})" if error is not None else ""
+    return f"{top} is needed{what} but cannot be imported{why}; install it with: {how}"
+
+
+def as_missing_dependency(error: ImportError) -> MissingDependencyError | None:
+    """A :class:`MissingDependencyError` naming the extra for an ImportError of a module that only
+    an extra installs (None for any other ImportError: a real bug, left as it is)."""
+    name = getattr(error, "name", None) or ""
+    if name.split(".")[0] not in EXTRAS:
+        return None
+    return MissingDependencyError(missing_message(name, error))
 
 
 def is_available(module: str) -> bool:

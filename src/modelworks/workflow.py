@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from modelworks import _areas
 from modelworks._context import RunContext
 from modelworks._result import Result
 from modelworks.exceptions import ConfigError
@@ -45,6 +46,9 @@ STEPS = [
     ("explain", "modelworks.explain._workflow"),
     ("monitor", "modelworks.monitor._workflow"),
 ]
+
+# steps that need an extra (modelworks._areas): without it the step is skipped with a note naming it
+STEP_AREAS = {"explain": "explain"}
 
 # the budget: what is kept back from the search for the steps after it
 @dataclass
@@ -124,9 +128,11 @@ def _check_cv(cv):
     check_scalar(cv, "cv", kind=int, low=2)
 
 
-def compare(data, target: str, *, models: list[str] | None = None, cv: int = 5, task: str | None = None,
+def rank_models(data, target: str, *, models: list[str] | None = None, cv: int = 5, task: str | None = None,
             seed: int = 0, features: list[str] | None = None):
-    """Cross-validated leaderboard of zoo models on a table.
+    """Cross-validated leaderboard of zoo models on a table (``modelworks compare`` on the command line).
+
+    Formerly ``modelworks.compare`` (deprecated alias until modelworks 0.3).
 
     Parameters
     ----------
@@ -338,6 +344,12 @@ def run(data, target: str, *, out_dir: str | os.PathLike = "modelworks-out", tim
     for switch, target_step in STEPS:
         if not ctx.enabled(switch):
             continue
+        missing = _areas.needs_extra(STEP_AREAS[switch]) if switch in STEP_AREAS else None
+        if missing:
+            skipped_steps[switch] = f"skipped: {missing}"
+            ctx.warnings.append(f"{switch} step skipped: {missing}")
+            ctx.results.setdefault("skipped_steps", {})[switch] = missing
+            continue
         why = _no_time_for(switch, ctx, result_search)
         if why:
             skipped_steps[switch] = why
@@ -410,3 +422,10 @@ def demo(*, out_dir: str | os.PathLike = "modelworks-demo", dataset: str = "brea
     frame, target = demo_data(dataset)
     return run(frame, target, out_dir=out_dir, time_budget=time_budget, seed=seed,
                title=f"modelworks demo: {dataset}", model_name=f"demo-{dataset.replace('_', '-')}")
+
+
+def __getattr__(name: str):
+    # modelworks.workflow.compare: rank_models' name before modelworks 0.2
+    from modelworks import _deprecation
+
+    return _deprecation.forward(__name__, name)

@@ -44,7 +44,7 @@ def test_every_cli_module_and_subpackage_exists():
     for name in _areas.subpackages():
         assert importlib.util.find_spec(f"modelworks.{name}") is not None, name
     assert modelworks._SUBPACKAGES == _areas.subpackages()
-    assert {"data", "tuning", "package", "registry", "serve", "scoring", "exceptions"} <= modelworks._SUBPACKAGES
+    assert {"data", "tuning", "package", "registry", "serve", "batch", "exceptions"} <= modelworks._SUBPACKAGES
 
 
 def test_every_extra_in_pyproject_belongs_to_an_area_and_brings_its_modules():

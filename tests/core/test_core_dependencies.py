@@ -13,7 +13,7 @@ SRC = ROOT / "src" / "modelworks"
 # top-level module -> distribution, where the names differ
 DIST = {
     "sklearn": "scikit-learn", "PIL": "pillow", "yaml": "pyyaml", "xgboost": "xgboost-cpu",
-    "skops": "skops",
+    "skops": "skops", "mlflow": "mlflow-skinny",
 }
 # imported through a string (require / import_module) rather than an import statement
 _CALLS = {"require", "is_available", "import_module"}
@@ -75,6 +75,32 @@ def test_dead_and_test_only_dependencies_stay_out_of_the_core():
     core = {_name(r) for r in _project()["dependencies"]}
     assert "scikit-optimize" not in core and "tomli" not in core
     assert "scikit-optimize" in {_name(r) for r in _project()["optional-dependencies"]["dev"]}
+
+
+# what a plain `pip install modelworks` must not pull: each lives in the extra of its area
+# (MLflow alone brought Flask, gunicorn, docker, graphene and databricks-sdk into every install)
+NOT_CORE = {
+    "mlflow": "registry", "mlflow-skinny": "registry", "alembic": "registry", "shap": "explain",
+    "numba": "explain", "pygam": "stats", "starlette": "serve", "uvicorn": "serve",
+    "httptools": "serve", "uvloop": "serve", "orjson": "serve", "torch": "deep", "keras": "deep",
+    "prophet": "forecast", "featuretools": "features", "dask": "dist",
+}
+
+
+def test_the_core_leaves_registry_explanations_statistics_and_serving_to_their_extras():
+    project = _project()
+    core = {_name(r) for r in project["dependencies"]}
+    assert not core & NOT_CORE.keys(), f"in the core, belong to an extra: {sorted(core & NOT_CORE.keys())}"
+    extras = project["optional-dependencies"]
+    for dist, extra in NOT_CORE.items():
+        if dist != "mlflow":  # the registry extra brings mlflow-skinny, whose module is `mlflow`
+            assert dist in {_name(r) for r in extras[extra]}, f"{dist} not in [{extra}]"
+    # the core is what run / compare / tune / predict / evaluate import
+    assert {"scikit-learn", "optuna", "skops", "xgboost-cpu", "lightgbm", "pandas", "matplotlib"} <= core
+    # `all` (what the Makefile installs) brings every extra of an area
+    areas = {e for e in extras if e not in ("dev", "bench", "all")}
+    all_ = re.search(r"\[([^]]*)\]", extras["all"][0]).group(1)
+    assert {x.strip() for x in all_.split(",")} == areas
 
 
 def test_exact_pins_live_in_constraints_not_in_extras():

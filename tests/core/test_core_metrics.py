@@ -20,7 +20,7 @@ def _cancer01():
 
 def test_compare_with_a_target_coded_0_1_scores_every_label_metric():
     frame = _cancer01()
-    comparison = modelworks.compare(frame, "malignant", models=["logreg"], cv=3)
+    comparison = modelworks.rank_models(frame, "malignant", models=["logreg"], cv=3)
     row = comparison.leaderboard.iloc[0]
     for metric in ("accuracy", "balanced_accuracy", "f1", "roc_auc", "log_loss", "brier"):
         assert np.isfinite(row[f"{metric}_mean"]), metric

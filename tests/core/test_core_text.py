@@ -56,7 +56,7 @@ def test_text_features_live_in_the_pipeline_and_map_back_to_their_column():
 
 
 def test_compare_learns_from_the_text_column():
-    comparison = modelworks.compare(reviews(), "good", models=["logreg", "hgb"], cv=3)
+    comparison = modelworks.rank_models(reviews(), "good", models=["logreg", "hgb"], cv=3)
     board = comparison.leaderboard.set_index("model")
     assert board.loc["logreg", "roc_auc_mean"] > 0.8
     assert board.loc["hgb", "roc_auc_mean"] > 0.75

@@ -34,7 +34,7 @@ def mixed_frame(n=240, seed=0):
 
 
 def test_compare_ranks_models_with_mean_and_std():
-    comparison = modelworks.compare(mixed_frame(), "churn", models=["logreg", "rf", "knn"], cv=3)
+    comparison = modelworks.rank_models(mixed_frame(), "churn", models=["logreg", "rf", "knn"], cv=3)
     board = comparison.leaderboard
     assert list(board.columns[:1]) == ["model"]
     assert set(board["model"]) == {"logreg", "rf", "knn"}
@@ -90,7 +90,7 @@ def test_svm_and_knn_regressors_fit_a_large_scale_target_with_dates():
     frame = pd.DataFrame({"x": rng.normal(size=n), "plan": rng.choice(["a", "b"], n),
                           "when": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 700, n), "D")})
     frame["spend"] = 1000 + 300 * frame["x"] + 200 * (frame["plan"] == "b") + rng.normal(0, 50, n)
-    board = modelworks.compare(frame, "spend", models=["svm", "knn", "ridge"], cv=3).leaderboard
+    board = modelworks.rank_models(frame, "spend", models=["svm", "knn", "ridge"], cv=3).leaderboard
     r2 = dict(zip(board["model"], board["r2_mean"]))
     assert r2["ridge"] > 0.9 and r2["svm"] > 0.8 and r2["knn"] > 0.6, r2
 

@@ -59,8 +59,8 @@ def test_same_seed_same_model_and_global_random_state_untouched(iris):
     X_tr, X_te, y_tr, _ = iris
     np.random.seed(123)
     before = np.random.get_state()[1].copy()
-    a = KerasMLPClassifier(**FAST, seed=7).fit(X_tr, y_tr).predict_proba(X_te)
-    b = KerasMLPClassifier(**FAST, seed=7).fit(X_tr, y_tr).predict_proba(X_te)
+    a = KerasMLPClassifier(**FAST, random_state=7).fit(X_tr, y_tr).predict_proba(X_te)
+    b = KerasMLPClassifier(**FAST, random_state=7).fit(X_tr, y_tr).predict_proba(X_te)
     np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(np.random.get_state()[1], before)
 

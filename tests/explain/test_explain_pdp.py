@@ -105,13 +105,13 @@ def _non_blank(path):
 
 
 def test_pdp_and_shap_plots_are_real_non_blank_pngs(cancer, blend, tmp_path):
-    from modelworks.explain import explain
+    from modelworks.explain import explain_model
 
     X, _ = cancer
     res = partial_dependence(blend, X, ["radius", "size", "radius:texture"], kind="both")
     paths = plot_partial_dependence(res, tmp_path)
     assert set(paths) == {"radius", "size", "radius:texture"}
-    ex = explain(blend, X.iloc[:30], background=X.iloc[-20:])
+    ex = explain_model(blend, X.iloc[:30], background=X.iloc[-20:])
     paths.update(ex.plots(tmp_path, row=3))
     assert {"beeswarm", "bar", "dependence", "waterfall"} <= set(paths)
     for path in paths.values():
@@ -120,10 +120,10 @@ def test_pdp_and_shap_plots_are_real_non_blank_pngs(cancer, blend, tmp_path):
 
 
 def test_multiclass_shap_plots(wine, tmp_path):
-    from modelworks.explain import explain
+    from modelworks.explain import explain_model
 
     X, y = wine
-    ex = explain(small("rf", "multiclass").fit(X, y), X.iloc[:30])
+    ex = explain_model(small("rf", "multiclass").fit(X, y), X.iloc[:30])
     paths = ex.plots(tmp_path, class_index="b", feature="alcohol")
     assert paths["dependence"].name == "shap-dependence-alcohol.png"
     assert all(_non_blank(p) > 0.02 for p in paths.values())

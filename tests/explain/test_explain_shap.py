@@ -8,7 +8,7 @@ import pytest
 from explain_testkit import exact_reference, pipe, small
 
 from modelworks.exceptions import ColumnError, ExplainError, NotFittedError
-from modelworks.explain import estimate_cost, explain
+from modelworks.explain import estimate_cost, explain_model
 
 
 def _margin(model, Z):
@@ -30,7 +30,7 @@ def _margin(model, Z):
 def test_values_add_up_to_the_stated_output_in_original_column_names(cancer, name, explainer):
     X, y = cancer
     model = pipe(X, y, name, "binary")
-    ex = explain(model, X.iloc[:40])
+    ex = explain_model(model, X.iloc[:40])
     assert ex.explainer_name == explainer
     assert ex.feature_names == list(X.columns)  # "size" is one column, not three one-hot parts
     assert ex.values.shape == (40, 7)
@@ -49,7 +49,7 @@ def test_tree_path_matches_the_boosters_own_pred_contribs(cancer):
 
     X, y = cancer
     model = pipe(X, y, "xgboost", "binary")
-    ex = explain(model, X)
+    ex = explain_model(model, X)
     contribs = model[-1].get_booster().predict(xgboost.DMatrix(model[:-1].transform(X)), pred_contribs=True)
     np.testing.assert_allclose(ex.shap_encoded.values, contribs[:, :-1], atol=1e-5)
     np.testing.assert_allclose(ex.shap.base_values, contribs[:, -1], atol=1e-5)
@@ -57,10 +57,10 @@ def test_tree_path_matches_the_boosters_own_pred_contribs(cancer):
 
 def test_regression_and_multiclass_shapes(diabetes, wine):
     X, y = diabetes
-    ex = explain(pipe(X, y, "lightgbm", "regression"), X.iloc[:30])
+    ex = explain_model(pipe(X, y, "lightgbm", "regression"), X.iloc[:30])
     assert ex.values.shape == (30, 5) and ex.output == "predicted value"
     Xw, yw = wine
-    ex = explain(pipe(Xw, yw, "rf", "multiclass"), Xw.iloc[:20])
+    ex = explain_model(pipe(Xw, yw, "rf", "multiclass"), Xw.iloc[:20])
     assert ex.values.shape == (20, 5, 3) and ex.outputs == ["a", "b", "c"]
     top = ex.top_features(2)
     assert list(top.columns) == ["feature", "mean_abs_shap", "mean_abs_shap[a]", "mean_abs_shap[b]",
@@ -74,7 +74,7 @@ def test_regression_blend_equals_exact_shapley_values_of_the_whole_blend(diabete
     members = [small(n, "regression").fit(X, y) for n in ("xgboost", "lightgbm", "rf")]
     blend = BlendRegressor.from_fitted(["xgb", "lgbm", "rf"], members, [0.5, 0.3, 0.2])
     bg, rows = X.iloc[:12], X.iloc[100:106]
-    ex = explain(blend, rows, background=bg)
+    ex = explain_model(blend, rows, background=bg)
     assert ex.explainer_name == "ensemble-linear"
     assert "exact, no sampling" in ex.reason
     ref = exact_reference(blend.predict, rows, bg)
@@ -93,7 +93,7 @@ def test_deep_forest_blend_is_exact_where_shaps_interventional_path_is_not(diabe
     members = [small("rf", "regression").fit(X, y), small("extratrees", "regression").fit(X, y)]
     blend = BlendRegressor.from_fitted(["rf", "et"], members, [0.5, 0.5])
     bg, rows = X.iloc[:20], X.iloc[200:210]
-    ex = explain(blend, rows, background=bg)
+    ex = explain_model(blend, rows, background=bg)
     ref = exact_reference(blend.predict, rows, bg)
     np.testing.assert_allclose(ex.values, ref.values, atol=1e-8)
     theirs = shap.TreeExplainer(members[0], data=bg.to_numpy(), feature_perturbation="interventional")
@@ -108,7 +108,7 @@ def test_multiclass_blend_of_forest_and_logistic_is_exact(wine):
     members = [pipe(X, y, "rf", "multiclass"), pipe(X, y, "logreg", "multiclass")]
     blend = BlendClassifier.from_fitted(["rf", "lr"], members, [0.6, 0.4])
     bg, rows = X.iloc[::9], X.iloc[:6]
-    ex = explain(blend, rows, background=bg)
+    ex = explain_model(blend, rows, background=bg)
     assert ex.values.shape == (6, 5, 3)
     assert [c["explainer"] for c in ex.components] == ["tree", "exact"]
     ref = exact_reference(blend.predict_proba, rows, bg)
@@ -121,7 +121,7 @@ def test_binary_blend_with_boosters_says_which_members_are_approximate(cancer):
     X, y = cancer
     members = [pipe(X, y, "rf", "binary"), pipe(X, y, "xgboost", "binary")]
     blend = BlendClassifier.from_fitted(["rf", "xgb"], members, [0.5, 0.5])
-    ex = explain(blend, X.iloc[:10], background=X.iloc[-30:])
+    ex = explain_model(blend, X.iloc[:10], background=X.iloc[-30:])
     assert "exact except xgb" in ex.reason
     total = ex.values.sum(axis=1) + ex.shap.base_values
     np.testing.assert_allclose(total, blend.predict_proba(X.iloc[:10])[:, 1], atol=1e-6)
@@ -134,14 +134,14 @@ def test_stack_with_linear_meta_learner_is_explained_in_its_link_space(diabetes,
     stack = StackingRegressor([("rf", small("rf", "regression")), ("ridge", small("ridge", "regression"))],
                               cv=3).fit(X, y)
     bg, rows = X.iloc[:20], X.iloc[300:308]
-    ex = explain(stack, rows, background=bg)
+    ex = explain_model(stack, rows, background=bg)
     assert "meta-learner" in ex.reason and "exact, no sampling" in ex.reason
     np.testing.assert_allclose(ex.values, exact_reference(stack.predict, rows, bg).values, atol=1e-8)
 
     Xc, yc = cancer
     Xc = Xc.drop(columns="size")
     clf = StackingClassifier([("rf", small("rf", "binary")), ("lr", small("logreg", "binary"))], cv=3).fit(Xc, yc)
-    ex = explain(clf, Xc.iloc[:6], background=Xc.iloc[-20:])
+    ex = explain_model(clf, Xc.iloc[:6], background=Xc.iloc[-20:])
     assert ex.output.startswith("log-odds")
     ref = exact_reference(clf.decision_function, Xc.iloc[:6], Xc.iloc[-20:])
     np.testing.assert_allclose(ex.values, ref.values, atol=1e-8)
@@ -153,7 +153,7 @@ def test_model_agnostic_path_for_other_models_and_the_cost_estimate(cancer):
     est = estimate_cost(knn, X, max_rows=30)
     assert est.explainer == "exact" and est.rows == 30 and est.seconds > 0  # 9 encoded features
     assert est.model_evaluations == 30 * 2**9 * est.background_rows
-    ex = explain(knn, X, max_rows=30, explainer="permutation")
+    ex = explain_model(knn, X, max_rows=30, explainer="permutation")
     assert ex.explainer_name == "permutation" and "no model-specific" in ex.reason
     assert len(ex.index) == 30
     np.testing.assert_allclose(ex.values.sum(1) + ex.shap.base_values,
@@ -167,44 +167,50 @@ def test_errors_name_the_problem(cancer):
 
     X, y = cancer
     with pytest.raises(NotFittedError, match="RandomForestClassifier model is not fitted"):
-        explain(RandomForestClassifier(), X)
+        explain_model(RandomForestClassifier(), X)
     model = pipe(X, y, "rf", "binary")
     with pytest.raises(ColumnError, match="columns the model did not see: extra"):
-        explain(model, X.assign(extra=1))
+        explain_model(model, X.assign(extra=1))
     with pytest.raises(ColumnError, match="missing columns the model needs: radius"):
-        explain(model, X.drop(columns="radius"))
+        explain_model(model, X.drop(columns="radius"))
     with pytest.raises(ExplainError, match="explainer='linear' cannot handle RandomForestClassifier.*use explainer='tree'"):
-        explain(model, X, explainer="linear")
+        explain_model(model, X, explainer="linear")
     knn = pipe(X, y, "knn", "binary")
     with pytest.raises(ExplainError, match="explainer='tree' cannot handle KNeighborsClassifier.*use explainer='exact'"):
-        explain(knn, X, explainer="tree")
+        explain_model(knn, X, explainer="tree")
     with pytest.raises(ExplainError, match="unknown explainer 'deep'"):
-        explain(model, X, explainer="deep")
+        explain_model(model, X, explainer="deep")
     with pytest.raises(ExplainError, match="max_rows must be a whole number"):
-        explain(model, X, max_rows=0)
+        explain_model(model, X, max_rows=0)
 
 
 def test_to_dict_is_json_ready(cancer):
     import json
 
     X, y = cancer
-    ex = explain(pipe(X, y, "hgb", "binary"), X.iloc[:20])
+    ex = explain_model(pipe(X, y, "hgb", "binary"), X.iloc[:20])
     d = json.loads(json.dumps(ex.to_dict(), default=float))
     assert d["explainer"] == "tree" and d["rows"] == 20
     assert d["top_features"][0]["feature"] in X.columns
     assert isinstance(pd.DataFrame(d["top_features"]), pd.DataFrame)
 
 
-def test_modelworks_explain_is_callable_even_after_the_subpackage_is_imported(cancer):
+def test_modelworks_explain_is_a_plain_package_and_explain_model_the_function(cancer):
+    import types
+
     import modelworks
-    import modelworks.explain  # binds modelworks.explain to the subpackage
+    import modelworks.explain
 
     X, y = cancer
-    ex = modelworks.explain(pipe(X, y, "rf", "binary"), X.iloc[:5])
+    assert type(modelworks.explain) is types.ModuleType  # no module-class swap
+    assert not callable(modelworks.explain)
+    assert modelworks.explain_model is modelworks.explain.explain_model
+    ex = modelworks.explain_model(pipe(X, y, "rf", "binary"), X.iloc[:5])
     assert ex.values.shape == (5, 7)
-    from modelworks import explain as explain_again
-
-    assert explain_again(pipe(X, y, "logreg", "binary"), X.iloc[:5]).explainer_name == "linear"
+    # the function's old name inside the package still works for one release, and warns
+    with pytest.warns(FutureWarning, match=r"modelworks\.explain\.explain is deprecated.*explain_model"):
+        from modelworks.explain import explain as old
+    assert old(pipe(X, y, "logreg", "binary"), X.iloc[:5]).explainer_name == "linear"
 
 
 @pytest.mark.parametrize("booster", ["lightgbm", "xgboost"])
@@ -215,7 +221,7 @@ def test_multiclass_blend_explains_its_booster_with_treeshap_not_permutation(win
     members = [pipe(X, y, booster, "multiclass"), pipe(X, y, "logreg", "multiclass")]
     blend = BlendClassifier.from_fitted(["gbm", "lr"], members, [0.6, 0.4])
     bg, rows = X.iloc[::9], X.iloc[:8]
-    ex = explain(blend, rows, background=bg)
+    ex = explain_model(blend, rows, background=bg)
     assert [c["explainer"] for c in ex.components] == ["tree", "exact"]
     assert "exact except gbm" in ex.reason and "rescaled" in ex.reason
     total = ex.values.sum(axis=1) + ex.shap.base_values

@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from modelworks.exceptions import ConfigError, MonitorError, UnknownNameError
-from modelworks.monitor import compare_cv, compare_models, corrected_ttest
+from modelworks.monitor import compare_estimators, compare_predictions, corrected_ttest
 
 
 def _labels(rng, n, acc_a, acc_b):
@@ -19,7 +19,7 @@ def _labels(rng, n, acc_a, acc_b):
 
 def test_mcnemar_verdict_names_the_better_model_with_points_ci_and_p(rng):
     y, pa, pb = _labels(rng, 2000, 0.80, 0.86)
-    res = compare_models(y, pa, pb, names=("baseline", "challenger"))
+    res = compare_predictions(y, pa, pb, names=("baseline", "challenger"))
     assert res.better == "challenger" and res.test == "mcnemar chi2"
     assert res.verdict.startswith("challenger is better than baseline: accuracy +")
     assert " points (challenger minus baseline), 95 % CI [" in res.verdict
@@ -37,7 +37,7 @@ def test_mcnemar_uses_the_exact_test_for_few_discordant_pairs_and_its_ci_agrees(
     y = np.ones(200, dtype=int)
     pa, pb = y.copy(), y.copy()
     pa[:7] = 0  # B right where A is wrong 7 times, never the reverse
-    res = compare_models(y, pa, pb)
+    res = compare_predictions(y, pa, pb)
     assert res.test == "mcnemar exact"
     assert res.p_value == pytest.approx(stats.binomtest(0, 7, 0.5).pvalue)
     assert (
@@ -46,14 +46,14 @@ def test_mcnemar_uses_the_exact_test_for_few_discordant_pairs_and_its_ci_agrees(
     pa[:3] = 0
     pa[3:7] = 1
     pb[7:10] = 0
-    even = compare_models(y, pa, pb)
+    even = compare_predictions(y, pa, pb)
     assert not even.significant and even.ci[0] < 0 < even.ci[1]
     assert even.verdict.startswith("No significant difference between A and B")
 
 
 def test_identical_predictions_are_no_difference(rng):
     y, pa, _ = _labels(rng, 100, 0.8, 0.8)
-    res = compare_models(y, pa, pa.copy())
+    res = compare_predictions(y, pa, pa.copy())
     assert res.p_value == 1.0 and res.better is None and res.difference == 0
 
 
@@ -67,7 +67,7 @@ def test_paired_bootstrap_finds_the_better_probabilistic_model(rng, metric, tmp_
         pa, pb = (weak > 0.5).astype(int), (good > 0.5).astype(int)
     else:
         pa, pb = weak, good
-    res = compare_models(y, pa, pb, test="bootstrap", metric=metric, n_boot=500, seed=1)
+    res = compare_predictions(y, pa, pb, test="bootstrap", metric=metric, n_boot=500, seed=1)
     assert res.test == "paired bootstrap" and res.better == "B"
     lo, hi = res.ci
     assert lo <= res.difference <= hi
@@ -77,7 +77,7 @@ def test_paired_bootstrap_finds_the_better_probabilistic_model(rng, metric, tmp_
 
 def test_bootstrap_rmse_on_regression_defaults_and_reports_raw_units(rng):
     y = rng.normal(size=800)
-    res = compare_models(
+    res = compare_predictions(
         y, y + rng.normal(0, 1.0, 800), y + rng.normal(0, 0.6, 800), test="bootstrap", n_boot=400
     )
     assert res.metric == "rmse" and res.better == "B" and res.difference < 0
@@ -89,7 +89,7 @@ def test_bootstrap_ci_covers_zero_when_models_are_exchangeable():
     covered = 0
     for _ in range(20):
         y, pa, pb = _labels(rng, 400, 0.8, 0.8)
-        res = compare_models(y, pa, pb, test="bootstrap", n_boot=300, seed=int(rng.integers(1e6)))
+        res = compare_predictions(y, pa, pb, test="bootstrap", n_boot=300, seed=int(rng.integers(1e6)))
         covered += res.ci[0] <= 0 <= res.ci[1]
     assert covered >= 17
 
@@ -99,21 +99,21 @@ def test_errors_for_lengths_labels_nans_and_bad_options(rng):
     with pytest.raises(
         MonitorError, match="predictions of different lengths: y_true has 50, A has 49, B has 50"
     ):
-        compare_models(y, pa[:-1], pb)
+        compare_predictions(y, pa[:-1], pb)
     with pytest.raises(
         MonitorError, match=r"y_true has labels the models never saw: 2 \(the models know: 0, 1\)"
     ):
-        compare_models(np.r_[y[:-1], 2], pa, pb, labels=[0, 1])
+        compare_predictions(np.r_[y[:-1], 2], pa, pb, labels=[0, 1])
     with pytest.raises(MonitorError, match="B contains missing values"):
-        compare_models(y.astype(float), pa.astype(float), np.r_[pb[:-1], np.nan].astype(float))
+        compare_predictions(y.astype(float), pa.astype(float), np.r_[pb[:-1], np.nan].astype(float))
     with pytest.raises(UnknownNameError, match="unknown test 'ttest'"):
-        compare_models(y, pa, pb, test="ttest")
+        compare_predictions(y, pa, pb, test="ttest")
     with pytest.raises(UnknownNameError, match="unknown metric 'f1'"):
-        compare_models(y, pa, pb, test="bootstrap", metric="f1")
+        compare_predictions(y, pa, pb, test="bootstrap", metric="f1")
     with pytest.raises(
         ConfigError, match="McNemar's test compares accuracy; for 'rmse' use test='bootstrap'"
     ):
-        compare_models(y, pa, pb, metric="rmse")
+        compare_predictions(y, pa, pb, metric="rmse")
 
 
 def test_corrected_t_test_inflates_the_variance_for_overlapping_training_sets():
@@ -132,7 +132,7 @@ def test_compare_cv_uses_the_same_folds_and_finds_the_better_model():
     from sklearn.tree import DecisionTreeClassifier
 
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
-    res = compare_cv(
+    res = compare_estimators(
         DummyClassifier(),
         DecisionTreeClassifier(max_depth=3, random_state=0),
         X,
@@ -146,7 +146,7 @@ def test_compare_cv_uses_the_same_folds_and_finds_the_better_model():
     assert res.verdict.startswith("tree is better than dummy: accuracy +")
     assert "Nadeau-Bengio" in res.verdict
     # comparing a model with itself on the same folds: zero differences
-    same = compare_cv(DummyClassifier(), DummyClassifier(), X, y, cv=3, repeats=1)
+    same = compare_estimators(DummyClassifier(), DummyClassifier(), X, y, cv=3, repeats=1)
     assert same.p_value == 1.0 and same.better is None
 
 
@@ -161,6 +161,6 @@ def test_mcnemar_interval_covers_the_true_accuracy_difference_about_95_percent_o
         y = np.ones(n, dtype=int)
         pa = np.where((cell == 0) | (cell == 1), 1, 0)
         pb = np.where((cell == 0) | (cell == 2), 1, 0)
-        lo, hi = compare_models(y, pa, pb).ci
+        lo, hi = compare_predictions(y, pa, pb).ci
         covered += lo <= true_diff <= hi
     assert 0.92 <= covered / trials <= 0.99

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from modelworks.monitor import compare_models, drift
+from modelworks.monitor import compare_predictions, drift
 from modelworks.monitor._stats import ecdf_distances, ks_pvalue
 
 N_BATCHES = 400
@@ -164,7 +164,7 @@ def test_mcnemar_p_value_equals_statsmodels_exact_or_chi2_by_discordant_count(
     pb[:a_only] = 0  # A right, B wrong
     pa[a_only : a_only + b_only] = 0  # B right, A wrong
     pa[-10:] = pb[-10:] = 0  # both wrong
-    res = compare_models(y, pa, pb, test="mcnemar")
+    res = compare_predictions(y, pa, pb, test="mcnemar")
     exact = a_only + b_only < 25
     table = [[agree, a_only], [b_only, 10]]
     assert res.p_value == pytest.approx(

@@ -621,7 +621,7 @@ def test_trust_pickle_is_needed_per_call_and_then_works(tmp_path):
     with pytest.raises(PackageError, match="allow_pickle=True"):
         mp.save(Unskopsable(), tmp_path / "p", X_sample=X)
     path = mp.save(Unskopsable(), tmp_path / "p", X_sample=X, allow_pickle=True)
-    assert mp.inspect(path)["model"]["format"] == "pickle"
+    assert mp.read_manifest(path)["model"]["format"] == "pickle"
     with pytest.raises(UnsafePackageError, match="trust_pickle=True"):
         mp.load(path)
     pkg = mp.load(path, trust_pickle=True)

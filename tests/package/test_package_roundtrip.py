@@ -98,8 +98,8 @@ def test_archive_round_trips_and_inspects_without_extracting(data, tmp_path):
     model = _fit("logreg", X, y)
     path = mp.save(model, tmp_path / "model", X_sample=X, y_sample=y, archive=True)
     assert path.name == "model.mwpkg" and path.is_file()
-    assert mp.inspect(path, verify=False)["features"] == ["age", "plan", "visits"]
-    assert mp.inspect(path)["verified"] is True
+    assert mp.read_manifest(path, verify=False)["features"] == ["age", "plan", "visits"]
+    assert mp.read_manifest(path)["verified"] is True
     np.testing.assert_array_equal(mp.load(path).predict(X), model.predict(X))
 
 
@@ -131,7 +131,7 @@ def test_inspect_reads_the_manifest_without_importing_model_code(data, tmp_path)
     path = mp.save(_fit("rf", X, y), tmp_path / "p", X_sample=X, y_sample=y, task="binary")
     code = (
         "import sys, json, modelworks.package as mp\n"
-        f"m = mp.inspect({str(path)!r})\n"
+        f"m = mp.read_manifest({str(path)!r})\n"
         "print(json.dumps({'task': m['task'], 'verified': m['verified'], "
         "'loaded': sorted(k for k in ('sklearn', 'skops', 'pandas', 'pyarrow') if k in sys.modules)}))\n"
     )
@@ -159,7 +159,7 @@ def test_format_version_1_fixture_still_loads_and_predicts():
     sample = pkg.reference_sample()
     pred = pkg.predict(sample.drop(columns="species"))
     assert (pred == sample["species"]).mean() > 0.9
-    assert mp.inspect(FIXTURE_V1)["features"] == ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+    assert mp.read_manifest(FIXTURE_V1)["features"] == ["sepal_length", "sepal_width", "petal_length", "petal_width"]
     assert "Model card" in mp.model_card(FIXTURE_V1)
 
 
@@ -203,7 +203,7 @@ def test_keras_wrapper_is_saved_natively_and_reloads(data, tmp_path):
     pytest.importorskip("keras")
     X, y = data
     Xn = X[["age", "visits"]]
-    model = deep.KerasMLPClassifier(hidden_units=(8,), epochs=2, seed=0).fit(Xn, y)
+    model = deep.KerasMLPClassifier(hidden_units=(8,), epochs=2, random_state=0).fit(Xn, y)
     path = mp.save(model, tmp_path / "k", X_sample=Xn, y_sample=y, task="binary")
     pkg = mp.load(path)
     assert pkg.manifest["model"]["format"] == "native"

@@ -54,7 +54,7 @@ def _keras(X, y):
     pytest.importorskip("keras")
     from modelworks.deep import KerasMLPClassifier
 
-    return make_pipeline(X, KerasMLPClassifier(hidden_units=(8,), epochs=3, seed=0)).fit(X, y)
+    return make_pipeline(X, KerasMLPClassifier(hidden_units=(8,), epochs=3, random_state=0)).fit(X, y)
 
 
 CLASSIFIERS = {

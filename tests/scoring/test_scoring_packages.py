@@ -270,7 +270,7 @@ def test_killed_predict_leaves_no_output_file(trained, tmp_path, workdir):
 def test_only_partials_of_dead_writers_on_this_machine_are_cleaned(tmp_path):
     import socket
 
-    from modelworks.scoring._predict import _clean_stale_partials, _partial_suffix
+    from modelworks.batch._predict import _clean_stale_partials, _partial_suffix
 
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()

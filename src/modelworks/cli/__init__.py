@@ -70,6 +70,14 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"error: {error_line(e)}", file=sys.stderr)
         return 2
+    except ImportError as e:  # a library of an extra that is not installed: name the extra
+        from modelworks._imports import as_missing_dependency
+
+        missing = as_missing_dependency(e)
+        if missing is None:
+            raise
+        print(f"error: {missing}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

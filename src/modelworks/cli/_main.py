@@ -109,10 +109,10 @@ def _run(args) -> int:
 
 
 def _compare(args) -> int:
-    from modelworks.workflow import compare
+    from modelworks.workflow import rank_models
 
-    comparison = compare(args.data, args.target, models=args.models, cv=args.cv, task=args.task,
-                         seed=args.seed, features=args.features)
+    comparison = rank_models(args.data, args.target, models=args.models, cv=args.cv, task=args.task,
+                             seed=args.seed, features=args.features)
     if args.json:
         emit_json(comparison.to_dict())
         return 0

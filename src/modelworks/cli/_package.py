@@ -63,10 +63,10 @@ def _inspect(args) -> int:
     from pathlib import Path
 
     from modelworks._io import write_json, write_text
-    from modelworks.package import inspect
+    from modelworks.package import read_manifest
     from modelworks.package._card import render_card
 
-    manifest = inspect(args.path, verify=not args.no_verify, trust=args.trust)
+    manifest = read_manifest(args.path, verify=not args.no_verify, trust=args.trust)
     card = render_card(manifest)
     if args.out:
         out = Path(args.out)

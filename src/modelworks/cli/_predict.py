@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _predict(args) -> int:
     import sys
 
-    from modelworks.scoring import predict
+    from modelworks.batch import predict
 
     stream = args.out is None and not args.json  # CSV to stdout chunk by chunk: memory stays bounded
     first = True
@@ -74,7 +74,7 @@ def _predict(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from modelworks.scoring import evaluate
+    from modelworks.batch import evaluate
 
     result = evaluate(args.model, args.data, args.target, out_dir=args.out, n_boot=args.bootstrap,
                       ignore_extra=args.ignore_extra, trust_pickle=args.trust_pickle, trust=args.trust,

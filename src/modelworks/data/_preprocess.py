@@ -16,6 +16,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from modelworks._deprecation import RandomStateAlias
 from modelworks.data._kinds import (  # noqa: F401 - the text rule, re-exported where it lived
     TEXT_MIN_UNIQUE,
     TEXT_MIN_WORDS,
@@ -37,7 +38,7 @@ def _text_values(X) -> np.ndarray:
     return col.where(col.notna(), "").astype(str).to_numpy()
 
 
-class TextFeatures(TransformerMixin, BaseEstimator):
+class TextFeatures(RandomStateAlias, TransformerMixin, BaseEstimator):
     """Free-text columns as dense features: per column, TF-IDF then truncated SVD.
 
     Parameters
@@ -46,13 +47,17 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         TF-IDF vocabulary cap per column (words and word pairs seen in at least two rows).
     n_components : int
         Dense components kept per column (fewer when the vocabulary is smaller).
-    seed : int
+    random_state : int
         Seed of the randomized SVD.
+    seed : int, optional
+        Deprecated name of ``random_state`` (until modelworks 0.3; warns).
     """
 
-    def __init__(self, max_features=TEXT_MAX_FEATURES, n_components=TEXT_COMPONENTS, seed=0):
+    def __init__(self, max_features=TEXT_MAX_FEATURES, n_components=TEXT_COMPONENTS, random_state=0,
+                 seed="deprecated"):
         self.max_features = max_features
         self.n_components = n_components
+        self.random_state = random_state
         self.seed = seed
 
     def fit(self, X, y=None):
@@ -70,6 +75,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
         self.n_features_in_ = X.shape[1]
         self.steps_, blocks = {}, []
+        random_state = self._random_state()
         for col in X.columns:
             text = _text_values(X[[col]])
             tfidf = TfidfVectorizer(max_features=self.max_features, min_df=2 if len(text) >= 50 else 1,
@@ -80,7 +86,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
                 tfidf = TfidfVectorizer(analyzer="char", dtype=np.float32)
                 T = tfidf.fit_transform(np.where(text == "", " ", text))
             k = max(1, min(self.n_components, T.shape[1] - 1, T.shape[0] - 1))
-            svd = TruncatedSVD(n_components=k, random_state=self.seed) if T.shape[1] > 1 else None
+            svd = TruncatedSVD(n_components=k, random_state=random_state) if T.shape[1] > 1 else None
             Z = svd.fit_transform(T) if svd is not None else T.toarray()
             self.steps_[str(col)] = (tfidf, svd)
             blocks.append(np.asarray(Z, dtype=float))

@@ -13,6 +13,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from modelworks._compat.sklearn import check_sample_weight
+from modelworks._deprecation import RandomStateAlias
 from modelworks._validation import check_scalar
 from modelworks.deep._keras import keras_module, load_keras_model, seeded
 from modelworks.exceptions import DeepError
@@ -23,14 +24,14 @@ _PARAMS_FILE = "params.json"
 _MODEL_FILE = "model.keras"
 
 
-class _KerasMLP(BaseEstimator):
+class _KerasMLP(RandomStateAlias, BaseEstimator):
     """Shared fitting, prediction and native persistence of the two wrappers."""
 
     _loss: str = ""
 
     def __init__(self, *, hidden_units=(64,), activation="relu", dropout=0.1, epochs=50,
                  batch_size=64, learning_rate=1e-3, early_stopping=True, validation_fraction=0.1,
-                 patience=5, seed=0, verbose=0):
+                 patience=5, random_state=0, verbose=0, seed="deprecated"):
         self.hidden_units = hidden_units
         self.activation = activation
         self.dropout = dropout
@@ -40,8 +41,9 @@ class _KerasMLP(BaseEstimator):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.patience = patience
-        self.seed = seed
+        self.random_state = random_state
         self.verbose = verbose
+        self.seed = seed
 
     # -- building and fitting ------------------------------------------------------------------
     def _check_params(self) -> tuple[int, ...]:
@@ -76,7 +78,8 @@ class _KerasMLP(BaseEstimator):
         self._check_params()
         if sample_weight is not None:
             sample_weight = check_sample_weight(sample_weight, X, dtype=np.float32)
-        with seeded(self.seed):
+        random_state = self._random_state()
+        with seeded(random_state):
             self.model_ = self._build(X, n_outputs, output_activation)
             callbacks, validation = [], 0.0
             # early stopping needs a validation slice big enough to mean something
@@ -85,7 +88,7 @@ class _KerasMLP(BaseEstimator):
                 callbacks.append(keras.callbacks.EarlyStopping(
                     monitor="val_loss", patience=int(self.patience), restore_best_weights=True))
             if validation:  # Keras takes the *last* rows for validation: shuffle them first
-                order = np.random.default_rng(self.seed).permutation(len(X))
+                order = np.random.default_rng(random_state).permutation(len(X))
                 X, y_encoded = X[order], y_encoded[order]
                 if sample_weight is not None:
                     sample_weight = sample_weight[order]
@@ -176,6 +179,8 @@ class _KerasMLP(BaseEstimator):
                             f"load it with {meta['class']}.load_native")
         params = dict(meta["params"])
         params["hidden_units"] = tuple(params["hidden_units"])
+        if "random_state" not in params and "seed" in params:  # saved before modelworks 0.2
+            params["random_state"] = params.pop("seed")
         est = klass(**params)
         est._set_state(meta["state"])
         est.model_ = load_keras_model(directory / _MODEL_FILE)
@@ -210,8 +215,10 @@ class KerasMLPClassifier(ClassifierMixin, _KerasMLP):
     validation_fraction : float, default=0.1
         Share of the training rows held out for early stopping.
     patience : int, default=5
-    seed : int or None, default=0
+    random_state : int or None, default=0
         Seeds weight initialisation, dropout and shuffling (global generators are restored).
+    seed : int or None, optional
+        Deprecated name of ``random_state`` (until modelworks 0.3; warns).
     verbose : int, default=0
         Keras' own training output.
 

@@ -15,6 +15,7 @@ from sklearn.utils.validation import (
 )
 
 from modelworks._compat.sklearn import BaseHeterogeneousEnsemble  # sklearn's own base for Voting*
+from modelworks._deprecation import RandomStateAlias
 from modelworks._validation import check_scalar
 from modelworks.ensemble._members import (
     build_member,
@@ -78,7 +79,7 @@ def check_weights(weights, names, owner: str) -> np.ndarray:
     return w / w.sum()
 
 
-class WeightedEnsemble(BaseHeterogeneousEnsemble):
+class WeightedEnsemble(RandomStateAlias, BaseHeterogeneousEnsemble):
     """Base of blends and ensemble selections: fitted members and weights summing to 1.
 
     Subclasses define ``__init__`` (their parameters) and ``_learn_weights(oof, y, task, names,
@@ -121,7 +122,7 @@ class WeightedEnsemble(BaseHeterogeneousEnsemble):
         y = column_or_1d(y, warn=True)
         check_consistent_length(X, y)
         classifier = self._kind == "classifier"
-        seed = getattr(self, "seed", 0)
+        seed = self._random_state()
         if classifier:
             check_classification_targets(y)
             self.classes_ = np.unique(y)
@@ -164,7 +165,7 @@ class WeightedEnsemble(BaseHeterogeneousEnsemble):
         classes : array-like, optional
             Classifiers: the class labels (default: the first member's ``classes_``).
         **params
-            Other constructor parameters (e.g. ``cv``, ``seed``) to record.
+            Other constructor parameters (e.g. ``cv``, ``random_state``) to record.
 
         Returns
         -------

@@ -17,14 +17,16 @@ _DOC_PARAMS = """
     ----------
     estimators : list of (str, estimator or str)
         The members: scikit-learn estimators/pipelines or zoo names (``"rf"``, ``"logreg"`` ...;
-        built for the task with ``seed``, behind preprocessing when the data needs it).
+        built for the task with ``random_state``, behind preprocessing when the data needs it).
     weights : array-like of shape (n_members,), optional
         Fixed weights (normalised to sum to 1). ``None`` (default) learns them on out-of-fold
         predictions: non-negative, summing to 1, minimising {loss}.
     cv : int or CV splitter, default=5
-        Folds for the out-of-fold predictions (shuffled{strat} with ``seed``).
-    seed : int, default=0
+        Folds for the out-of-fold predictions (shuffled{strat} with ``random_state``).
+    random_state : int, default=0
         Seed of the folds and of zoo members.
+    seed : int, optional
+        Deprecated name of ``random_state`` (until modelworks 0.3; warns).
 
     Attributes
     ----------
@@ -42,10 +44,11 @@ _DOC_PARAMS = """
 class _BlendMixin:
     """What the two blends share: their parameters, given weights, weights learned on OOF predictions."""
 
-    def __init__(self, estimators, *, weights=None, cv=5, seed=0):
+    def __init__(self, estimators, *, weights=None, cv=5, random_state=0, seed="deprecated"):
         self.estimators = estimators
         self.weights = weights
         self.cv = cv
+        self.random_state = random_state
         self.seed = seed
 
     def _given_weights(self, names):

@@ -95,7 +95,7 @@ def fit_weighted(method: str, names, unfitted, weights, X, y, task: str, *, clas
             fitted.append(clone(unfitted[name]).fit(X, y))
     cls = ESTIMATORS[(method, task in CLASSIFICATION)]
     extra = {"classes": classes} if task in CLASSIFICATION else {}
-    return cls.from_fitted(kept, fitted, np.asarray(weights, dtype=float)[keep], seed=seed, **extra)
+    return cls.from_fitted(kept, fitted, np.asarray(weights, dtype=float)[keep], random_state=seed, **extra)
 
 
 def ensemble_label(method: str, names) -> str:

@@ -26,9 +26,11 @@ _DOC_PARAMS = """
     metric : str, optional
         {metrics}
     cv : int or CV splitter, default=5
-        Folds for the out-of-fold predictions (shuffled{strat} with ``seed``).
-    seed : int, default=0
+        Folds for the out-of-fold predictions (shuffled{strat} with ``random_state``).
+    random_state : int, default=0
         Seed of the folds, of zoo members and of tie-breaking.
+    seed : int, optional
+        Deprecated name of ``random_state`` (until modelworks 0.3; warns).
 
     Attributes
     ----------
@@ -46,11 +48,12 @@ _DOC_PARAMS = """
 class _SelectionMixin:
     """What the two selections share: their parameters and the greedy weights."""
 
-    def __init__(self, estimators, *, n_iter=50, metric=None, cv=5, seed=0):
+    def __init__(self, estimators, *, n_iter=50, metric=None, cv=5, random_state=0, seed="deprecated"):
         self.estimators = estimators
         self.n_iter = n_iter
         self.metric = metric
         self.cv = cv
+        self.random_state = random_state
         self.seed = seed
 
     def _given_weights(self, names):
@@ -66,7 +69,7 @@ class _SelectionMixin:
 
     def _learn_weights(self, oof, y, task, names, classes):
         w, self.history_ = ensemble_selection_weights(
-            oof, y, task, n_iter=self.n_iter, metric=self.metric, seed=self.seed, names=names,
+            oof, y, task, n_iter=self.n_iter, metric=self.metric, seed=self._random_state(), names=names,
             classes=classes, return_history=True)
         return w
 

@@ -1,6 +1,6 @@
 """Explanations: SHAP values and partial dependence for every model modelworks makes.
 
-* :func:`explain` - SHAP values in the user's column names (one-hot parts summed back), for
+* :func:`explain_model` - SHAP values in the user's column names (one-hot parts summed back), for
   binary, multiclass and regression; the explainer is chosen by model type and ensembles are
   explained exactly by linearity; :func:`estimate_cost` says how long it will take first, and
   :func:`explain_within` shrinks or skips the work to fit a time budget.
@@ -9,15 +9,12 @@
 * :func:`explain_job` - the job behind ``modelworks explain``: both for a saved model on a table.
 """
 
-import sys as _sys
-import types as _types
-
 from modelworks.explain._explanation import (
     BudgetPlan,
     CostEstimate,
     Explanation,
     estimate_cost,
-    explain,
+    explain_model,
     explain_within,
 )
 from modelworks.explain._job import ExplainResult, explain_job
@@ -36,20 +33,17 @@ __all__ = [
     "PartialDependence",
     "PartialDependenceItem",
     "estimate_cost",
-    "explain",
     "explain_job",
+    "explain_model",
     "explain_within",
     "partial_dependence",
     "plot_partial_dependence",
 ]
 
 
-class _CallableModule(_types.ModuleType):
-    """``modelworks.explain`` is both this subpackage and the function: once the subpackage is
-    imported, Python binds ``modelworks.explain`` to the module, so the module forwards calls."""
+def __getattr__(name: str):
+    # modelworks.explain.explain: the function's name before it became explain_model (this is a
+    # plain package: `modelworks.explain(...)` is now `modelworks.explain_model(...)`)
+    from modelworks import _deprecation
 
-    def __call__(self, model, X, **kwargs):
-        return explain(model, X, **kwargs)
-
-
-_sys.modules[__name__].__class__ = _CallableModule
+    return _deprecation.forward(__name__, name)

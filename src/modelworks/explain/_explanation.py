@@ -1,4 +1,4 @@
-"""``explain(model, X)``: SHAP values in the user's column names, with plots and a cost estimate."""
+"""``explain_model(model, X)``: SHAP values in the user's column names, with plots and a cost estimate."""
 
 from __future__ import annotations
 
@@ -328,7 +328,7 @@ class Explanation:
                 f"{self.seconds:.3g} s)")
 
 
-def explain(model, X, *, background=None, max_rows: int | None = None, seed: int = 0,
+def explain_model(model, X, *, background=None, max_rows: int | None = None, seed: int = 0,
             explainer: str = "auto") -> Explanation:
     """Explain a fitted model's predictions on ``X`` with SHAP values, in your column names.
 
@@ -367,10 +367,13 @@ def explain(model, X, *, background=None, max_rows: int | None = None, seed: int
 
     Examples
     --------
-    >>> ex = explain(model, X_test, max_rows=500)  # doctest: +SKIP
+    >>> ex = explain_model(model, X_test, max_rows=500)  # doctest: +SKIP
     >>> ex.top_features(5)  # doctest: +SKIP
     >>> ex.plots("plots/")  # doctest: +SKIP
     """
+    from modelworks._imports import require
+
+    require("shap", purpose="SHAP explanations")
     if explainer not in EXPLAINERS:
         raise ExplainError(f"unknown explainer {explainer!r}; choose one of: {', '.join(EXPLAINERS)}")
     X = _rows(check_input(model, X), max_rows, seed)
@@ -485,6 +488,6 @@ def explain_within(model, X, *, budget_s: float | None, background=None, max_row
             plan.shrunk = (f"{fit} of {rows} rows explained: {rows} would take about {need:.3g} s, "
                            f"{left:.3g} s were left")
             plan.rows = fit
-    ex = explain(model, X, background=background, max_rows=plan.rows, seed=seed, explainer=explainer)
+    ex = explain_model(model, X, background=background, max_rows=plan.rows, seed=seed, explainer=explainer)
     plan.seconds = time.perf_counter() - t0
     return ex, plan

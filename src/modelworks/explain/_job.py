@@ -122,7 +122,7 @@ def explain_job(model, data, *, pdp: list | None = None, max_rows: int = 500, ex
         ``write(out_dir)`` writes the plots and ``explanation.json``.
     """
     from modelworks.data import load_table
-    from modelworks.explain import estimate_cost, explain, partial_dependence
+    from modelworks.explain import estimate_cost, explain_model, partial_dependence
     from modelworks.package import load_ref
 
     say = log or (lambda _line: None)
@@ -140,7 +140,7 @@ def explain_job(model, data, *, pdp: list | None = None, max_rows: int = 500, ex
         _parse_features(pdp, [str(c) for c in frame.columns])
     cost = estimate_cost(package.model, frame, max_rows=max_rows, explainer=explainer, seed=seed)
     say(f"estimated cost: {cost}")
-    ex = explain(package.model, frame, max_rows=max_rows, seed=seed, explainer=explainer)
+    ex = explain_model(package.model, frame, max_rows=max_rows, seed=seed, explainer=explainer)
     features = pdp
     if features is None:
         top = list(ex.top_features(2)["feature"])

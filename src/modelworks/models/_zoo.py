@@ -193,13 +193,13 @@ def _mlp_r(seed):
 def _keras_c(seed):
     from modelworks.deep import KerasMLPClassifier
 
-    return KerasMLPClassifier(hidden_units=(64,), epochs=50, seed=seed)
+    return KerasMLPClassifier(hidden_units=(64,), epochs=50, random_state=seed)
 
 
 def _keras_r(seed):
     from modelworks.deep import KerasMLPRegressor
 
-    return KerasMLPRegressor(hidden_units=(64,), epochs=50, seed=seed)
+    return KerasMLPRegressor(hidden_units=(64,), epochs=50, random_state=seed)
 
 
 _BOOST_SPACE = {

@@ -6,13 +6,15 @@ is significant *and* its effect size (Wasserstein / SD, Jensen-Shannon, missing-
 reaches a floor. ``self_test`` measures the rule's false-alarm rate on the reference itself,
 ``drift_over_time`` and ``drift_stream`` handle batches and files larger than memory;
 ``drift_job`` is the job behind ``modelworks drift`` (picks one of them, adds a self-test).
-``compare_models`` and ``compare_cv`` compare two models with McNemar, a paired bootstrap or the
-Nadeau-Bengio corrected resampled t-test; ``abtest`` is the job behind ``modelworks abtest``
-(two saved models on a table).
+``compare_predictions`` compares two models' predictions on the same rows (McNemar, a paired
+bootstrap); ``compare_estimators`` compares two unfitted estimators by repeated cross-validation
+(the Nadeau-Bengio corrected resampled t-test); ``abtest`` is the job behind ``modelworks abtest``
+(two saved models on a table). Their names before modelworks 0.2, ``compare_models`` and
+``compare_cv``, still work until 0.3 and warn.
 """
 
-from modelworks.monitor._abtest import METRICS, compare_models, corrected_ttest
-from modelworks.monitor._abtest_cv import compare_cv
+from modelworks.monitor._abtest import METRICS, compare_predictions, corrected_ttest
+from modelworks.monitor._abtest_cv import compare_estimators
 from modelworks.monitor._abtest_job import abtest
 from modelworks.monitor._abtest_result import ComparisonResult
 from modelworks.monitor._drift import drift, drift_over_time, self_test
@@ -42,8 +44,8 @@ __all__ = [
     "PreparedReference",
     "SelfTestResult",
     "abtest",
-    "compare_cv",
-    "compare_models",
+    "compare_estimators",
+    "compare_predictions",
     "corrected_ttest",
     "drift",
     "drift_job",
@@ -52,3 +54,10 @@ __all__ = [
     "iter_parquet",
     "self_test",
 ]
+
+
+def __getattr__(name: str):
+    # compare_models / compare_cv: the names of compare_predictions / compare_estimators before 0.2
+    from modelworks import _deprecation
+
+    return _deprecation.forward(__name__, name)

@@ -276,7 +276,7 @@ def _bootstrap(
 TESTS = {"mcnemar", "bootstrap"}
 
 
-def compare_models(
+def compare_predictions(
     y_true,
     pred_a,
     pred_b,
@@ -323,7 +323,7 @@ def compare_models(
     """
     if test not in TESTS:
         raise UnknownNameError(
-            f"unknown test {test!r}; choose one of: mcnemar, bootstrap (or compare_cv for cv)"
+            f"unknown test {test!r}; choose one of: mcnemar, bootstrap (or compare_estimators for cv)"
         )
     alpha = check_scalar(alpha, "alpha", kind=float, low=0, high=1, closed="neither")
     if not (isinstance(names, tuple | list) and len(names) == 2 and names[0] != names[1]):

@@ -19,7 +19,7 @@ _CV_SCORING = {  # scoring -> (display metric, higher is better, in points)
 }
 
 
-def compare_cv(
+def compare_estimators(
     model_a,
     model_b,
     X,

@@ -80,7 +80,7 @@ def abtest(
     classes = None if task == "regression" else _classes(y, ((model_a, a), (model_b, b)))
     if test == "cv":
         return _cv(a, b, X, y, metric=metric, names=names, alpha=alpha, seed=seed)
-    from modelworks.monitor import METRICS, compare_models
+    from modelworks.monitor import METRICS, compare_predictions
 
     if metric is not None and metric not in METRICS:
         raise ConfigError(f"unknown metric {metric!r}; choose one of: {', '.join(METRICS)}")
@@ -92,7 +92,7 @@ def abtest(
             )
     else:
         pa, pb = (np.asarray(m.predict(X, ignore_extra=True)) for m in (a, b))
-    return compare_models(y.to_numpy(), pa, pb, test=test, metric=metric, names=names,
+    return compare_predictions(y.to_numpy(), pa, pb, test=test, metric=metric, names=names,
                           alpha=alpha, labels=classes, seed=seed)
 
 
@@ -116,14 +116,14 @@ def _classes(y, loaded):
 def _cv(a, b, X, y, *, metric, names, alpha, seed) -> ComparisonResult:
     from sklearn.base import clone
 
-    from modelworks.monitor._abtest_cv import compare_cv
+    from modelworks.monitor._abtest_cv import compare_estimators
 
     features = list(dict.fromkeys([*getattr(a, "features", []), *getattr(b, "features", [])]))
     features = features or list(X.columns)
     missing = [c for c in features if c not in X.columns]
     if missing:
         raise ColumnError(f"DATA lacks feature column(s) the models need: {', '.join(missing[:10])}")
-    return compare_cv(clone(a.model), clone(b.model), X[features], y, scoring=metric, names=names,
+    return compare_estimators(clone(a.model), clone(b.model), X[features], y, scoring=metric, names=names,
                       alpha=alpha, seed=seed)
 
 

@@ -73,7 +73,7 @@ def _fit_predict(ctx: RunContext, name: str):
 
 
 def _abtest(ctx: RunContext) -> dict:
-    from modelworks.monitor import compare_models
+    from modelworks.monitor import compare_predictions
 
     board = ctx.leaderboard
     if board is None or len(board) < 2:
@@ -89,11 +89,11 @@ def _abtest(ctx: RunContext) -> dict:
     _, pb = _fit_predict(ctx, b_name)
     y = np.asarray(ctx.y_test)
     if ctx.task == "regression":
-        res = compare_models(
+        res = compare_predictions(
             y, pa, pb, test="bootstrap", metric="rmse", names=(a_name, b_name), seed=ctx.seed
         )
     else:
-        res = compare_models(y, pa, pb, test="mcnemar", names=(a_name, b_name))
+        res = compare_predictions(y, pa, pb, test="mcnemar", names=(a_name, b_name))
     return {"result": res}
 
 

@@ -20,9 +20,9 @@ from modelworks.package._package import (
     ARCHIVE_SUFFIX,
     Package,
     PackageWarning,
-    inspect,
     load,
     model_card,
+    read_manifest,
     save,
 )
 
@@ -32,11 +32,11 @@ __all__ = [
     "FORMAT_VERSION",
     "Package",
     "PackageWarning",
-    "inspect",
     "is_trusted",
     "load",
     "load_ref",
     "model_card",
+    "read_manifest",
     "save",
     "trusted_types",
 ]
@@ -54,3 +54,8 @@ def load_ref(ref: str | os.PathLike, *, tracking_uri: str | None = None, trust_p
     from modelworks._resolve import load_ref as _load_ref
 
     return _load_ref(ref, tracking_uri=tracking_uri, trust_pickle=trust_pickle, trust=trust)
+def __getattr__(name: str):
+    # inspect: read_manifest's name before modelworks 0.2 (it shadowed the standard library's)
+    from modelworks import _deprecation
+
+    return _deprecation.forward(__name__, name)

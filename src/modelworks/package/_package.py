@@ -419,7 +419,7 @@ def load(path: str | os.PathLike, *, trust_pickle: bool = False, trust=(),
     return Package(model=model, manifest=manifest, schema=schema, path=p, _reference=reference)
 
 
-def inspect(path: str | os.PathLike, *, verify: bool = True, trust=()) -> dict:
+def read_manifest(path: str | os.PathLike, *, verify: bool = True, trust=()) -> dict:
     """The manifest of a package, without loading any model code.
 
     Parameters
@@ -463,4 +463,4 @@ def model_card(path: str | os.PathLike) -> str:
     """A markdown model card rendered from the package's manifest (nothing is loaded)."""
     from modelworks.package._card import render_card
 
-    return render_card(inspect(path, verify=False))
+    return render_card(read_manifest(path, verify=False))

@@ -267,13 +267,13 @@ def register(package_path: str | os.PathLike, name: str, *, alias: str | None = 
     VersionInfo
         ``name``, ``version``, ``ref`` (``models:/NAME/VERSION``), ``run_id``, ``aliases``.
     """
-    from modelworks.package import inspect as inspect_package
+    from modelworks.package import read_manifest
 
     _check_name(name)
     if alias is not None:
         _check_alias(alias)
     package = Path(package_path)
-    manifest = inspect_package(package)  # refuses damaged packages before anything is logged
+    manifest = read_manifest(package)  # refuses damaged packages before anything is logged
     plots = [Path(p) for p in (plots or [])]
     for p in plots:
         if not p.is_file():

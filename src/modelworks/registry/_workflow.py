@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 
+from modelworks import _areas
 from modelworks._context import RunContext
 
 # registering needs MLflow (import + a local sqlite store); skip it when the budget is nearly spent
@@ -22,7 +23,7 @@ def step(ctx: RunContext) -> None:
     ``ctx.results["package"]`` (path, model_ref, tracking_uri, version, manifest summary) and a
     "Model package" report section.
     """
-    from modelworks.package import inspect, save
+    from modelworks.package import read_manifest, save
 
     if ctx.final_model is None:
         ctx.results["package"] = {"skipped": "no final model"}
@@ -32,7 +33,7 @@ def step(ctx: RunContext) -> None:
                 target=ctx.target, metrics=dict(ctx.test_scores or {}), seed=ctx.seed,
                 metadata={"model_name": ctx.final_name, "source": "modelworks run"},
                 dropped_columns=getattr(ctx.schema, "dropped", None) or None)
-    manifest = inspect(path, verify=False)
+    manifest = read_manifest(path, verify=False)
     result = {"path": str(path), "format_version": manifest["format_version"],
               "model_format": manifest["model"]["format"], "estimator": manifest["model"].get("estimator"),
               "files": {n: e["bytes"] for n, e in manifest["files"].items()},
@@ -40,8 +41,11 @@ def step(ctx: RunContext) -> None:
     name = str(ctx.options.get("model_name") or "modelworks-model")
     remaining = ctx.remaining()
     register_note = None
+    missing = _areas.needs_extra("registry")
     if ctx.options.get("register", True) is False:
         register_note = "registration switched off"
+    elif missing:
+        register_note = f"registration skipped: {missing}"
     elif remaining is not None and remaining < _MIN_SECONDS_TO_REGISTER:
         register_note = f"registration skipped: {remaining:.0f} s left in the time budget"
     else:
@@ -57,7 +61,7 @@ def step(ctx: RunContext) -> None:
             register_note = f"registration failed: {type(e).__name__}: {e}"
     if register_note:
         result["register_note"] = register_note
-        if "failed" in register_note:
+        if register_note.startswith("registration failed") or (missing and missing in register_note):
             ctx.warnings.append(register_note)
     ctx.results["package"] = result
     _section(ctx, manifest, result)

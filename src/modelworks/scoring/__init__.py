@@ -1,6 +1,11 @@
-"""Apply a saved model: batch prediction on large files and evaluation on labelled data."""
+"""Deprecated name of :mod:`modelworks.batch` (batch prediction and evaluation of a saved model).
 
-from modelworks.scoring._evaluate import EvaluationResult, evaluate
-from modelworks.scoring._predict import PredictResult, predict
+"scoring" means metrics in scikit-learn; the subpackage is now ``modelworks.batch``.
+``from modelworks.scoring import predict`` still works until modelworks 0.3 and warns.
+"""
 
-__all__ = ["EvaluationResult", "PredictResult", "evaluate", "predict"]
+from modelworks import _deprecation
+
+
+def __getattr__(name: str):
+    return _deprecation.forward(__name__, name)

@@ -131,7 +131,7 @@ def fit_final(res: SearchResult, X, y, *, ensemble: dict | None, seed: int = 0, 
                         fitted.append(clone(by_name[n].pipeline).fit(X, y))
             cls = EnsembleSelectionRegressor if res.task == "regression" else EnsembleSelectionClassifier
             extra = {"classes": res.classes} if res.classes is not None else {}
-            model = cls.from_fitted(names, fitted, weights, seed=seed, **extra)
+            model = cls.from_fitted(names, fitted, weights, random_state=seed, **extra)
             return model, ensemble_label("select", names), note
         note = (f"the ensemble would win but refitting its {len(names)} members needs ~{need:.0f} s and "
                 f"{left:.0f} s remain; kept the best single model")
@@ -146,7 +146,7 @@ def fit_final(res: SearchResult, X, y, *, ensemble: dict | None, seed: int = 0, 
         cls = BlendRegressor if res.task == "regression" else BlendClassifier
         extra = {"classes": res.classes} if res.classes is not None else {}
         model = cls.from_fitted([f"{best.name}#fold{i + 1}" for i in range(k)], best.fold_models,
-                                np.full(k, 1.0 / k), seed=seed, **extra)
+                                np.full(k, 1.0 / k), random_state=seed, **extra)
         return model, f"{best.name} ({k} fold models averaged)", (
             f"refitting {best.name} on all rows needs ~{need:.0f} s and {left:.0f} s remain: its {k} "
             "cross-validation fold models, averaged, are the final model")

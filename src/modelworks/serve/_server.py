@@ -94,6 +94,10 @@ def serve(ref, host: str = "127.0.0.1", port: int = 8080, workers: int = 1, *, i
 
     Other parameters are those of :func:`modelworks.serve.create_app`.
     """
+    from modelworks._imports import require
+
+    for module in ("starlette", "uvicorn"):
+        require(module, purpose="serving models over HTTP")
     import uvicorn
 
     from modelworks._resolve import load_ref, locate

@@ -49,9 +49,9 @@ def _target(y, who: str) -> np.ndarray:
 
 
 def _pygam():
-    import pygam
+    from modelworks._imports import require
 
-    return pygam
+    return require("pygam", purpose="GAMs")
 
 
 class _GAMBase(BaseEstimator):

@@ -93,7 +93,7 @@ def evaluate(model, data, target: str, *, out_dir: str | os.PathLike | None = No
     manifest = pkg.manifest or {}
     ignored: list[str] = []
     if pkg.schema is not None:
-        from modelworks.scoring._predict import _id_column
+        from modelworks.batch._predict import _id_column
 
         # the id column predict() carries along is no feature: set it aside here too, so a
         # held-out file that predict accepts is not refused for its "extra" id column
