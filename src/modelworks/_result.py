@@ -80,3 +80,12 @@ class Result:
         self.report_section(report)
         files["report"] = report.write()
         return files
+
+    def _write_plots_and_json(self, out_dir: str | os.PathLike) -> dict[str, Path]:
+        """Plots under ``out_dir/plots`` and ``json_name``, no report: for results that are a section of another's."""
+        from modelworks._io import write_json
+
+        out = Path(out_dir)
+        files = self.plots(out / "plots")
+        files["result"] = write_json(out / (self.json_name or "result.json"), self.to_dict())
+        return files

@@ -65,27 +65,11 @@ def _meta_features(P, task):
 def run_ensemble(data, target: str, *, method: str = "blend", models=None, weights=None, cv: int = 5,
                  seed: int = 0, test_size: float = 0.2, task: str | None = None, features=None,
                  out_dir=None) -> dict:
-    """Build one ensemble of zoo ``models`` on ``data`` and score it next to each member.
+    """The work behind :func:`ensemble` (same parameters, plus ``out_dir``), as a plain dict.
 
-    Parameters
-    ----------
-    data : path or DataFrame
-    target : str
-    method : {"stack", "blend", "select"}
-    models : list of str
-        Zoo names, at least 2.
-    weights : list of float, optional
-        Fixed blend weights (``method="blend"`` only); default: learned on out-of-fold predictions.
-    cv : int
-        Folds on the training split.
-    out_dir : path, optional
-        Where ``ensemble.json`` and the fitted ensemble ``model.skops`` are written.
-
-    Returns
-    -------
-    dict
-        ``members`` (name, weight, cv and test scores), ``ensemble`` (name, cv and test scores),
-        and the setting.
+    ``out_dir``, when given, receives ``ensemble.json`` and the fitted ensemble's ``model.skops``.
+    Returns ``members`` (name, weight, cv and test scores), ``ensemble`` (name, cv and test
+    scores) and the setting.
     """
     from sklearn.base import clone
 

@@ -83,13 +83,8 @@ class ExplainResult(Result):
 
     def write(self, out_dir: str | os.PathLike) -> dict[str, Path]:
         """Plots under ``out_dir/plots`` and ``explanation.json`` (no report: see ``report_section``)."""
-        from modelworks._io import write_json
-
-        out = Path(out_dir)
-        files = self.plots(out / "plots")
-        files["result"] = write_json(out / "explanation.json", self.to_dict())
-        self._out = out
-        return files
+        self._out = Path(out_dir)
+        return self._write_plots_and_json(out_dir)
 
 
 def explain_job(model, data, *, pdp: list | None = None, max_rows: int = 500, explainer: str = "auto",

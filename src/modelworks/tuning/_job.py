@@ -68,11 +68,8 @@ class TuneJobResult(Result):
 
     def write(self, out_dir: str | os.PathLike) -> dict[str, Path]:
         """Plots under ``out_dir/plots`` and ``result.json`` (no report)."""
-        from modelworks._io import write_json
-
-        out = Path(out_dir)
-        files = self.plots(out / "plots")
-        self.result_path = files["result"] = write_json(out / "result.json", self.to_dict())
+        files = self._write_plots_and_json(out_dir)
+        self.result_path = files["result"]
         return files
 
 
