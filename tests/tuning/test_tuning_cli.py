@@ -183,6 +183,9 @@ def test_ctrl_c_stops_cleanly_keeps_trials_and_refits(csv, tmp_path):
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        # a foreground command gets Ctrl-C; a suite started in the background (nohup, `&` in a
+        # script) passes SIGINT down as ignored, and Python then never raises KeyboardInterrupt
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     journal = tmp_path / "study.journal"
     storage = None
