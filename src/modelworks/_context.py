@@ -47,6 +47,8 @@ class RunContext:
     # the model that ends up packaged, explained and served
     final_model: Any = None
     final_name: str = ""
+    holdout_model: Any = None  # the model scored on the held-out split, when the final one was refit on all rows
+    search: Any = None  # the search's SearchResult (modelworks.search), when the run searched
     test_scores: dict[str, float] = field(default_factory=dict)
 
     report: Any = None  # modelworks.report.Report

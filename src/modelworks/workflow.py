@@ -42,6 +42,7 @@ from modelworks.search._views import leaderboard_view
 # (what every run must deliver comes first: evaluation and package; then what may be skipped for time)
 STEPS = [
     ("evaluate", "modelworks.workflow:_evaluate_step"),
+    ("refit", "modelworks.search._workflow:refit_step"),
     ("package", "modelworks.registry._workflow"),
     ("explain", "modelworks.explain._workflow"),
     ("monitor", "modelworks.monitor._workflow"),
@@ -281,7 +282,8 @@ def run(data, target: str, *, out_dir: str | os.PathLike = "modelworks-out", tim
         Restrict the search to these zoo learners (default: the whole portfolio for the task).
     steps : dict, optional
         Switch steps off, e.g. ``{"tune": False, "package": False}`` (``tune``: the model-based
-        phase of the search; ``ensemble``: ensemble selection).
+        phase of the search; ``ensemble``: ensemble selection; ``refit``: refitting the final
+        model on all rows, training and held-out split, before it is packaged).
 
     Returns
     -------

@@ -95,6 +95,30 @@ def test_svm_and_knn_regressors_fit_a_large_scale_target_with_dates():
     assert r2["ridge"] > 0.9 and r2["svm"] > 0.8 and r2["knn"] > 0.6, r2
 
 
+def test_run_packages_the_final_model_refit_on_all_rows(tmp_path):
+    from modelworks.package import load, read_manifest
+
+    frame = mixed_frame()
+    steps = {**CORE_ONLY, "package": True}
+    result = modelworks.run(frame, "churn", out_dir=tmp_path / "all", models=["logreg", "rf"], cv=3,
+                            steps=steps)
+    refit = result.results["refit"]
+    assert refit["rows"] == len(frame) and refit["training_rows"] == len(frame) - len(frame) // 5
+    path = result.results["package"]["path"]
+    assert read_manifest(path)["metadata"]["fitted_rows"] == len(frame)
+    X = frame.drop(columns="churn")
+    X["signup"] = pd.to_datetime(X["signup"])
+    np.testing.assert_allclose(load(path).predict_proba(X), result.model.predict_proba(X))
+    assert "Refit on all rows" in result.report_path.read_text()
+
+    off = modelworks.run(frame, "churn", out_dir=tmp_path / "train", models=["logreg", "rf"], cv=3,
+                         steps={**steps, "refit": False})
+    assert "refit" not in off.results
+    assert read_manifest(off.results["package"]["path"])["metadata"]["fitted_rows"] == refit["training_rows"]
+    assert off.test_scores == result.test_scores  # the held-out scores come from the same training-split model
+    assert not np.allclose(off.model.predict_proba(X), result.model.predict_proba(X))
+
+
 def test_run_regression_with_residual_plots(tmp_path):
     from sklearn.datasets import load_diabetes
 

@@ -45,7 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--name", default="modelworks-model", help="registered model name")
     p.add_argument("--skip", type=csv_list, default=[], metavar="STEP,...",
-                   help="steps to skip: tune, ensemble, explain, package, monitor")
+                   help="steps to skip: tune, ensemble, refit (package the model fitted on the training split, "
+                        "not refit on all rows), explain, package, monitor")
     add_json(p)
     p.set_defaults(handler=_run)
 
@@ -84,7 +85,7 @@ def _board_text(board) -> str:
 def _steps(skip: list[str]) -> dict[str, bool]:
     from modelworks.exceptions import UnknownNameError
 
-    known = {"tune", "ensemble", "explain", "package", "monitor"}
+    known = {"tune", "ensemble", "refit", "explain", "package", "monitor"}
     bad = [s for s in skip if s not in known]
     if bad:
         raise UnknownNameError(f"unknown step to skip: {', '.join(bad)}; steps are: {', '.join(sorted(known))}")

@@ -65,8 +65,9 @@ def shifted_copy(
 def _fit_predict(ctx: RunContext, name: str):
     from sklearn.base import clone
 
-    if ctx.final_model is not None and ctx.final_name == name:
-        model = ctx.final_model
+    scored = ctx.holdout_model if ctx.holdout_model is not None else ctx.final_model
+    if scored is not None and ctx.final_name == name:  # never the refit model: it has seen the held-out rows
+        model = scored
     else:
         model = clone(ctx.candidates[name]).fit(ctx.X_train, ctx.y_train)
     return model, model.predict(ctx.X_test)

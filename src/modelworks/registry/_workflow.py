@@ -29,9 +29,18 @@ def step(ctx: RunContext) -> None:
         ctx.results["package"] = {"skipped": "no final model"}
         return
     t0 = time.monotonic()
-    path = save(ctx.final_model, ctx.out_dir / "model", X_sample=ctx.X_train, y_sample=ctx.y_train, task=ctx.task,
+    X, y = ctx.X_train, ctx.y_train
+    fitted_on = "the training split"
+    if ctx.holdout_model is not None:  # refit on all rows (search._workflow.refit_step)
+        import pandas as pd
+
+        X = pd.concat([ctx.X_train, ctx.X_test], ignore_index=True)
+        y = pd.Series(list(ctx.y_train) + list(ctx.y_test), index=X.index, name=ctx.target)
+        fitted_on = "all rows (the training and held-out splits; the metrics are the held-out scores of the same recipe fitted on the training split)"
+    path = save(ctx.final_model, ctx.out_dir / "model", X_sample=X, y_sample=y, task=ctx.task,
                 target=ctx.target, metrics=dict(ctx.test_scores or {}), seed=ctx.seed,
-                metadata={"model_name": ctx.final_name, "source": "modelworks run"},
+                metadata={"model_name": ctx.final_name, "source": "modelworks run", "fitted_on": fitted_on,
+                          "fitted_rows": len(X)},
                 dropped_columns=getattr(ctx.schema, "dropped", None) or None)
     manifest = read_manifest(path, verify=False)
     result = {"path": str(path), "format_version": manifest["format_version"],

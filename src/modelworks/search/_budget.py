@@ -21,6 +21,7 @@ MONITOR_MIN_SECONDS = 3.0
 REGISTER_SHARE = 0.3  # the package is registered in MLflow only when this share of the budget is left
 REGISTER_SECONDS = 3.0  # ... plus this (idle machine; scaled by the measured slowness)
 AFTER_EXPLAIN_SECONDS = 4.0  # held back from the explanation step for the report
+REFIT_KEEP_SECONDS = 2.0  # kept for the package and the report when deciding on the refit (x slowness)
 # (cells = rows x columns up to, budget in seconds) when the user gives none
 AUTO_BUDGETS = [(100_000, 60.0), (1_000_000, 120.0), (10_000_000, 300.0), (float("inf"), 600.0)]
 
@@ -88,6 +89,21 @@ def _no_time_for(switch: str, ctx, res) -> str | None:
                     f"(it runs when {AGNOSTIC_MIN_SECONDS:.0f} s are left)")
         # fewer rows when time is short (the partial dependence plots scale with them)
         ctx.options.setdefault("explain_rows", 100 if left < 20 else 200 if left < 60 else 500)
+    if switch == "refit":
+        from modelworks.search._final import refit_seconds
+        from modelworks.search._workflow import refit_members
+
+        members = refit_members(ctx)
+        if isinstance(members, str):
+            return None  # not applicable: the step records why
+        n_all = len(ctx.X_train) + len(ctx.X_test)
+        need = refit_seconds(res, None, members, n_all, reuse_holdout=False)
+        slowness = ctx.results.get("budget_plan", {}).get("slowness", 1.0)
+        # the package and the report must follow (explanations and monitoring are skipped first)
+        keep = REFIT_KEEP_SECONDS * slowness + 0.05 * ctx.time_budget
+        if need + keep > left:
+            return (f"the final model was not refit on all rows for lack of time (needs ~{need:.0f} s, "
+                    f"{left:.1f} s left): the package holds the model fitted on the training split")
     if switch == "monitor":
         # the A/B test refits the runner-up on the training split: estimate it from the search
         fits = {e.name: e.fit_seconds * len(ctx.y_train) / max(res.plan.n_train, 1) for e in res.entries}

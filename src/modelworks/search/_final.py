@@ -90,9 +90,10 @@ def select_ensemble(res: SearchResult, y, *, seed: int = 0) -> dict:
     return out
 
 
-def refit_seconds(res: SearchResult, cost: CostModel, names: list[str], n_rows: int) -> float:
-    """Estimated seconds to refit ``names`` on ``n_rows`` rows (0 on a holdout: fold models are reused)."""
-    if res.plan.kind == "holdout":
+def refit_seconds(res: SearchResult, cost: CostModel, names: list[str], n_rows: int, *,
+                  reuse_holdout: bool = True) -> float:
+    """Estimated seconds to refit ``names`` on ``n_rows`` rows (0 on a holdout when its models are reused)."""
+    if res.plan.kind == "holdout" and reuse_holdout:
         return 0.0
     by_name = {e.name: e for e in res.entries}
     total = 0.0
@@ -103,8 +104,12 @@ def refit_seconds(res: SearchResult, cost: CostModel, names: list[str], n_rows: 
     return total
 
 
-def fit_final(res: SearchResult, X, y, *, ensemble: dict | None, seed: int = 0, left: float | None = None):
-    """Fit the final model; returns (model, name, note). Falls back to the best single when time is short."""
+def fit_final(res: SearchResult, X, y, *, ensemble: dict | None, seed: int = 0, left: float | None = None,
+              reuse_holdout: bool = True):
+    """Fit the final model; returns (model, name, note). Falls back to the best single when time is short.
+
+    On a holdout plan the members fitted on the holdout's training rows are reused unless
+    ``reuse_holdout=False`` (the refit on all rows)."""
     from sklearn.base import clone
 
     from modelworks.ensemble._from_oof import ensemble_label
@@ -121,7 +126,7 @@ def fit_final(res: SearchResult, X, y, *, ensemble: dict | None, seed: int = 0, 
         need = refit_seconds(res, None, names, len(X))
         if left is None or need <= left:
             weights = np.asarray([ensemble["weights"][n] for n in names])
-            if res.plan.kind == "holdout":
+            if res.plan.kind == "holdout" and reuse_holdout:
                 fitted = [by_name[n].fold_models[0] for n in names]
             else:
                 fitted = []
@@ -135,7 +140,7 @@ def fit_final(res: SearchResult, X, y, *, ensemble: dict | None, seed: int = 0, 
             return model, ensemble_label("select", names), note
         note = (f"the ensemble would win but refitting its {len(names)} members needs ~{need:.0f} s and "
                 f"{left:.0f} s remain; kept the best single model")
-    if res.plan.kind == "holdout":
+    if res.plan.kind == "holdout" and reuse_holdout:
         return best.fold_models[0], best.name, note
     need = refit_seconds(res, None, [best.name], len(X))
     if left is not None and need > left and best.fold_models:

@@ -56,6 +56,7 @@ def search_step(ctx, learners: list[str] | None, *, tune: bool = True, deadline:
     plan = res.plan  # the search may have switched to a holdout
     ctx.folds = list(plan.folds) if plan.kind == "kfold" else []
     ctx.best_name = ranked[0].name
+    ctx.search = res
     from modelworks.metrics import PRIMARY
 
     ctx.scoring = PRIMARY[ctx.task]
@@ -140,3 +141,50 @@ def final_step(ctx, res: SearchResult, *, ensemble: bool = True, left: float | N
     if res.plan.kind == "holdout":
         sec.text("Holdout validation: the final model's members are the ones fitted on the holdout's "
                  "training rows (no refit).", css="note")
+
+
+def refit_members(ctx) -> list[str] | str:
+    """The candidates the final model is made of, or why it cannot be refit on all rows."""
+    res = ctx.search
+    if res is None or ctx.final_model is None:
+        return "no searched final model"
+    info = ctx.results.get("ensemble", {})
+    if info.get("adopted") and info.get("weights"):
+        return list(info["weights"])
+    if ctx.final_name not in {e.name for e in res.entries}:
+        return f"the final model ({ctx.final_name}) is not one refittable candidate"
+    return [ctx.final_name]
+
+
+def refit_step(ctx) -> None:
+    """Refit the final model's recipe on all rows (training + held-out split) for the package.
+
+    The held-out scores were measured on the model fitted on the training split; the package gets
+    the same recipe (members, weights, hyperparameters) refit on every row, as PyCaret's
+    ``finalize_model`` and AutoGluon's ``refit_full`` do. The model scored on the held-out split
+    stays in ``ctx.holdout_model`` (the A/B test of the monitoring step uses it).
+    """
+    from modelworks.search._final import fit_final
+
+    members = refit_members(ctx)
+    if isinstance(members, str):
+        ctx.results["refit"] = {"skipped": members}
+        return
+    t0 = time.monotonic()
+    X_all = pd.concat([ctx.X_train, ctx.X_test], ignore_index=True)
+    y_all = pd.Series(np.concatenate([np.asarray(ctx.y_train), np.asarray(ctx.y_test)]), name=ctx.target)
+    info = ctx.results.get("ensemble", {})
+    ensemble = info if info.get("adopted") else None
+    model, name, _ = fit_final(ctx.search, X_all, y_all, ensemble=ensemble, seed=ctx.seed, left=None,
+                               reuse_holdout=False)
+    ctx.holdout_model = ctx.final_model
+    ctx.final_model = model
+    seconds = round(time.monotonic() - t0, 3)
+    ctx.results["refit"] = {"model": name, "rows": len(X_all), "training_rows": len(ctx.X_train),
+                            "members": members, "seconds": seconds}
+    sec = ctx.report.section("Refit on all rows", order=46)
+    sec.text(f"The package holds {name} refit on all {len(X_all):,} rows (the training split and the "
+             f"held-out split) in {seconds:.1f} s: the same members, weights and hyperparameters. The "
+             "held-out scores above were measured before this refit, on the model fitted on the "
+             f"{len(ctx.X_train):,} training rows; skip the refit with steps={{'refit': False}} "
+             "(--skip refit) to package that model instead.", css="note")
