@@ -12,6 +12,9 @@ Side by side, in one run:
   preset), each in a fresh process of a separate virtualenv that this script builds in /tmp
   (``autogluon.tabular[lightgbm,xgboost,catboost]==1.6.3`` and ``flaml[automl]==2.7.0``).
 
+A table's tools that are not run again (``--peers ours,hgb``) keep their earlier result on the
+same split and budget in the JSON, marked ``from_commit`` (and ``[commit]`` in the printed table).
+
 Score on the held-out file: ROC AUC (binary), accuracy (multiclass; log-loss also recorded), R^2
 (regression). Wall time per tool next to every score; a peer still running at 3 x budget + 120 s
 is stopped and recorded as such. Budget kept means wall <= budget x 1.1 + 10 s (our stated fixed
@@ -369,6 +372,11 @@ def main(argv=None) -> int:
                 row[tool] = res
                 print(f"  {tool:10s} score={res.get('score', float('nan')):.4f}  wall={res.get('wall_s', 0):.1f} s"
                       + (f"  ERROR {res['error']}" if "error" in res else ""), flush=True)
+        # tools not run now keep their earlier result on the same split and budget, marked with its commit
+        previous = doc["tables"].get(name, {})
+        for tool in ("ours", "hgb", "flaml", "autogluon"):
+            if tool not in row and isinstance(previous.get(tool), dict):
+                row[tool] = {"from_commit": previous.get("commit"), **previous[tool]}
         ours = row.get("ours", {})
         if "wall_s" in ours:
             ours["budget_kept"] = ours["wall_s"] <= args.budget * 1.1 + OVERHEAD_S
@@ -377,7 +385,8 @@ def main(argv=None) -> int:
         out_path.write_text(json.dumps(doc, indent=1, default=float))
     doc["summary"] = summarise(doc["tables"])
     out_path.write_text(json.dumps(doc, indent=1, default=float))
-    print_table(doc["tables"], tools)
+    print_table(doc["tables"], [t for t in ("ours", "hgb", "flaml", "autogluon")
+                                if any(t in r for r in doc["tables"].values())])
     print(json.dumps(doc["summary"], indent=1))
     return 0
 
@@ -406,6 +415,8 @@ def print_table(tables: dict, tools: list[str]) -> None:
         for t in tools:
             res = r.get(t, {})
             row[t] = f"{res['score']:.4f} ({res.get('wall_s', 0):.0f}s)" if "score" in res else "error"
+            if res.get("from_commit"):
+                row[t] += f" [{res['from_commit']}]"
         rows.append(row)
     print(pd.DataFrame(rows).to_string(index=False))
 
