@@ -231,8 +231,8 @@ def _evaluate_step(ctx: RunContext) -> None:
     pred, proba, classes = predict_outputs(ctx.final_model, ctx.X_test, ctx.task)
     ctx.test_scores = score_predictions(ctx.task, ctx.y_test, pred, proba, classes)
     sec = ctx.report.section("Held-out evaluation", order=45)
-    sec.text(f"Final model: {ctx.final_name}, fitted on the training split and scored once on the "
-             f"{len(ctx.X_test)} held-out rows.")
+    scored_as = ctx.results.get("ensemble", {}).get("scored_as", "fitted on the training split")
+    sec.text(f"Final model: {ctx.final_name}, {scored_as}, scored once on the {len(ctx.X_test)} held-out rows.")
     sec.metrics({k: v for k, v in ctx.test_scores.items()})
     if ctx.task == "regression":
         plots = regression_plots(ctx.y_test, pred, ctx.report.plots_dir)

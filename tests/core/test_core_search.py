@@ -181,9 +181,11 @@ def test_run_without_a_budget_picks_one_from_the_data_size_and_says_so(tmp_path)
     assert result.results["budget"]["picked"] is True
 
 
-def test_no_time_to_refit_averages_the_fold_models_of_the_best_candidate():
+def test_no_time_to_refit_averages_the_fold_models_of_the_best_candidate(monkeypatch):
+    from modelworks.search import _search
     from modelworks.search._final import fit_final
 
+    monkeypatch.setattr(_search, "KEEP_FOLD_MODELS", 1)  # only the best candidate keeps its fold models
     X, y = table(300, task="regression")
     plan = plan_validation(y, "regression", cv=3)
     res = run_search(X, y, "regression", configs=portfolio("regression", ["hgb", "ridge"])[:2], plan=plan,
@@ -196,6 +198,29 @@ def test_no_time_to_refit_averages_the_fold_models_of_the_best_candidate():
     assert np.allclose(model.predict(X.head(4)), expected)
     refit, name, _ = fit_final(res, X, y, ensemble=None, left=None)
     assert name == best.name and refit is not best.fold_models[0]
+
+
+def test_the_scored_final_model_is_the_members_fold_models_averaged_without_a_fit():
+    from modelworks.search._final import fit_final
+
+    X, y = table(300)
+    plan = plan_validation(y, "binary", cv=3)
+    res = run_search(X, y, "binary", configs=portfolio("binary", ["hgb", "logreg", "knn"])[:3], plan=plan,
+                     deadline=None, tune=False)
+    assert all(len(e.fold_models) == 3 for e in res.entries)  # the best few keep theirs
+    names = [e.name for e in res.ranked()[:2]]
+    ensemble = {"adopted": True, "weights": {names[0]: 0.75, names[1]: 0.25}}
+    model, name, note = fit_final(res, X, y, ensemble=ensemble, bag=True)
+    assert name == f"select({','.join(names)})" and note is None
+    assert len(model.estimators_) == 6 and np.isclose(sum(model.weights_), 1.0)
+    by_name = {e.name: e for e in res.entries}
+    expected = sum(w / 3 * m.predict_proba(X.head(5)) for n, w in ensemble["weights"].items()
+                   for m in by_name[n].fold_models)
+    assert np.allclose(model.predict_proba(X.head(5)), expected)
+    # the refit on all rows fits the same members again: new models, same recipe
+    refit, refit_name, _ = fit_final(res, X, y, ensemble=ensemble)
+    assert refit_name == name and len(refit.estimators_) == 2
+    assert all(m not in by_name[n].fold_models for n, m in zip(names, refit.estimators_))
 
 
 def test_big_tables_screen_candidates_on_a_subsample_first(monkeypatch):

@@ -93,3 +93,21 @@ def test_a_multiclass_hist_gradient_boosting_model_gets_exact_interventional_val
     # exact: per class, base + sum of values = the model's log-odds (decision_function) on every row
     raw = final.decision_function(Z.iloc[:30] if hasattr(Z, "iloc") else Z[:30])
     assert np.allclose(ex.values.sum(axis=1) + np.asarray(ex.shap.base_values), raw, atol=1e-6)
+
+
+def test_the_search_pipeline_with_a_date_column_has_an_exact_explainer(cancer):
+    """The search's tree prep turns a date column into parts with a bare DatetimeFeatures: its parts
+    must map back to the date column, or the run would call a plain booster unexplainable."""
+    import pandas as pd
+
+    from modelworks.data import feature_sources
+    from modelworks.explain._exactness import agnostic_parts
+    from modelworks.search._prep import build_pipeline
+
+    X, y = cancer
+    X = X.iloc[:, :5].copy()
+    X["seen"] = pd.Timestamp("2024-01-01") + pd.to_timedelta((X.iloc[:, 0] * 40).astype(int), unit="h")
+    model = build_pipeline(X, "lightgbm", "tree", {"n_estimators": 20}, "binary", 0).fit(X, y)
+    sources = feature_sources(model[:-1])
+    assert {c for c, src in sources.items() if src == "seen"} >= {"seen_year", "seen_month", "seen_hour"}
+    assert agnostic_parts(model, X) == []

@@ -276,7 +276,8 @@ def feature_sources(obj) -> dict[str, str]:
                     mapping[str(feat)] = str(col)
                 i += n
         elif name == "date":
-            parts = trans.named_steps["parts"].parts_
+            # the zoo's date pipeline ("parts" step) or the search's bare DatetimeFeatures
+            parts = (trans.named_steps["parts"] if hasattr(trans, "named_steps") else trans).parts_
             i = 0
             for col in cols:
                 n = len(parts[str(col)])

@@ -66,8 +66,15 @@ def _fit_predict(ctx: RunContext, name: str):
     from sklearn.base import clone
 
     scored = ctx.holdout_model if ctx.holdout_model is not None else ctx.final_model
+    bag = None
+    if ctx.search is not None and ctx.final_name != name:  # its fold models, averaged: no fit
+        from modelworks.search._final import fold_bag
+
+        bag = fold_bag(ctx.search, [name], [1.0], seed=ctx.seed)
     if scored is not None and ctx.final_name == name:  # never the refit model: it has seen the held-out rows
         model = scored
+    elif bag is not None:
+        model = bag
     else:
         model = clone(ctx.candidates[name]).fit(ctx.X_train, ctx.y_train)
     return model, model.predict(ctx.X_test)

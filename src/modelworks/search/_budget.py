@@ -103,10 +103,13 @@ def _no_time_for(switch: str, ctx, res) -> str | None:
         keep = REFIT_KEEP_SECONDS * slowness + 0.05 * ctx.time_budget
         if need + keep > left:
             return (f"the final model was not refit on all rows for lack of time (needs ~{need:.0f} s, "
-                    f"{left:.1f} s left): the package holds the model fitted on the training split")
+                    f"{left:.1f} s left): the package holds the model scored on the held-out split")
     if switch == "monitor":
         # the A/B test refits the runner-up on the training split: estimate it from the search
-        fits = {e.name: e.fit_seconds * len(ctx.y_train) / max(res.plan.n_train, 1) for e in res.entries}
+        # (a candidate that kept its k fold models is averaged from them: no fit)
+        k = len(res.plan.folds)
+        fits = {e.name: 0.0 if res.plan.kind == "kfold" and len(e.fold_models) == k
+                else e.fit_seconds * len(ctx.y_train) / max(res.plan.n_train, 1) for e in res.entries}
         top = [n for n in list(ctx.leaderboard["model"])[:2] if n != ctx.final_name]
         need = sum(fits.get(n, 0.0) for n in top) * 1.5 + MONITOR_MIN_SECONDS + AFTER_EXPLAIN_SECONDS
         if need > left:

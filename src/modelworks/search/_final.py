@@ -7,8 +7,10 @@ on the other groups) and compared, paired per group, with picking the best singl
 way (a plain best CV score is the maximum over many candidates and flatters the single model).
 It is adopted only when its mean gain is larger than ``MIN_GAIN`` and than its own standard error
 (more than noise).
-Members are refitted on all the training rows (k-fold) or used as fitted on the holdout's
-training rows (holdout: no refit, as AutoGluon does).
+The model ``run`` scores on its held-out split needs no fit: on k-fold, the members' fold models
+averaged (:func:`fold_bag`, each fitted on (k-1)/k of the training split); on a holdout, the members
+as fitted on the holdout's training rows (as AutoGluon does). The package then gets the same
+recipe refit on all rows when the time left pays for it (``search._workflow.refit_step``).
 """
 
 from __future__ import annotations
@@ -104,12 +106,41 @@ def refit_seconds(res: SearchResult, cost: CostModel, names: list[str], n_rows: 
     return total
 
 
+def fold_bag(res: SearchResult, names: list[str], weights, *, seed: int = 0):
+    """The members' cross-validation fold models, averaged (weights split evenly over each member's
+    folds): a fitted final model without any fit. None unless every member kept its k fold models."""
+    from modelworks.ensemble import BlendClassifier, BlendRegressor
+    from modelworks.ensemble._selection import (
+        EnsembleSelectionClassifier,
+        EnsembleSelectionRegressor,
+    )
+
+    if res.plan.kind != "kfold":
+        return None
+    k = len(res.plan.folds)
+    by_name = {e.name: e for e in res.entries}
+    if any(len(by_name[n].fold_models) != k for n in names):
+        return None
+    labels = [f"{n}#fold{i + 1}" for n in names for i in range(k)]
+    fitted = [m for n in names for m in by_name[n].fold_models]
+    w = np.repeat(np.asarray(weights, dtype=float) / k, k)
+    if len(names) > 1:
+        cls = EnsembleSelectionRegressor if res.task == "regression" else EnsembleSelectionClassifier
+    else:
+        cls = BlendRegressor if res.task == "regression" else BlendClassifier
+    extra = {"classes": res.classes} if res.classes is not None else {}
+    return cls.from_fitted(labels, fitted, w, random_state=seed, **extra)
+
+
 def fit_final(res: SearchResult, X, y, *, ensemble: dict | None, seed: int = 0, left: float | None = None,
-              reuse_holdout: bool = True):
+              reuse_holdout: bool = True, bag: bool = False):
     """Fit the final model; returns (model, name, note). Falls back to the best single when time is short.
 
     On a holdout plan the members fitted on the holdout's training rows are reused unless
-    ``reuse_holdout=False`` (the refit on all rows)."""
+    ``reuse_holdout=False`` (the refit on all rows). With ``bag=True`` on a k-fold plan the
+    members' fold models, averaged, are the model (:func:`fold_bag`: no fit); the name stays the
+    recipe's.
+    """
     from sklearn.base import clone
 
     from modelworks.ensemble._from_oof import ensemble_label
@@ -121,7 +152,14 @@ def fit_final(res: SearchResult, X, y, *, ensemble: dict | None, seed: int = 0, 
     by_name = {e.name: e for e in res.entries}
     best = res.ranked()[0]
     note = None
-    if ensemble and ensemble.get("adopted"):
+    adopted = bool(ensemble and ensemble.get("adopted"))
+    if bag:
+        names = list(ensemble["weights"]) if adopted else [best.name]
+        weights = [ensemble["weights"][n] for n in names] if adopted else [1.0]
+        model = fold_bag(res, names, weights, seed=seed)
+        if model is not None:
+            return model, ensemble_label("select", names) if adopted else best.name, None
+    if adopted:
         names = list(ensemble["weights"])
         need = refit_seconds(res, None, names, len(X))
         if left is None or need <= left:
@@ -143,16 +181,10 @@ def fit_final(res: SearchResult, X, y, *, ensemble: dict | None, seed: int = 0, 
     if res.plan.kind == "holdout" and reuse_holdout:
         return best.fold_models[0], best.name, note
     need = refit_seconds(res, None, [best.name], len(X))
-    if left is not None and need > left and best.fold_models:
-        # no time to refit: the k fold models, averaged, are the final model (bagging, no extra fit)
-        from modelworks.ensemble import BlendClassifier, BlendRegressor
-
-        k = len(best.fold_models)
-        cls = BlendRegressor if res.task == "regression" else BlendClassifier
-        extra = {"classes": res.classes} if res.classes is not None else {}
-        model = cls.from_fitted([f"{best.name}#fold{i + 1}" for i in range(k)], best.fold_models,
-                                np.full(k, 1.0 / k), random_state=seed, **extra)
-        return model, f"{best.name} ({k} fold models averaged)", (
+    averaged = fold_bag(res, [best.name], [1.0], seed=seed) if left is not None and need > left else None
+    if averaged is not None:  # no time to refit: the k fold models, averaged, are the final model
+        k = len(res.plan.folds)
+        return averaged, f"{best.name} ({k} fold models averaged)", (
             f"refitting {best.name} on all rows needs ~{need:.0f} s and {left:.0f} s remain: its {k} "
             "cross-validation fold models, averaged, are the final model")
     with warnings.catch_warnings():

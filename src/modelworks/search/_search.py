@@ -36,7 +36,8 @@ TIER_SHARE = {1: 1.0, 2: 0.3, 3: 0.15}  # a tier-t candidate may use this share 
 SAFETY = 1.2  # estimates are multiplied by this before they are compared with the time left
 MIN_TRIAL_SECONDS = 1.0
 PATIENCE = 25  # model-based search stops after this many trials without improvement
-REFIT_MEMBERS = 2.5  # the final refit is reserved as this many fits of the best candidate
+REFIT_MEMBERS = 2.5  # the final refit on all rows is reserved as this many fits of the best candidate
+KEEP_FOLD_MODELS = 10  # k-fold: the fold models of this many best candidates are kept (the scored final model)
 
 
 class _Overrun(Exception):
@@ -60,7 +61,7 @@ class Entry:
     oof: np.ndarray
     fit_seconds: float  # mean per fold
     seconds: float  # wall time of the whole candidate
-    fold_models: list = field(default_factory=list)  # kept on a holdout (no refit needed)
+    fold_models: list = field(default_factory=list)  # holdout: every candidate's; k-fold: the best few's
 
 
 @dataclass
@@ -100,13 +101,14 @@ class Searcher:
     """Runs candidates on one validation plan against one deadline (``time.monotonic()``)."""
 
     def __init__(self, X: pd.DataFrame, y: pd.Series, task: str, plan: ValidationPlan, *, seed: int = 0,
-                 deadline: float | None = None, progress=None):
+                 deadline: float | None = None, progress=None, refit_rows: int | None = None):
         from modelworks._compare import class_labels
         from modelworks.metrics import PRIMARY_KEY
 
         self.X, self.y, self.task, self.plan, self.seed = X, y, task, plan, seed
         self.y_arr = np.asarray(y)
         self.deadline = deadline
+        self.refit_rows = refit_rows or len(self.y_arr)  # the final model is refit on this many rows
         self.metric, self.higher = PRIMARY_KEY[task]
         self.classes = class_labels(y) if task != "regression" else None
         self.cost = CostModel(n_features=X.shape[1], n_classes=len(self.classes or []))
@@ -125,7 +127,7 @@ class Searcher:
         reserve = 0.0
         best = self.best() if self.plan.kind == "kfold" else None
         if best is not None:  # refitting the final model (or a few ensemble members) on all rows
-            reserve = best.fit_seconds * len(self.y_arr) / max(self.plan.n_train, 1) * SAFETY * REFIT_MEMBERS
+            reserve = best.fit_seconds * self.refit_rows / max(self.plan.n_train, 1) * SAFETY * REFIT_MEMBERS
         return self.deadline - time.monotonic() - reserve
 
     def estimate(self, learner: str, params: dict, rows: int | None = None, n_folds: int | None = None) -> float:
@@ -206,13 +208,13 @@ class Searcher:
             stds={c: float(np.nanstd(frame[c], ddof=1)) if len(frame) > 1 else 0.0 for c in frame.columns},
             group_scores=frame[self.metric].to_numpy(dtype=float), oof=oof,
             fit_seconds=float(np.mean(fit_times)), seconds=time.monotonic() - t_start, fold_models=models)
-        if self.plan.kind == "kfold":  # keep the fold models of the best candidate only (a fallback final model)
-            current = self.best()
-            if current is not None and not self.better(entry, current):
-                entry.fold_models = []
-            elif current is not None:
-                current.fold_models = []
         self.entries.append(entry)
+        if self.plan.kind == "kfold":  # the fold models of the best few only: the final model is made of them
+            sign = 1.0 if self.higher else -1.0
+            kept = sorted([e for e in self.entries if e.fold_models],
+                          key=lambda e: -sign * e.scores[self.metric] if np.isfinite(e.scores[self.metric]) else np.inf)
+            for e in kept[KEEP_FOLD_MODELS:]:
+                e.fold_models = []
         return entry
 
     def best(self, learners=None, stage=None) -> Entry | None:
@@ -236,14 +238,18 @@ def _label(cfg_name: str, log_target: bool) -> str:
 
 
 def run_search(X, y, task: str, *, configs, plan: ValidationPlan, deadline: float | None, seed: int = 0,
-               tune: bool = True, min_candidates: int = 1, max_trials: int = 200) -> SearchResult:
-    """Portfolio, log-target choice, screening rung and model-based search within ``deadline``."""
+               tune: bool = True, min_candidates: int = 1, max_trials: int = 200,
+               refit_rows: int | None = None) -> SearchResult:
+    """Portfolio, log-target choice, screening rung and model-based search within ``deadline``.
+
+    ``refit_rows``: the rows the final model is refit on afterwards (default: ``len(X)``); its
+    estimated cost is kept back from the search."""
     from modelworks._progress import progress
     from modelworks.models._portfolio import TREE_PREP
 
     t0 = time.monotonic()
     bar = progress(desc="search", unit="fit")
-    s = Searcher(X, y, task, plan, seed=seed, deadline=deadline, progress=bar)
+    s = Searcher(X, y, task, plan, seed=seed, deadline=deadline, progress=bar, refit_rows=refit_rows)
     notes: list[str] = []
     log_info = None
     use_log = False

@@ -47,7 +47,8 @@ def search_step(ctx, learners: list[str] | None, *, tune: bool = True, deadline:
     plan = plan_validation(ctx.y_train, ctx.task, cv=ctx.cv, seed=ctx.seed)
     configs = portfolio(ctx.task, learners, n_rows=plan.n_train)
     res = run_search(ctx.X_train, ctx.y_train, ctx.task, configs=configs, plan=plan, deadline=deadline,
-                     seed=ctx.seed, tune=tune, min_candidates=2 if learners else 1)
+                     seed=ctx.seed, tune=tune, min_candidates=2 if learners else 1,
+                     refit_rows=len(ctx.X_train) + len(ctx.X_test if ctx.X_test is not None else []))
     board = leaderboard(res)
     ctx.leaderboard = board
     ranked = res.ranked()
@@ -114,7 +115,10 @@ def _search_section(ctx, res: SearchResult, board: pd.DataFrame) -> None:
 
 
 def final_step(ctx, res: SearchResult, *, ensemble: bool = True, left: float | None = None) -> None:
-    """Ensemble selection or the best single model, fitted on the training split."""
+    """Ensemble selection or the best single model, as the model the held-out split scores.
+
+    On k-fold validation it is the members' fold models averaged (no fit); ``refit_step`` later
+    fits the same recipe on all rows for the package."""
     from modelworks.search._final import fit_final, select_ensemble
 
     t0 = time.monotonic()
@@ -127,20 +131,30 @@ def final_step(ctx, res: SearchResult, *, ensemble: bool = True, left: float | N
             info = {"adopted": False, "reason": f"ensemble selection failed: {type(e).__name__}: {e}"}
     else:
         info["reason"] = "switched off"
-    model, name, note = fit_final(res, ctx.X_train, ctx.y_train, ensemble=info, seed=ctx.seed, left=left)
+    model, name, note = fit_final(res, ctx.X_train, ctx.y_train, ensemble=info, seed=ctx.seed, left=left,
+                                  bag=True)
     if note:
         info["adopted"] = False
         info["reason"] = note
     ctx.final_model, ctx.final_name = model, name
     info["final_name"] = name
+    if any("#fold" in str(n) for n in getattr(model, "names_", None) or []):
+        info["scored_as"] = (f"the average of its members' {len(res.plan.folds)} cross-validation fold models, "
+                             f"each fitted on {res.plan.n_train:,} rows of the training split")
+    elif res.plan.kind == "holdout":
+        info["scored_as"] = f"fitted on the holdout's {res.plan.n_train:,} training rows"
+    else:
+        info["scored_as"] = "fitted on the training split"
     info["seconds"] = round(time.monotonic() - t0, 3)
     ctx.results["ensemble"] = {k: v for k, v in info.items() if k != "group_scores"}
     sec.text(f"Final model: {name}. {info.get('reason', '')}.")
     if info.get("weights"):
         sec.table(pd.DataFrame([{"member": k, "weight": v} for k, v in info["weights"].items()]))
     if res.plan.kind == "holdout":
-        sec.text("Holdout validation: the final model's members are the ones fitted on the holdout's "
-                 "training rows (no refit).", css="note")
+        sec.text("Holdout validation: the model scored on the held-out split is made of the members "
+                 "fitted on the holdout's training rows (no refit).", css="note")
+    elif info["scored_as"].startswith("the average"):
+        sec.text(f"The model scored on the held-out split is {info['scored_as']} (no fit).", css="note")
 
 
 def refit_members(ctx) -> list[str] | str:
@@ -159,7 +173,8 @@ def refit_members(ctx) -> list[str] | str:
 def refit_step(ctx) -> None:
     """Refit the final model's recipe on all rows (training + held-out split) for the package.
 
-    The held-out scores were measured on the model fitted on the training split; the package gets
+    The held-out scores were measured on the model the final step built from the training split
+    (fold models averaged, or fitted on a holdout's training rows); the package gets
     the same recipe (members, weights, hyperparameters) refit on every row, as PyCaret's
     ``finalize_model`` and AutoGluon's ``refit_full`` do. The model scored on the held-out split
     stays in ``ctx.holdout_model`` (the A/B test of the monitoring step uses it).
@@ -185,6 +200,6 @@ def refit_step(ctx) -> None:
     sec = ctx.report.section("Refit on all rows", order=46)
     sec.text(f"The package holds {name} refit on all {len(X_all):,} rows (the training split and the "
              f"held-out split) in {seconds:.1f} s: the same members, weights and hyperparameters. The "
-             "held-out scores above were measured before this refit, on the model fitted on the "
-             f"{len(ctx.X_train):,} training rows; skip the refit with steps={{'refit': False}} "
-             "(--skip refit) to package that model instead.", css="note")
+             f"held-out scores above were measured before this refit, on {info.get('scored_as', 'the model fitted on the training split')}"
+             "; skip the refit with steps={'refit': False} (--skip refit) to package that model instead.",
+             css="note")
