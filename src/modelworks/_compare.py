@@ -9,12 +9,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from modelworks._result import Result
 from modelworks.exceptions import ConfigError
 
 
 @dataclass
-class Comparison:
-    """A leaderboard and what produced it."""
+class Comparison(Result):
+    """A leaderboard and what produced it (the result of ``modelworks compare``: the one result shape)."""
+
+    title = "modelworks compare"
+    json_name = "comparison.json"
 
     leaderboard: pd.DataFrame  # one row per model, best first
     task: str
@@ -38,6 +42,23 @@ class Comparison:
             "leaderboard": self.leaderboard.to_dict(orient="records"),
             "skipped": self.skipped,
         }
+
+    def summary(self) -> str:
+        from modelworks._leaderboard import board_text
+
+        lines = [f"task: {self.task}   ranked by {self.metric} "
+                 f"({'higher' if self.higher_is_better else 'lower'} is better), {len(self.folds)}-fold CV",
+                 board_text(self.leaderboard)]
+        lines += [f"skipped {name}: {why}" for name, why in self.skipped.items()]
+        return "\n".join(lines)
+
+    def report_section(self, report):
+        sec = report.section("Model comparison", order=20)
+        sec.text(self.summary().splitlines()[0])
+        sec.table(self.leaderboard)
+        for name, why in self.skipped.items():
+            sec.warning(f"skipped {name}: {why}")
+        return sec
 
 
 def make_folds(y, task: str, cv: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:

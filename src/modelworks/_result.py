@@ -73,12 +73,11 @@ class Result:
         from modelworks.report import Report
 
         out = ensure_dir(out_dir)
-        files: dict[str, Path] = {}
+        report = Report(out, self.title, self.subtitle)
+        self.report_section(report)  # first: the JSON names the plots the section drew
+        files: dict[str, Path] = {"report": report.write()}
         if self.json_name:
             files["result"] = write_json(out / self.json_name, self.to_dict())
-        report = Report(out, self.title, self.subtitle)
-        self.report_section(report)
-        files["report"] = report.write()
         return files
 
     def _write_plots_and_json(self, out_dir: str | os.PathLike) -> dict[str, Path]:

@@ -29,6 +29,9 @@ JOBS = {
     "ensemble": ("modelworks.ensemble", "ensemble", "EnsembleResult"),
     "tune": ("modelworks.tuning", "tune_job", "TuneJobResult"),
     "forecast": ("modelworks.forecast", "forecast_job", "ForecastJobResult"),
+    "compare": ("modelworks", "rank_models", "modelworks._compare.Comparison"),
+    "predict": ("modelworks.batch", "predict", "PredictResult"),
+    "evaluate": ("modelworks.batch", "evaluate_job", "EvaluateJobResult"),
 }
 
 
@@ -66,7 +69,8 @@ def test_each_job_is_public_and_returns_the_one_shape(verb):
     module_name, func, cls_name = JOBS[verb]
     module = importlib.import_module(module_name)
     assert func in module.__all__ and callable(getattr(module, func))
-    cls = getattr(module, cls_name, None) or getattr(importlib.import_module(getattr(module, func).__module__),
+    home, _, cls_name = cls_name.rpartition(".")
+    cls = getattr(module, cls_name, None) or getattr(importlib.import_module(home or getattr(module, func).__module__),
                                                      cls_name)
     assert issubclass(cls, Result)
     for method in SHAPE:
@@ -179,3 +183,56 @@ def test_run_result_has_the_shape_and_keeps_the_run_report(tmp_path):
     assert result.report_path.read_text() == full_report  # writing into its own folder rewrites nothing
     payload = _check_shape(result, tmp_path)
     assert payload["task"] == "multiclass" and "final model" in result.summary()
+
+
+def _saved_model(tmp_path):
+    from modelworks.data import make_pipeline
+    from modelworks.models import get_model
+    from modelworks.package import save
+    from modelworks.workflow import demo_data
+
+    frame, target = demo_data("breast_cancer")
+    X, y = frame.drop(columns=[target]), frame[target]
+    model = make_pipeline(X, get_model("logreg", "binary")).fit(X, y)
+    return save(model, tmp_path / "pkg", X_sample=X, y_sample=y, task="binary", target=target), frame, target
+
+
+def test_compare_result_has_the_shape_and_the_cli_prints_its_summary(tmp_path, capsys):
+    from modelworks import rank_models
+    from modelworks.cli import main
+    from modelworks.workflow import demo_data
+
+    frame, target = demo_data("wine")
+    result = rank_models(frame, target, models=["logreg", "knn"], cv=3)
+    payload = _check_shape(result, tmp_path)
+    assert [r["model"] for r in payload["leaderboard"]] == list(result.leaderboard["model"])
+    assert result.summary().startswith("task: multiclass   ranked by") and "3-fold CV" in result.summary()
+    assert (tmp_path / "out" / "comparison.json").exists() and (tmp_path / "out" / "report.html").exists()
+    path = tmp_path / "wine.csv"
+    frame.to_csv(path, index=False)
+    assert main(["compare", str(path), "--target", target, "--models", "logreg,knn", "--cv", "3",
+                 "--out", str(tmp_path / "cli")]) == 0
+    printed = capsys.readouterr().out.splitlines()  # the summary (fit times differ between runs)
+    assert printed[0] == result.summary().splitlines()[0] and len(printed) == len(result.summary().splitlines())
+    assert json.loads((tmp_path / "cli" / "comparison.json").read_text())["metric"] == result.metric
+
+
+def test_predict_and_evaluate_results_have_the_shape(tmp_path):
+    from modelworks.batch import evaluate, evaluate_job, predict
+
+    pkg, frame, target = _saved_model(tmp_path)
+    pred = predict(pkg, frame.drop(columns=[target]))
+    payload = _check_shape(pred, tmp_path / "predict")
+    assert len(payload["predictions"]) == len(frame) and pred.summary().startswith(f"{len(frame)} predictions")
+    streamed = predict(pkg, frame.drop(columns=[target]), keep=False, sink=lambda chunk: None)
+    assert streamed.summary() == "" and "predictions" not in streamed.to_dict()  # nothing to add to a stream
+
+    job = evaluate_job(pkg, frame, target, n_boot=50)
+    payload = _check_shape(job, tmp_path / "evaluate")
+    out = tmp_path / "evaluate" / "out"
+    assert {"evaluation.json", "report.html"} <= {p.name for p in out.iterdir()}
+    assert json.loads((out / "evaluation.json").read_text())["plots"] and f"report: {out}" in job.summary()
+    # evaluate(out_dir=...) writes the same files through the same helper
+    direct = evaluate(pkg, frame, target, n_boot=50, out_dir=tmp_path / "direct")
+    assert direct.plots and all(p.exists() for p in direct.plots.values())
+    assert json.loads((tmp_path / "direct" / "evaluation.json").read_text())["metrics"].keys() == payload["metrics"].keys()

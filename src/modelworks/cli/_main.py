@@ -56,6 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--models", type=csv_list, metavar="A,B", help="zoo models (default: a fast, diverse set)")
     p.add_argument("--cv", type=positive_int, default=5, metavar="K")
     p.add_argument("--seed", type=int, default=0)
+    add_out(p, None, "comparison.json and report.html")
     add_json(p)
     p.set_defaults(handler=_compare)
 
@@ -73,12 +74,6 @@ def _data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", required=True, metavar="COL", help="target column")
     p.add_argument("--task", choices=["binary", "multiclass", "regression"], help="override the inferred task")
     p.add_argument("--features", type=csv_list, metavar="A,B", help="feature columns (default: all but the target)")
-
-
-def _board_text(board) -> str:
-    from modelworks._leaderboard import board_text
-
-    return board_text(board)
 
 
 def _steps(skip: list[str]) -> dict[str, bool]:
@@ -113,15 +108,7 @@ def _compare(args) -> int:
 
     comparison = rank_models(args.data, args.target, models=args.models, cv=args.cv, task=args.task,
                              seed=args.seed, features=args.features)
-    if args.json:
-        emit_json(comparison.to_dict())
-        return 0
-    print(f"task: {comparison.task}   ranked by {comparison.metric} "
-          f"({'higher' if comparison.higher_is_better else 'lower'} is better), {args.cv}-fold CV")
-    print(_board_text(comparison.leaderboard))
-    for name, why in comparison.skipped.items():
-        print(f"skipped {name}: {why}")
-    return 0
+    return finish(args, comparison)
 
 
 def _models(args) -> int:
