@@ -32,6 +32,8 @@ JOBS = {
     "compare": ("modelworks", "rank_models", "modelworks._compare.Comparison"),
     "predict": ("modelworks.batch", "predict", "PredictResult"),
     "evaluate": ("modelworks.batch", "evaluate_job", "EvaluateJobResult"),
+    "package inspect": ("modelworks.package", "inspect_job", "ManifestResult"),
+    "register": ("modelworks.registry", "register", "VersionInfo"),
 }
 
 
@@ -236,3 +238,23 @@ def test_predict_and_evaluate_results_have_the_shape(tmp_path):
     direct = evaluate(pkg, frame, target, n_boot=50, out_dir=tmp_path / "direct")
     assert direct.plots and all(p.exists() for p in direct.plots.values())
     assert json.loads((tmp_path / "direct" / "evaluation.json").read_text())["metrics"].keys() == payload["metrics"].keys()
+
+
+def test_package_inspect_and_register_results_have_the_shape(tmp_path, capsys):
+    from modelworks.cli import main
+    from modelworks.package import inspect_job
+    from modelworks.registry import register
+
+    pkg, _, target = _saved_model(tmp_path)
+    result = inspect_job(pkg)
+    payload = _check_shape(result, tmp_path / "inspect")
+    assert payload["target"] == target and payload["verified"] is True
+    assert (tmp_path / "inspect" / "out" / "MODEL_CARD.md").read_text() == result.card
+    assert "wrote" in result.summary() and inspect_job(pkg, card=True).summary() == result.card
+    version = register(pkg, "shape-model", alias="champion", tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
+    payload = _check_shape(version, tmp_path / "register")
+    assert payload["ref"] == "models:/shape-model/1"
+    assert "models:/shape-model@champion" in version.summary()
+    assert json.loads((tmp_path / "register" / "out" / "registration.json").read_text()) == payload
+    assert main(["package", "inspect", str(pkg), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["target"] == target
