@@ -34,6 +34,8 @@ JOBS = {
     "evaluate": ("modelworks.batch", "evaluate_job", "EvaluateJobResult"),
     "package inspect": ("modelworks.package", "inspect_job", "ManifestResult"),
     "register": ("modelworks.registry", "register", "VersionInfo"),
+    "features poly": ("modelworks.features", "poly_job", "FeatureTableResult"),
+    "features dfs": ("modelworks.features", "dfs_job", "FeatureTableResult"),
 }
 
 
@@ -258,3 +260,19 @@ def test_package_inspect_and_register_results_have_the_shape(tmp_path, capsys):
     assert json.loads((tmp_path / "register" / "out" / "registration.json").read_text()) == payload
     assert main(["package", "inspect", str(pkg), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["target"] == target
+
+
+def test_poly_job_has_the_shape_and_writes_its_table(tmp_path, capsys):
+    from modelworks.cli import main
+    from modelworks.features import poly_job
+
+    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": [0.5, 0.1, 0.2, 0.9], "y": [0, 1, 0, 1]})
+    result = poly_job(frame, tmp_path / "poly.parquet", exclude=["y"], interaction_only=True)
+    payload = _check_shape(result, tmp_path / "shape")
+    assert payload["new"] == ["a*b"] and list(pd.read_parquet(tmp_path / "poly.parquet").columns) == list(result.table.columns)
+    assert result.summary().endswith(f"to {tmp_path / 'poly.parquet'}")
+    with pytest.raises(ModelworksError, match="must end in .csv or .parquet"):
+        poly_job(frame, tmp_path / "poly.txt")
+    frame.to_csv(tmp_path / "in.csv", index=False)
+    assert main(["features", "poly", str(tmp_path / "in.csv"), "--exclude", "y", "--out", str(tmp_path / "p.csv")]) == 0
+    assert capsys.readouterr().out.startswith("expanded 2 columns into 5 features")
