@@ -36,6 +36,7 @@ JOBS = {
     "register": ("modelworks.registry", "register", "VersionInfo"),
     "features poly": ("modelworks.features", "poly_job", "FeatureTableResult"),
     "features dfs": ("modelworks.features", "dfs_job", "FeatureTableResult"),
+    "deep transfer": ("modelworks.deep", "transfer_job", "TransferJobResult"),
 }
 
 
