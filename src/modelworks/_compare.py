@@ -83,7 +83,7 @@ def cross_validate_models(X: pd.DataFrame, y: pd.Series, task: str, models: list
     from modelworks.models import get_model
 
     if not models:
-        raise ConfigError("no models to compare; pass model names such as --models rf,logreg")
+        raise ConfigError("no models to compare", param="models", fix="pass zoo names as {}, e.g. rf,logreg")
     metric, higher = PRIMARY_KEY[task]
     folds = make_folds(y, task, cv, seed)
     classes = class_labels(y) if task != "regression" else None

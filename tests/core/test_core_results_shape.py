@@ -277,3 +277,24 @@ def test_poly_job_has_the_shape_and_writes_its_table(tmp_path, capsys):
     frame.to_csv(tmp_path / "in.csv", index=False)
     assert main(["features", "poly", str(tmp_path / "in.csv"), "--exclude", "y", "--out", str(tmp_path / "p.csv")]) == 0
     assert capsys.readouterr().out.startswith("expanded 2 columns into 5 features")
+
+
+def test_data_spine_errors_name_the_parameter_and_the_cli_the_flag(tmp_path, capsys):
+    from modelworks import rank_models
+    from modelworks.cli import main
+    from modelworks.exceptions import TargetError
+    from modelworks.workflow import demo_data
+
+    frame, _ = demo_data("wine")
+    with pytest.raises(TargetError, match="columns are: .*; pass one of them as target$"):
+        rank_models(frame, "nope")
+    rare = frame.assign(target=["rare"] * 3 + ["common"] * (len(frame) - 3))
+    with pytest.raises(TargetError, match="fewer members than the 5 CV folds; use cv=3 or merge/drop rare classes$"):
+        rank_models(rare, "target")
+    path = tmp_path / "wine.csv"
+    frame.to_csv(path, index=False)
+    assert main(["compare", str(path), "--target", "nope"]) == 2
+    assert capsys.readouterr().err.strip().endswith("; pass one of them as --target")
+    rare.to_csv(path, index=False)
+    assert main(["compare", str(path), "--target", "target"]) == 2
+    assert capsys.readouterr().err.strip().endswith("use --cv=3 or merge/drop rare classes")

@@ -137,7 +137,7 @@ def evaluate(model, data, target: str, *, out_dir: str | os.PathLike | None = No
         raise ConfigError(f"level must be between 0 and 1, got {level}")
     pkg = resolve_model(model, trust_pickle=trust_pickle, trust=trust, tracking_uri=tracking_uri)
     frame = check_target(load_table(data), target, missing="drop", name="data",
-                         hint="evaluate needs labelled data: use --target NAME")
+                         hint="evaluate needs labelled data")
     y = frame[target]
     X = frame.drop(columns=[target])
     manifest = pkg.manifest or {}

@@ -377,8 +377,8 @@ def get_version(ref: str, *, tracking_uri: str | None = None) -> VersionInfo:
             msg = f"model '{name}' has no {what} in the registry at {uri}; its versions: {avail or 'none'}"
         except Exception:
             msg = (f"no registered model '{name}' in the registry at {uri} (registered models: "
-                   f"{_known_models(client)}); pass --tracking-uri / tracking_uri= if it lives elsewhere")
-        raise RegistryError(msg) from e
+                   f"{_known_models(client)})")
+        raise RegistryError(msg, param="tracking_uri", fix="pass {} if it lives elsewhere") from e
     return _info(mv, uri)
 
 

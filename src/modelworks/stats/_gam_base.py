@@ -101,7 +101,7 @@ class _GAMBase(BaseEstimator):
         cols = list(self.features) if self.features is not None else list(frame.columns)
         if not cols:
             raise StatsError("no features to model; pass features=[...] or a table with columns")
-        check_columns(frame, cols, what="features", hint="use --features a,b,c")
+        check_columns(frame, cols, what="features", param="features", hint="name columns of the data in {}")
         factors = set(self.factors or [])
         check_columns(frame, sorted(factors), what="factors", hint="name columns of the data")
         pair = list(self.tensor) if self.tensor is not None else []
