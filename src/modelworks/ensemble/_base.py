@@ -26,7 +26,6 @@ from modelworks.ensemble._members import (
 )
 from modelworks.exceptions import EnsembleError
 
-
 # the part of the blends' and the selections' docstrings they share (``str.format`` fields:
 # ``strat``, ``seeded``)
 DOC_FOLDS_AND_MEMBERS = """    cv : int or CV splitter, default=5
