@@ -2,7 +2,8 @@
 
 The public function behind a CLI verb (named after the verb, with a ``_job`` suffix where the
 area's lower-level function already has the name: ``tune_job``, ``explain_job``, ``drift_job``,
-``forecast_job``) returns a :class:`Result`: five methods, the same for every area.
+``forecast_job``, ``evaluate_job``, ``inspect_job``, ``poly_job``, ``dfs_job``, ``transfer_job``)
+returns a :class:`Result`: five methods, the same for every area.
 
 * ``to_dict()`` - everything as JSON-able data (what ``--json`` prints);
 * ``summary()`` - a few human-readable lines (what the command prints without ``--json``);
