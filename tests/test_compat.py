@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "modelworks"
-LIBRARIES = ("optuna", "shap", "sklearn")
+LIBRARIES = ("optuna", "shap", "sklearn", "pygam")
 
 
 def _version(name: str) -> str:
@@ -187,6 +187,35 @@ def test_shap_tree_ensemble_arrays():
     assert te.children_left.shape[0] == 3 and te.values.ndim == 3
 
 
+# --------------------------------------------------------------------------- pygam
+
+
+def test_pygam_private_steps_of_fit_build_bases_penalties_and_term_matrices():
+    pg = pytest.importorskip("pygam")
+    from modelworks._compat.pygam import marginal_penalty, prepare_terms, term_model_matrix
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0, 1, (80, 3))
+    X[:, 2] = rng.integers(0, 3, 80)
+    y = np.sin(4 * X[:, 0]) + X[:, 1] + 0.1 * rng.normal(size=80)
+    v = _version("pygam")
+    gam = prepare_terms(pg.LinearGAM(pg.s(0, n_splines=6) + pg.te(0, 1, n_splines=[5, 5]) + pg.f(2)), X)
+    Xm = gam.terms.build_columns(X)  # works only after the private validation steps
+    assert Xm.shape == (80, gam.terms.n_coefs), f"pygam {v}: build_columns after _validate_data_dep_params"
+    tensor = gam.terms[1]
+    blocks = [marginal_penalty(tensor, i) for i in range(2)]
+    n_te = len(gam.terms.get_coef_indices(1))
+    assert all(b.shape == (n_te, n_te) for b in blocks), f"pygam {v}: _build_marginal_penalties shape"
+    # the two margins sum to the tensor's own penalty at unit lam
+    assert np.allclose(sum(b.toarray() for b in blocks), tensor.build_penalties().toarray())
+    gam.fit(X, y)
+    for j in range(3):
+        Bj = term_model_matrix(gam, X, j)
+        idx = gam.terms.get_coef_indices(j)
+        assert Bj.shape == (80, len(idx)), f"pygam {v}: _modelmat(X, term={j}) shape"
+        assert np.allclose(Bj.toarray(), Xm.toarray()[:, idx]), f"pygam {v}: _modelmat is the term's columns"
+
+
 # --------------------------------------------------------------------------- the rule itself
 
 
@@ -208,3 +237,18 @@ def test_no_private_library_import_outside_compat():
             if private:
                 offenders.append(f"{path.relative_to(SRC.parent)}:{node.lineno}")
     assert not offenders, "private library imports outside modelworks._compat: " + ", ".join(offenders)
+
+
+# private methods (called on objects, so no import shows them) that only modelworks._compat may call
+PRIVATE_CALLS = {"pygam": ("_validate_params", "_validate_data_dep_params", "_build_marginal_penalties", "_modelmat")}
+
+
+def test_private_library_methods_are_called_only_in_compat():
+    offenders = []
+    for path in sorted(SRC.rglob("*.py")):
+        if "_compat" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and any(node.attr in names for names in PRIVATE_CALLS.values()):
+                offenders.append(f"{path.relative_to(SRC.parent)}:{node.lineno} .{node.attr}")
+    assert not offenders, "private library methods called outside modelworks._compat: " + ", ".join(offenders)

@@ -9,12 +9,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from modelworks._result import Result
 from modelworks.exceptions import ConfigError
 
 
 @dataclass
-class Comparison:
-    """A leaderboard and what produced it."""
+class Comparison(Result):
+    """A leaderboard and what produced it (the result of ``modelworks compare``: the one result shape)."""
+
+    title = "modelworks compare"
+    json_name = "comparison.json"
 
     leaderboard: pd.DataFrame  # one row per model, best first
     task: str
@@ -39,6 +43,23 @@ class Comparison:
             "skipped": self.skipped,
         }
 
+    def summary(self) -> str:
+        from modelworks._leaderboard import board_text
+
+        lines = [f"task: {self.task}   ranked by {self.metric} "
+                 f"({'higher' if self.higher_is_better else 'lower'} is better), {len(self.folds)}-fold CV",
+                 board_text(self.leaderboard)]
+        lines += [f"skipped {name}: {why}" for name, why in self.skipped.items()]
+        return "\n".join(lines)
+
+    def report_section(self, report):
+        sec = report.section("Model comparison", order=20)
+        sec.text(self.summary().splitlines()[0])
+        sec.table(self.leaderboard)
+        for name, why in self.skipped.items():
+            sec.warning(f"skipped {name}: {why}")
+        return sec
+
 
 def make_folds(y, task: str, cv: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     from sklearn.model_selection import KFold, StratifiedKFold
@@ -62,7 +83,7 @@ def cross_validate_models(X: pd.DataFrame, y: pd.Series, task: str, models: list
     from modelworks.models import get_model
 
     if not models:
-        raise ConfigError("no models to compare; pass model names such as --models rf,logreg")
+        raise ConfigError("no models to compare", param="models", fix="pass zoo names as {}, e.g. rf,logreg")
     metric, higher = PRIMARY_KEY[task]
     folds = make_folds(y, task, cv, seed)
     classes = class_labels(y) if task != "regression" else None

@@ -61,7 +61,8 @@ def ensure_dir(path: str | os.PathLike, *, what: str = "output directory") -> Pa
 
     path = Path(path)
     if path.exists() and not path.is_dir():
-        raise ConfigError(f"{what} {path} is an existing file, not a directory: choose another path (--out DIR)")
+        raise ConfigError(f"{what} {path} is an existing file, not a directory", param="out_dir",
+                          fix="choose another directory as {}")
     try:
         path.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".modelworks-write-check-", dir=path)
@@ -69,7 +70,8 @@ def ensure_dir(path: str | os.PathLike, *, what: str = "output directory") -> Pa
         os.unlink(probe)
     except OSError as e:
         reason = e.strerror or type(e).__name__
-        raise ConfigError(f"cannot write the {what} {path}: {reason}; choose a writable path (--out DIR)") from e
+        raise ConfigError(f"cannot write the {what} {path}: {reason}", param="out_dir",
+                          fix="choose a writable directory as {}") from e
     return path
 
 

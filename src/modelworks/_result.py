@@ -2,7 +2,8 @@
 
 The public function behind a CLI verb (named after the verb, with a ``_job`` suffix where the
 area's lower-level function already has the name: ``tune_job``, ``explain_job``, ``drift_job``,
-``forecast_job``) returns a :class:`Result`: five methods, the same for every area.
+``forecast_job``, ``evaluate_job``, ``inspect_job``, ``poly_job``, ``dfs_job``, ``transfer_job``)
+returns a :class:`Result`: five methods, the same for every area.
 
 * ``to_dict()`` - everything as JSON-able data (what ``--json`` prints);
 * ``summary()`` - a few human-readable lines (what the command prints without ``--json``);
@@ -73,12 +74,11 @@ class Result:
         from modelworks.report import Report
 
         out = ensure_dir(out_dir)
-        files: dict[str, Path] = {}
+        report = Report(out, self.title, self.subtitle)
+        self.report_section(report)  # first: the JSON names the plots the section drew
+        files: dict[str, Path] = {"report": report.write()}
         if self.json_name:
             files["result"] = write_json(out / self.json_name, self.to_dict())
-        report = Report(out, self.title, self.subtitle)
-        self.report_section(report)
-        files["report"] = report.write()
         return files
 
     def _write_plots_and_json(self, out_dir: str | os.PathLike) -> dict[str, Path]:

@@ -116,14 +116,10 @@ def check_option(
 
     Parameters
     ----------
-    value : object
-        What the caller passed.
-    name : str
-        The argument's name, as the message shows it.
+    value, name, error
+        As for :func:`check_scalar`.
     options : iterable
         The accepted values, in the order the message lists them.
-    error : type
-        The exception raised (:class:`~modelworks.exceptions.ConfigError` by default).
 
     Raises
     ------

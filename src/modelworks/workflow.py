@@ -37,19 +37,14 @@ from modelworks.search._budget import (  # noqa: F401 - the run's budget rules, 
 )
 from modelworks.search._views import leaderboard_view
 
-# (switch name, module with step(ctx)); run in this order after the search and the final model
+# (switch name, module with step(ctx)); run in this order after the search and the final model,
+# declared by the areas (modelworks._areas: each area's Step)
 # (the "tune" and "ensemble" switches turn off the search's model-based phase and its ensemble)
 # (what every run must deliver comes first: evaluation and package; then what may be skipped for time)
-STEPS = [
-    ("evaluate", "modelworks.workflow:_evaluate_step"),
-    ("refit", "modelworks.search._workflow:refit_step"),
-    ("package", "modelworks.registry._workflow"),
-    ("explain", "modelworks.explain._workflow"),
-    ("monitor", "modelworks.monitor._workflow"),
-]
+STEPS = _areas.run_steps()
 
-# steps that need an extra (modelworks._areas): without it the step is skipped with a note naming it
-STEP_AREAS = {"explain": "explain"}
+# steps that need an extra: without it the step is skipped with a note naming it
+STEP_AREAS = _areas.step_areas()
 
 # the budget: what is kept back from the search for the steps after it
 @dataclass

@@ -99,3 +99,25 @@ def test_architecture_doc_names_every_area_and_only_files_that_exist():
 
     steps = [s for s, _ in STEPS]
     assert f"({', '.join(steps)})" in " ".join(text.split()), steps
+
+
+def test_run_steps_derive_from_the_areas():
+    from modelworks import workflow
+
+    assert workflow.STEPS == _areas.run_steps()
+    assert [s for s, _ in workflow.STEPS] == ["evaluate", "package", "explain", "monitor"]  # deliverables first
+    assert workflow.STEP_AREAS == {"explain": "explain"}  # the one step whose area needs an extra
+    for switch, target in workflow.STEPS:  # every declared step resolves to a step function
+        module, _, func = target.partition(":")
+        assert callable(getattr(importlib.import_module(module), func or "step")), switch
+    assert len({a.step.order for a in _areas.AREAS if a.step}) == len(workflow.STEPS)  # no ties in the order
+
+
+def test_the_allow_list_trusts_exactly_the_tables_the_areas_name():
+    from modelworks.package import _allowlist, trusted_types
+
+    named = _areas.trusted_tables()
+    assert set(named) == set(_allowlist.TABLES)  # every reviewed table is claimed by an area, no unknown one
+    union = {n for _, names in _allowlist.TABLES.values() for n in names}
+    assert set(_allowlist.TYPES) == union and trusted_types() == sorted(union)
+    assert _areas.BY_NAME["boosters"].trusted == ("BOOSTERS",) and not _areas.BY_NAME["deep"].trusted

@@ -130,7 +130,7 @@ def test_single_class_target():
 def test_class_smaller_than_cv_folds():
     frame = _frame()
     frame["churn"] = ["rare"] * 3 + ["common"] * 57
-    with pytest.raises(TargetError, match="fewer members than the 5 CV folds; use --cv 3"):
+    with pytest.raises(TargetError, match="fewer members than the 5 CV folds; use cv=3 or merge"):
         prepare(frame, "churn", cv=5)
 
 

@@ -29,6 +29,14 @@ JOBS = {
     "ensemble": ("modelworks.ensemble", "ensemble", "EnsembleResult"),
     "tune": ("modelworks.tuning", "tune_job", "TuneJobResult"),
     "forecast": ("modelworks.forecast", "forecast_job", "ForecastJobResult"),
+    "compare": ("modelworks", "rank_models", "modelworks._compare.Comparison"),
+    "predict": ("modelworks.batch", "predict", "PredictResult"),
+    "evaluate": ("modelworks.batch", "evaluate_job", "EvaluateJobResult"),
+    "package inspect": ("modelworks.package", "inspect_job", "ManifestResult"),
+    "register": ("modelworks.registry", "register", "VersionInfo"),
+    "features poly": ("modelworks.features", "poly_job", "FeatureTableResult"),
+    "features dfs": ("modelworks.features", "dfs_job", "FeatureTableResult"),
+    "deep transfer": ("modelworks.deep", "transfer_job", "TransferJobResult"),
 }
 
 
@@ -66,7 +74,8 @@ def test_each_job_is_public_and_returns_the_one_shape(verb):
     module_name, func, cls_name = JOBS[verb]
     module = importlib.import_module(module_name)
     assert func in module.__all__ and callable(getattr(module, func))
-    cls = getattr(module, cls_name, None) or getattr(importlib.import_module(getattr(module, func).__module__),
+    home, _, cls_name = cls_name.rpartition(".")
+    cls = getattr(module, cls_name, None) or getattr(importlib.import_module(home or getattr(module, func).__module__),
                                                      cls_name)
     assert issubclass(cls, Result)
     for method in SHAPE:
@@ -179,3 +188,113 @@ def test_run_result_has_the_shape_and_keeps_the_run_report(tmp_path):
     assert result.report_path.read_text() == full_report  # writing into its own folder rewrites nothing
     payload = _check_shape(result, tmp_path)
     assert payload["task"] == "multiclass" and "final model" in result.summary()
+
+
+def _saved_model(tmp_path):
+    from modelworks.data import make_pipeline
+    from modelworks.models import get_model
+    from modelworks.package import save
+    from modelworks.workflow import demo_data
+
+    frame, target = demo_data("breast_cancer")
+    X, y = frame.drop(columns=[target]), frame[target]
+    model = make_pipeline(X, get_model("logreg", "binary")).fit(X, y)
+    return save(model, tmp_path / "pkg", X_sample=X, y_sample=y, task="binary", target=target), frame, target
+
+
+def test_compare_result_has_the_shape_and_the_cli_prints_its_summary(tmp_path, capsys):
+    from modelworks import rank_models
+    from modelworks.cli import main
+    from modelworks.workflow import demo_data
+
+    frame, target = demo_data("wine")
+    result = rank_models(frame, target, models=["logreg", "knn"], cv=3)
+    payload = _check_shape(result, tmp_path)
+    assert [r["model"] for r in payload["leaderboard"]] == list(result.leaderboard["model"])
+    assert result.summary().startswith("task: multiclass   ranked by") and "3-fold CV" in result.summary()
+    assert (tmp_path / "out" / "comparison.json").exists() and (tmp_path / "out" / "report.html").exists()
+    path = tmp_path / "wine.csv"
+    frame.to_csv(path, index=False)
+    assert main(["compare", str(path), "--target", target, "--models", "logreg,knn", "--cv", "3",
+                 "--out", str(tmp_path / "cli")]) == 0
+    printed = capsys.readouterr().out.splitlines()  # the summary (fit times differ between runs)
+    assert printed[0] == result.summary().splitlines()[0] and len(printed) == len(result.summary().splitlines())
+    assert json.loads((tmp_path / "cli" / "comparison.json").read_text())["metric"] == result.metric
+
+
+def test_predict_and_evaluate_results_have_the_shape(tmp_path):
+    from modelworks.batch import evaluate, evaluate_job, predict
+
+    pkg, frame, target = _saved_model(tmp_path)
+    pred = predict(pkg, frame.drop(columns=[target]))
+    payload = _check_shape(pred, tmp_path / "predict")
+    assert len(payload["predictions"]) == len(frame) and pred.summary().startswith(f"{len(frame)} predictions")
+    streamed = predict(pkg, frame.drop(columns=[target]), keep=False, sink=lambda chunk: None)
+    assert streamed.summary() == "" and "predictions" not in streamed.to_dict()  # nothing to add to a stream
+
+    job = evaluate_job(pkg, frame, target, n_boot=50)
+    payload = _check_shape(job, tmp_path / "evaluate")
+    out = tmp_path / "evaluate" / "out"
+    assert {"evaluation.json", "report.html"} <= {p.name for p in out.iterdir()}
+    assert json.loads((out / "evaluation.json").read_text())["plots"] and f"report: {out}" in job.summary()
+    # evaluate(out_dir=...) writes the same files through the same helper
+    direct = evaluate(pkg, frame, target, n_boot=50, out_dir=tmp_path / "direct")
+    assert direct.plots and all(p.exists() for p in direct.plots.values())
+    assert json.loads((tmp_path / "direct" / "evaluation.json").read_text())["metrics"].keys() == payload["metrics"].keys()
+
+
+def test_package_inspect_and_register_results_have_the_shape(tmp_path, capsys):
+    from modelworks.cli import main
+    from modelworks.package import inspect_job
+    from modelworks.registry import register
+
+    pkg, _, target = _saved_model(tmp_path)
+    result = inspect_job(pkg)
+    payload = _check_shape(result, tmp_path / "inspect")
+    assert payload["target"] == target and payload["verified"] is True
+    assert (tmp_path / "inspect" / "out" / "MODEL_CARD.md").read_text() == result.card
+    assert "wrote" in result.summary() and inspect_job(pkg, card=True).summary() == result.card
+    version = register(pkg, "shape-model", alias="champion", tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
+    payload = _check_shape(version, tmp_path / "register")
+    assert payload["ref"] == "models:/shape-model/1"
+    assert "models:/shape-model@champion" in version.summary()
+    assert json.loads((tmp_path / "register" / "out" / "registration.json").read_text()) == payload
+    assert main(["package", "inspect", str(pkg), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["target"] == target
+
+
+def test_poly_job_has_the_shape_and_writes_its_table(tmp_path, capsys):
+    from modelworks.cli import main
+    from modelworks.features import poly_job
+
+    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": [0.5, 0.1, 0.2, 0.9], "y": [0, 1, 0, 1]})
+    result = poly_job(frame, tmp_path / "poly.parquet", exclude=["y"], interaction_only=True)
+    payload = _check_shape(result, tmp_path / "shape")
+    assert payload["new"] == ["a*b"] and list(pd.read_parquet(tmp_path / "poly.parquet").columns) == list(result.table.columns)
+    assert result.summary().endswith(f"to {tmp_path / 'poly.parquet'}")
+    with pytest.raises(ModelworksError, match="must end in .csv or .parquet"):
+        poly_job(frame, tmp_path / "poly.txt")
+    frame.to_csv(tmp_path / "in.csv", index=False)
+    assert main(["features", "poly", str(tmp_path / "in.csv"), "--exclude", "y", "--out", str(tmp_path / "p.csv")]) == 0
+    assert capsys.readouterr().out.startswith("expanded 2 columns into 5 features")
+
+
+def test_data_spine_errors_name_the_parameter_and_the_cli_the_flag(tmp_path, capsys):
+    from modelworks import rank_models
+    from modelworks.cli import main
+    from modelworks.exceptions import TargetError
+    from modelworks.workflow import demo_data
+
+    frame, _ = demo_data("wine")
+    with pytest.raises(TargetError, match="columns are: .*; pass one of them as target$"):
+        rank_models(frame, "nope")
+    rare = frame.assign(target=["rare"] * 3 + ["common"] * (len(frame) - 3))
+    with pytest.raises(TargetError, match="fewer members than the 5 CV folds; use cv=3 or merge/drop rare classes$"):
+        rank_models(rare, "target")
+    path = tmp_path / "wine.csv"
+    frame.to_csv(path, index=False)
+    assert main(["compare", str(path), "--target", "nope"]) == 2
+    assert capsys.readouterr().err.strip().endswith("; pass one of them as --target")
+    rare.to_csv(path, index=False)
+    assert main(["compare", str(path), "--target", "target"]) == 2
+    assert capsys.readouterr().err.strip().endswith("use --cv=3 or merge/drop rare classes")

@@ -33,6 +33,24 @@ def test_transfer_writes_model_plots_report_and_json(digit_dir, tiny_base, tmp_p
     assert "[head] epoch 1/3" in captured.err and "[fine_tune] epoch 3/3" in captured.err
 
 
+def test_transfer_job_has_the_one_result_shape(digit_dir, tiny_base, tmp_path):
+    from modelworks._result import Result
+    from modelworks.deep import TransferResult, transfer_job
+    from modelworks.report import Report
+
+    job = transfer_job(str(tiny_base), digit_dir, epochs=1, batch_size=8, progress=False)
+    assert isinstance(job, Result) and isinstance(job.transfer, TransferResult)
+    assert "evaluation" not in job.to_dict() and job.summary().startswith("base: ")
+    plots = job.plots(tmp_path / "plots")
+    assert set(plots) == {"training_curves", "confusion_matrix"} and all(p.stat().st_size for p in plots.values())
+    report = Report(tmp_path / "report", "shape")
+    job.report_section(report)
+    assert report.write().is_file()
+    files = job.write(tmp_path / "out")
+    assert json.loads(files["result"].read_text()) == job.to_dict() and "evaluation" in job.to_dict()
+    assert "validation accuracy:" in job.summary() and f"model: {files['model']}" in job.summary()
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--base", "VGG17"], "unknown base model 'VGG17'"),
     (["--base", "missing.keras"], "base model file not found"),

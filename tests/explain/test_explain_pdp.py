@@ -150,3 +150,23 @@ def test_integer_columns_with_many_values_get_a_whole_number_grid():
     grid = np.asarray(res.items[0].grid[0], dtype=float)
     assert len(grid) > 10 and np.all(grid == np.round(grid))
     assert np.all(np.diff(res.items[0].average[:, 0] if res.items[0].average.ndim == 2 else res.items[0].average) > 0)
+
+
+def test_the_grid_kernel_equals_the_point_kernel_for_one_and_two_columns():
+    """``tree_ice_grid`` (boxes of grid cells, one walk per leaf) = ``tree_ice`` (every grid point)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestRegressor
+
+    from modelworks.explain._trees import parse, tree_ice, tree_ice_grid
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 4))
+    y = X[:, 0] * X[:, 1] + X[:, 2]
+    for model in (RandomForestRegressor(10, max_depth=6, random_state=0).fit(X, y),
+                  HistGradientBoostingClassifier(max_iter=10).fit(X, (y > 0).astype(int))):
+        trees = parse(model)
+        for cols in ([0], [0, 1], [3, 1]):
+            grids = [np.sort(rng.normal(size=7)) for _ in cols]
+            boxes = tree_ice_grid(trees, X[:40], cols, grids)
+            points = np.array(np.meshgrid(*grids, indexing="ij")).reshape(len(cols), -1).T
+            every = tree_ice(trees, X[:40], cols, points)
+            assert boxes is not None and np.allclose(boxes.reshape(every.shape), every), (type(model), cols)

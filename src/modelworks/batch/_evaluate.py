@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from modelworks._result import Result
 from modelworks.exceptions import ColumnError, ConfigError, TargetError
 
 
@@ -25,6 +26,9 @@ class EvaluationResult:
     plots: dict[str, Path] = field(default_factory=dict)
     out_dir: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    target: str | None = None
+    # (y, pred, proba, classes) the plots are drawn from
+    _outputs: tuple | None = field(default=None, repr=False, compare=False)
 
     def table(self) -> pd.DataFrame:
         return pd.DataFrame([
@@ -39,12 +43,64 @@ class EvaluationResult:
                             for k, v in self.metrics.items()},
                 "plots": {k: str(v) for k, v in self.plots.items()}, **self.extra}
 
-    def add_to_report(self, report, *, title: str = "Evaluation") -> None:
+    def add_to_report(self, report, *, title: str = "Evaluation"):
         sec = report.section(title, order=46)
         sec.text(f"{self.rows} labelled rows; {int(self.level * 100)} % bootstrap confidence intervals.")
         sec.table(self.table())
         for name, path in self.plots.items():
             sec.image(path, name.replace("_", " "))
+        return sec
+
+    def draw_plots(self, out_dir: str | os.PathLike) -> dict[str, Path]:
+        """Draw the task's plots into ``out_dir`` (kept in ``plots``); ``{name: path}``."""
+        from modelworks.metrics import classification_plots, regression_plots
+
+        if self._outputs is None:
+            return {}
+        y, pred, proba, classes = self._outputs
+        self.plots = (regression_plots(y, pred, out_dir) if self.task == "regression"
+                      else classification_plots(y, pred, proba, list(classes), out_dir))
+        return dict(self.plots)
+
+
+class EvaluateJobResult(Result):
+    """An :class:`EvaluationResult` (``evaluate``) with the one result shape.
+
+    ``write(out_dir)`` writes the plots, ``report.html`` and ``evaluation.json``.
+    """
+
+    title = "modelworks evaluate"
+    json_name = "evaluation.json"
+
+    def __init__(self, evaluation: EvaluationResult) -> None:
+        self.evaluation = evaluation
+
+    @property
+    def subtitle(self) -> str:
+        return f"target '{self.evaluation.target}' · {self.evaluation.task}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.evaluation.to_dict()
+
+    def summary(self) -> str:
+        ev = self.evaluation
+        lines = [f"task: {ev.task}   rows: {ev.rows}"]
+        lines += [f"{row['metric']:<18} {row['value']:.4f}   [{row['ci_low']:.4f}, {row['ci_high']:.4f}]"
+                  for _, row in ev.table().iterrows()]
+        if ev.out_dir is not None:
+            lines.append(f"report: {ev.out_dir / 'report.html'}")
+        return "\n".join(lines)
+
+    def plots(self, out_dir: str | os.PathLike) -> dict[str, Path]:
+        return self.evaluation.draw_plots(out_dir)
+
+    def report_section(self, report):
+        self.plots(report.plots_dir)
+        return self.evaluation.add_to_report(report)
+
+    def write(self, out_dir: str | os.PathLike) -> dict[str, Path]:
+        self.evaluation.out_dir = Path(out_dir)
+        return {**super().write(out_dir), **self.evaluation.plots}
 
 
 def evaluate(model, data, target: str, *, out_dir: str | os.PathLike | None = None, n_boot: int = 500,
@@ -75,19 +131,13 @@ def evaluate(model, data, target: str, *, out_dir: str | os.PathLike | None = No
     """
     from modelworks._resolve import resolve_model
     from modelworks.data import check_target, load_table
-    from modelworks.metrics import (
-        bootstrap_ci,
-        classification_plots,
-        predict_outputs,
-        regression_plots,
-        score_predictions,
-    )
+    from modelworks.metrics import bootstrap_ci, predict_outputs, score_predictions
 
     if not 0 < level < 1:
         raise ConfigError(f"level must be between 0 and 1, got {level}")
     pkg = resolve_model(model, trust_pickle=trust_pickle, trust=trust, tracking_uri=tracking_uri)
     frame = check_target(load_table(data), target, missing="drop", name="data",
-                         hint="evaluate needs labelled data: use --target NAME")
+                         hint="evaluate needs labelled data")
     y = frame[target]
     X = frame.drop(columns=[target])
     manifest = pkg.manifest or {}
@@ -121,7 +171,8 @@ def evaluate(model, data, target: str, *, out_dir: str | os.PathLike | None = No
         y = y.map(lambda v: lookup[str(v)])
     metrics = score_predictions(task, y, pred, proba, classes)
     intervals = bootstrap_ci(task, y, pred, proba, classes, n_boot=n_boot, level=level, seed=seed)
-    result = EvaluationResult(task=task, metrics=metrics, intervals=intervals, rows=len(y), level=level)
+    result = EvaluationResult(task=task, metrics=metrics, intervals=intervals, rows=len(y), level=level,
+                              target=target, _outputs=(y, pred, proba, classes))
     if ignored:  # columns of the training file that training dropped: accepted, not used
         result.extra["ignored_columns"] = {c: pkg.schema.dropped[c] for c in ignored}
     if task != "regression":
@@ -135,17 +186,29 @@ def evaluate(model, data, target: str, *, out_dir: str | os.PathLike | None = No
             frac, mean_pred = calibration_curve(np.asarray(y) == classes[1], proba[:, 1], n_bins=10)
             result.extra["calibration"] = {"mean_predicted": mean_pred.tolist(), "fraction_positive": frac.tolist()}
     if out_dir is not None:
-        from modelworks._io import write_json
-        from modelworks.report import Report
-
-        out_dir = Path(out_dir)
-        report = Report(out_dir, title="modelworks evaluate", subtitle=f"target '{target}' · {task}")
-        if task == "regression":
-            result.plots = regression_plots(y, pred, report.plots_dir)
-        else:
-            result.plots = classification_plots(y, pred, proba, list(classes), report.plots_dir)
-        result.out_dir = out_dir
-        result.add_to_report(report)
-        report.write()
-        write_json(out_dir / "evaluation.json", result.to_dict())
+        EvaluateJobResult(result).write(out_dir)
     return result
+
+
+def evaluate_job(model, data, target: str, *, n_boot: int = 500, level: float = 0.95, seed: int = 0,
+                 ignore_extra: bool = False, trust_pickle: bool = False, trust=(), tracking_uri: str | None = None,
+                 log=None) -> EvaluateJobResult:
+    """:func:`evaluate` as ``modelworks evaluate`` runs it: the one result shape, files by ``write``.
+
+    Parameters are those of :func:`evaluate`; ``log`` is called with a line naming the columns
+    set aside, if any.
+
+    Returns
+    -------
+    EvaluateJobResult
+        ``.evaluation`` is the :class:`EvaluationResult`; ``write(out_dir)`` writes the plots,
+        ``report.html`` and ``evaluation.json``.
+    """
+    from modelworks.batch._predict import ignored_line
+
+    result = evaluate(model, data, target, n_boot=n_boot, level=level, seed=seed, ignore_extra=ignore_extra,
+                      trust_pickle=trust_pickle, trust=trust, tracking_uri=tracking_uri)
+    ignored = result.extra.get("ignored_columns")
+    if ignored and log is not None:
+        log(ignored_line(ignored))
+    return EvaluateJobResult(result)

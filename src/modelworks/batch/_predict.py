@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from modelworks._result import Result
 from modelworks.exceptions import ConfigError, DataFileError, SchemaError
 
 DEFAULT_CHUNK = 50_000
@@ -18,8 +19,16 @@ _ID_NAME = re.compile(r"^(id|.*_id|uuid|key)$", re.I)
 
 
 @dataclass
-class PredictResult:
-    """What ``predict`` did: the predictions (when kept in memory) and where they were written."""
+class PredictResult(Result):
+    """What ``predict`` did: the predictions (when kept in memory) and where they were written.
+
+    The one result shape (:class:`modelworks._result.Result`): ``to_dict()`` holds the
+    predictions as records when they were kept in memory; ``summary()`` is empty when they went
+    to a ``sink`` only (e.g. streamed to stdout).
+    """
+
+    title = "modelworks predict"
+    json_name = "predict.json"
 
     predictions: pd.DataFrame | None
     rows: int
@@ -29,8 +38,29 @@ class PredictResult:
     ignored_columns: dict[str, str] = field(default_factory=dict)  # dropped in training: column -> why
 
     def to_dict(self) -> dict:
-        return {"rows": self.rows, "out": str(self.out) if self.out else None, "seconds": round(self.seconds, 3),
-                "chunks": self.chunks, "ignored_columns": dict(self.ignored_columns)}
+        out = {"rows": self.rows, "out": str(self.out) if self.out else None, "seconds": round(self.seconds, 3),
+               "chunks": self.chunks, "ignored_columns": dict(self.ignored_columns)}
+        if self.predictions is not None and self.out is None:
+            out["predictions"] = self.predictions.to_dict(orient="records")
+        return out
+
+    def summary(self) -> str:
+        done = f"({self.chunks} chunk(s), {self.seconds:.2f} s)"
+        if self.out is not None:
+            return f"wrote {self.rows} predictions to {self.out} {done}"
+        return f"{self.rows} predictions {done}" if self.predictions is not None else ""
+
+    def report_section(self, report):
+        sec = report.section("Predictions", order=45)
+        sec.text(self.summary() or f"{self.rows} predictions")
+        if self.predictions is not None:
+            sec.table(self.predictions.head(20))
+        return sec
+
+
+def ignored_line(ignored: dict[str, str]) -> str:
+    """The line that names the columns a model set aside (training dropped them; the target)."""
+    return "ignored columns the model dropped in training: " + ", ".join(f"{c} ({why})" for c, why in ignored.items())
 
 
 def _id_column(columns, schema_names, id_column):
@@ -186,7 +216,7 @@ _WRITERS = {".csv": _CsvWriter, ".tsv": _CsvWriter, ".txt": _CsvWriter,
 def predict(model, data, *, out: str | os.PathLike | None = None, proba: bool = False,
             chunk_size: int = DEFAULT_CHUNK, ignore_extra: bool = False, id_column: str | None = None,
             keep: bool | None = None, trust_pickle: bool = False, trust=(), tracking_uri: str | None = None,
-            sink=None) -> PredictResult:
+            sink=None, log=None) -> PredictResult:
     """Predict with a saved model on a CSV/Parquet file or a DataFrame.
 
     Input is validated against the model's schema exactly as the server does (columns by
@@ -210,6 +240,8 @@ def predict(model, data, *, out: str | os.PathLike | None = None, proba: bool = 
     sink : callable, optional
         Called with each scored chunk (a DataFrame) as soon as it is ready, e.g. to stream
         predictions to stdout with bounded memory (``keep=False``).
+    log : callable, optional
+        Called with a line naming the columns set aside, if any.
 
     Returns
     -------
@@ -275,5 +307,7 @@ def predict(model, data, *, out: str | os.PathLike | None = None, proba: bool = 
     predictions = pd.concat(kept, ignore_index=True) if keep and kept else None
     if rows == 0:
         raise DataFileError("the data has no rows to predict")
+    if ignored and log is not None:
+        log(ignored_line(ignored))
     return PredictResult(predictions=predictions, rows=rows, out=out_path, seconds=time.perf_counter() - started,
                          chunks=n_chunks, ignored_columns=ignored)

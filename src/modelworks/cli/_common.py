@@ -91,6 +91,10 @@ FLAGS: dict[str, str] = {
     "time_budget": "--time-budget",
     "model_a": "--model-a",
     "model_b": "--model-b",
+    "out_dir": "--out",
+    # switches: the library's hint names the value to pass, the command line the switch
+    "ignore_extra=True": "--ignore-extra",
+    "trust_pickle=True": "--trust-pickle",
 }
 
 

@@ -7,7 +7,7 @@ import argparse
 from modelworks.cli._common import (
     add_json,
     add_out,
-    emit_json,
+    finish,
     info,
     non_negative_int,
     positive_float,
@@ -73,30 +73,14 @@ def _epoch_line(row: dict) -> None:
 
 def _transfer(args) -> int:
     from modelworks import _progress
-    from modelworks.deep import transfer
+    from modelworks.deep import transfer_job
 
     info(f"transfer learning on {args.image_dir} from base {args.base} -> {args.out}/")
-    result = transfer(
+    result = transfer_job(
         args.base, args.image_dir, epochs=args.epochs, fine_tune_layers=args.fine_tune_layers,
         fine_tune_epochs=args.fine_tune_epochs, learning_rate=args.learning_rate,
         batch_size=args.batch_size, image_size=args.image_size,
         validation_split=args.validation_split, head=args.head, patience=args.patience,
         class_weight=args.class_weight, seed=args.seed,
         on_epoch=None if _progress.enabled() else _epoch_line, progress=True)
-    paths = result.write(args.out)
-    import json
-
-    summary = json.loads(paths["result"].read_text(encoding="utf-8"))
-    if args.json:
-        emit_json(summary)
-        return 0
-    ev = summary.get("evaluation")
-    print(f"base: {result.base}   classes: {', '.join(map(str, result.classes))}   "
-          f"images: {result.info['n_train']} train / {result.info['n_validation']} validation")
-    if result.skipped:
-        print(f"skipped {len(result.skipped)} unreadable image file(s), e.g. {result.skipped[0]}")
-    if ev:
-        print(f"validation accuracy: {ev['accuracy']:.4f}   log loss: {ev['loss']:.4f}")
-    for name, path in paths.items():
-        print(f"{name}: {path}")
-    return 0
+    return finish(args, result)

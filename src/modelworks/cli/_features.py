@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from modelworks.cli._common import add_json, csv_list, emit_json, info, positive_int
+from modelworks.cli._common import add_json, csv_list, finish, info, positive_int
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -39,61 +39,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.set_defaults(handler=_dfs)
 
 
-def _write(frame, out: str, *, index: bool) -> None:
-    from pathlib import Path
-
-    from modelworks._io import atomic_path
-    from modelworks.exceptions import ConfigError
-
-    path = Path(out)
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".parquet", ".pq"):
-        raise ConfigError(f"output file {out} must end in .csv or .parquet")
-    with atomic_path(path, suffix=suffix) as tmp:
-        if suffix == ".csv":
-            frame.to_csv(tmp, index=index)
-        else:
-            frame.to_parquet(tmp, index=index)
-
-
 def _poly(args) -> int:
-    import pandas as pd
+    from modelworks.features import poly_job
 
-    from modelworks.data import load_table
-    from modelworks.features import PolynomialFeatures
-
-    frame = load_table(args.data)
-    columns = args.columns
-    if columns is None and args.exclude:
-        columns = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]) and c not in args.exclude]
-    poly = PolynomialFeatures(columns=columns, degree=args.degree, interaction_only=args.interaction_only,
-                              max_output=args.max_output)
-    out = poly.fit_transform(frame)
-    _write(out, args.out, index=False)
-    summary = {"rows": len(out), "input_columns": frame.shape[1], "output_columns": out.shape[1],
-               "expanded": poly.columns_, "new": [c for c in out.columns if c not in frame.columns], "out": args.out}
-    if args.json:
-        emit_json(summary)
-    else:
-        info(f"expanded {len(poly.columns_)} columns into {out.shape[1] - len(poly.passthrough_)} features; "
-             f"wrote {out.shape[0]} x {out.shape[1]} to {args.out}")
-    return 0
+    result = poly_job(args.data, args.out, columns=args.columns, exclude=args.exclude, degree=args.degree,
+                      interaction_only=args.interaction_only, max_output=args.max_output)
+    return finish(args, result, write=False)  # --out is the table the job wrote
 
 
 def _dfs(args) -> int:
-    from modelworks.features import dfs
+    from modelworks.features import dfs_job
 
-    info(f"deep feature synthesis for '{args.target_table}' (max depth {args.max_depth})...")
-    result = dfs(args.spec, args.target_table, max_depth=args.max_depth, cutoff_times=args.cutoff_times,
-                 agg_primitives=args.agg_primitives, trans_primitives=args.trans_primitives,
-                 select=not args.no_select)
-    _write(result.matrix, args.out, index=True)
-    summary = {**result.summary(), "out": args.out, "features": result.names, "dropped": result.dropped}
-    if args.json:
-        emit_json(summary)
-    else:
-        s = result.summary()
-        why = ", ".join(f"{n} {k}" for k, n in s["dropped_by_reason"].items()) or "none"
-        print(f"made {s['made']} features, kept {s['kept']}, dropped {s['dropped']} ({why}); "
-              f"wrote {s['rows']} rows to {args.out}")
-    return 0
+    result = dfs_job(args.spec, args.target_table, args.out, max_depth=args.max_depth,
+                     cutoff_times=args.cutoff_times, agg_primitives=args.agg_primitives,
+                     trans_primitives=args.trans_primitives, select=not args.no_select, log=info)
+    return finish(args, result, write=False)  # --out is the table the job wrote

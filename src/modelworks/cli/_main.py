@@ -57,6 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--models", type=csv_list, metavar="A,B", help="zoo models (default: a fast, diverse set)")
     p.add_argument("--cv", type=positive_int, default=5, metavar="K")
     p.add_argument("--seed", type=int, default=0)
+    add_out(p, None, "comparison.json and report.html")
     add_json(p)
     p.set_defaults(handler=_compare)
 
@@ -76,16 +77,12 @@ def _data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--features", type=csv_list, metavar="A,B", help="feature columns (default: all but the target)")
 
 
-def _board_text(board) -> str:
-    from modelworks._leaderboard import board_text
-
-    return board_text(board)
-
-
 def _steps(skip: list[str]) -> dict[str, bool]:
     from modelworks.exceptions import UnknownNameError
 
-    known = {"tune", "ensemble", "refit", "explain", "package", "monitor"}
+    from modelworks import _areas
+
+    known = {"tune", "ensemble"} | {switch for switch, _ in _areas.run_steps()}  # the search's two, then the steps
     bad = [s for s in skip if s not in known]
     if bad:
         raise UnknownNameError(f"unknown step to skip: {', '.join(bad)}; steps are: {', '.join(sorted(known))}")
@@ -114,15 +111,7 @@ def _compare(args) -> int:
 
     comparison = rank_models(args.data, args.target, models=args.models, cv=args.cv, task=args.task,
                              seed=args.seed, features=args.features)
-    if args.json:
-        emit_json(comparison.to_dict())
-        return 0
-    print(f"task: {comparison.task}   ranked by {comparison.metric} "
-          f"({'higher' if comparison.higher_is_better else 'lower'} is better), {args.cv}-fold CV")
-    print(_board_text(comparison.leaderboard))
-    for name, why in comparison.skipped.items():
-        print(f"skipped {name}: {why}")
-    return 0
+    return finish(args, comparison)
 
 
 def _models(args) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from modelworks.cli._common import add_json, add_out, emit_json, info, positive_int, trust_list
+from modelworks.cli._common import add_json, add_out, emit_json, finish, positive_int, trust_list
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -60,63 +60,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _inspect(args) -> int:
-    from pathlib import Path
+    from modelworks.package import inspect_job
 
-    from modelworks._io import write_json, write_text
-    from modelworks.package import read_manifest
-    from modelworks.package._card import render_card
-
-    manifest = read_manifest(args.path, verify=not args.no_verify, trust=args.trust)
-    card = render_card(manifest)
-    if args.out:
-        out = Path(args.out)
-        write_json(out / "manifest.json", manifest)
-        write_text(out / "MODEL_CARD.md", card)
-        info(f"wrote {out / 'manifest.json'} and {out / 'MODEL_CARD.md'}")
-    if args.json:
-        emit_json(manifest)
-    elif args.card:
-        print(card)
-    else:
-        model = manifest["model"]
-        print(f"package: {manifest['path']}  (format {manifest['format_version']}, "
-              f"{'hashes verified' if manifest['verified'] else 'hashes not checked'})")
-        print(f"model: {model.get('estimator')} ({model.get('class')}) stored as {model.get('format')}:{model.get('file')}")
-        print(f"task: {manifest.get('task')}   target: {manifest.get('target')}   seed: {manifest.get('seed')}")
-        print(f"features ({len(manifest['features'])}): {', '.join(manifest['features'][:12])}"
-              + (" ..." if len(manifest["features"]) > 12 else ""))
-        if manifest.get("classes"):
-            print(f"classes: {', '.join(map(str, manifest['classes']))}")
-        if manifest.get("metrics"):
-            print("metrics: " + "  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                                          for k, v in manifest["metrics"].items()))
-        data = manifest.get("training_data") or {}
-        print(f"training data: {data.get('rows')} rows, fingerprint {data.get('fingerprint')}")
-        print(f"created: {manifest.get('created')} with modelworks {manifest.get('modelworks_version')}")
-        print("libraries: " + ", ".join(f"{k} {v}" for k, v in (manifest.get("libraries") or {}).items()))
-        files = ", ".join(f"{n} ({e['bytes']:,} B)" for n, e in manifest["files"].items())
-        print(f"files: {files}")
-    return 0
+    return finish(args, inspect_job(args.path, verify=not args.no_verify, trust=args.trust, card=args.card))
 
 
 def _register(args) -> int:
-    from pathlib import Path
-
-    from modelworks._io import write_json
     from modelworks.registry import register as register_package
 
-    v = register_package(args.path, args.name, alias=args.alias, tracking_uri=args.tracking_uri,
-                         run_name=args.run_name)
-    if args.out:
-        write_json(Path(args.out) / "registration.json", v.to_dict())
-    if args.json:
-        emit_json(v.to_dict())
-    else:
-        print(f"registered {v.ref}" + (f" (alias {', '.join(v.aliases)})" if v.aliases else "")
-              + f" in {v.tracking_uri}; run {v.run_id}")
-        print(f"load it with: modelworks serve models:/{v.name}@{args.alias or v.version}"
-              if args.alias else f"load it with: modelworks serve {v.ref}")
-    return 0
+    return finish(args, register_package(args.path, args.name, alias=args.alias, tracking_uri=args.tracking_uri,
+                                         run_name=args.run_name))
 
 
 def _serve(args) -> int:

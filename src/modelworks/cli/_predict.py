@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from modelworks.cli._common import add_json, add_out, emit_json, info, positive_int, trust_list
+from modelworks.cli._common import add_json, add_out, finish, info, positive_int, trust_list
 
 
 def _model_args(p: argparse.ArgumentParser) -> None:
@@ -58,36 +58,14 @@ def _predict(args) -> int:
                      ignore_extra=args.ignore_extra, id_column=args.id_column,
                      keep=args.out is None and args.json, sink=to_stdout if stream else None,
                      trust_pickle=args.trust_pickle, trust=args.trust,
-                     tracking_uri=args.tracking_uri)
-    if result.ignored_columns:
-        info("ignored columns the model dropped in training: "
-             + ", ".join(f"{c} ({why})" for c, why in result.ignored_columns.items()))
-    if args.out is None:
-        if args.json:
-            emit_json({**result.to_dict(), "predictions": result.predictions.to_dict(orient="records")})
-        return 0
-    if args.json:
-        emit_json(result.to_dict())
-    else:
-        info(f"wrote {result.rows} predictions to {result.out} ({result.chunks} chunk(s), {result.seconds:.2f} s)")
-    return 0
+                     tracking_uri=args.tracking_uri, log=info)
+    return finish(args, result, write=False)  # --out is the predictions file predict wrote
 
 
 def _evaluate(args) -> int:
-    from modelworks.batch import evaluate
+    from modelworks.batch import evaluate_job
 
-    result = evaluate(args.model, args.data, args.target, out_dir=args.out, n_boot=args.bootstrap,
-                      ignore_extra=args.ignore_extra, trust_pickle=args.trust_pickle, trust=args.trust,
-                      tracking_uri=args.tracking_uri)
-    ignored = result.extra.get("ignored_columns") or {}
-    if ignored:
-        info("ignored columns the model dropped in training: " + ", ".join(f"{c} ({why})" for c, why in ignored.items()))
-    if args.json:
-        emit_json(result.to_dict())
-        return 0
-    print(f"task: {result.task}   rows: {result.rows}")
-    for _, row in result.table().iterrows():
-        print(f"{row['metric']:<18} {row['value']:.4f}   [{row['ci_low']:.4f}, {row['ci_high']:.4f}]")
-    if result.out_dir is not None:
-        print(f"report: {result.out_dir / 'report.html'}")
-    return 0
+    result = evaluate_job(args.model, args.data, args.target, n_boot=args.bootstrap,
+                          ignore_extra=args.ignore_extra, trust_pickle=args.trust_pickle, trust=args.trust,
+                          tracking_uri=args.tracking_uri, log=info)
+    return finish(args, result)

@@ -143,7 +143,7 @@ class Schema:
         if extra and not ignore_extra:
             raise SchemaError(
                 f"unexpected column{'s' if len(extra) > 1 else ''}: {', '.join(extra)} "
-                "(the model was not trained on them; pass ignore_extra=True / --ignore-extra to drop them)"
+                "(the model was not trained on them)", param="ignore_extra=True", fix="pass {} to drop them"
             )
         dtypes = dict(zip(frame.columns, frame.dtypes))
         ready = [spec.name for spec in self.columns if _is_plain_number(spec, dtypes[spec.name])]

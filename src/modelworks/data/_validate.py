@@ -37,19 +37,20 @@ class Prepared:
 _MISSING_TARGET = ("warn", "drop", "refuse", "keep")
 
 
-def _check_target_name(frame: pd.DataFrame, target, *, name: str | None = None,
-                       hint: str = "use --target NAME") -> None:
+def _check_target_name(frame: pd.DataFrame, target, *, name: str | None = None, hint: str | None = None) -> None:
+    why = f" ({hint})" if hint else ""
     if not isinstance(target, str) or not target:
-        raise ConfigError(f"a target column name is required ({hint})")
+        raise ConfigError(f"a target column name is required{why}", param="target", fix="name it with {}")
     if target not in frame.columns:
         cols = [str(c) for c in frame.columns]
         listed = ", ".join(cols[:30]) + (", ..." if len(cols) > 30 else "")
         where = f" in the {name}" if name else ""
-        raise TargetError(f"target column '{target}' not found{where}; columns are: {listed} ({hint})")
+        raise TargetError(f"target column '{target}' not found{where}; columns are: {listed}{why}",
+                          param="target", fix="pass one of them as {}")
 
 
 def check_target(frame: pd.DataFrame, target: str, *, missing: str = "warn", name: str | None = None,
-                 hint: str = "use --target NAME", notes: list[str] | None = None,
+                 hint: str | None = None, notes: list[str] | None = None,
                  stacklevel: int = 2) -> pd.DataFrame:
     """Check the target column of a table: the one target check of every area.
 
@@ -67,8 +68,9 @@ def check_target(frame: pd.DataFrame, target: str, *, missing: str = "warn", nam
         refused with :class:`~modelworks.exceptions.TargetError` (``stats gam``), or kept.
     name : str, optional
         What to call the table in messages ("target column 'y' not found in the *data*").
-    hint : str
-        How to fix a missing target, ending the message (the CLI option by default).
+    hint : str, optional
+        Why the target is needed, in parentheses after a missing target's message (which ends
+        with the structured hint ``param="target"``: the CLI names the flag).
     notes : list of str, optional
         The message about dropped rows is appended here too.
     stacklevel : int
@@ -231,7 +233,8 @@ def prepare(frame: pd.DataFrame, target: str, *, task: str | None = None, cv: in
         if not isinstance(cv, int | np.integer) or cv < 2:
             raise ConfigError(f"cv must be a whole number >= 2, got {cv!r}")
         if cv > n_rows:
-            raise ConfigError(f"--cv {cv} is larger than the {n_rows} rows; use --cv {max(2, min(5, n_rows // 2))}")
+            raise ConfigError(f"cv={cv} is larger than the {n_rows} rows", param="cv",
+                              fix=f"use {{}}={max(2, min(5, n_rows // 2))}")
     task = task or infer_task(y)
     classes = None
     if task in ("binary", "multiclass"):
@@ -247,9 +250,8 @@ def prepare(frame: pd.DataFrame, target: str, *, task: str | None = None, cv: in
         if len(rare):
             ex = ", ".join(f"{k!r} ({v} rows)" for k, v in rare.head(5).items())
             raise TargetError(
-                f"class {ex} of target '{target}' has fewer members than the {folds} CV folds; "
-                f"use --cv {max(2, int(counts.min()))} or merge/drop rare classes"
-            )
+                f"class {ex} of target '{target}' has fewer members than the {folds} CV folds",
+                param="cv", fix=f"use {{}}={max(2, int(counts.min()))} or merge/drop rare classes")
         classes = sorted(counts.index.tolist(), key=str)
     else:
         if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):

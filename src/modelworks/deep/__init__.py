@@ -13,6 +13,7 @@ from modelworks.deep._bases import APPLICATIONS
 from modelworks.deep._images import load_images
 from modelworks.deep._keras import custom_objects_in, load_keras_model
 from modelworks.deep._transfer import TransferConfig, transfer
+from modelworks.deep._transfer_job import TransferJobResult, transfer_job
 from modelworks.deep._transfer_result import TransferResult
 from modelworks.deep._wrappers import KerasMLPClassifier, KerasMLPRegressor
 
@@ -21,11 +22,13 @@ __all__ = [
     "KerasMLPClassifier",
     "KerasMLPRegressor",
     "TransferConfig",
+    "TransferJobResult",
     "TransferResult",
     "custom_objects_in",
     "load_images",
     "load_model",
     "transfer",
+    "transfer_job",
 ]
 
 load_model = load_keras_model

@@ -77,8 +77,8 @@ def _application(name: str, *, image_size, weights, from_scratch) -> _Base:
         if weights == "imagenet" and _no_network(e):
             raise DeepError(
                 f"cannot download the ImageNet weights of {key}: there is no network access "
-                f"({e}); pass a local .keras model file as the base instead (--base model.keras), "
-                "or run once with a network so Keras caches the weights under ~/.keras/models"
+                f"({e})", param="base", fix="pass a local .keras model file as {} instead, or run once with a "
+                "network so Keras caches the weights under ~/.keras/models"
             ) from e
         if isinstance(e, ValueError):
             raise DeepError(f"base {key} cannot take input shape {size[0]}x{size[1]}x3: {e}") from e

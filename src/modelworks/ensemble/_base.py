@@ -26,6 +26,22 @@ from modelworks.ensemble._members import (
 )
 from modelworks.exceptions import EnsembleError
 
+# the part of the blends' and the selections' docstrings they share (``str.format`` fields:
+# ``strat``, ``seeded``)
+DOC_FOLDS_AND_MEMBERS = """    cv : int or CV splitter, default=5
+        Folds for the out-of-fold predictions (shuffled{strat} with ``random_state``).
+    random_state : int, default=0
+        Seed of the folds{seeded}.
+    seed : int, optional
+        Deprecated name of ``random_state`` (until modelworks 0.3; warns).
+
+    Attributes
+    ----------
+    estimators_ : list of estimators
+        The members refitted on all the training data, in the order of ``names_``.
+    names_ : list of str
+"""
+
 
 def make_cv(cv, *, classifier: bool, seed: int, owner: str):
     """A shuffled (stratified for classifiers) K-fold for an int, or ``cv`` as given."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sklearn.base import ClassifierMixin, RegressorMixin
 
 from modelworks.ensemble._base import (
+    DOC_FOLDS_AND_MEMBERS,
     WeightedClassifierMixin,
     WeightedEnsemble,
     WeightedRegressorMixin,
@@ -12,6 +13,7 @@ from modelworks.ensemble._base import (
 )
 from modelworks.ensemble._weights import learn_blend_weights
 
+_SEEDED = " and of zoo members"
 _DOC_PARAMS = """
     Parameters
     ----------
@@ -21,19 +23,7 @@ _DOC_PARAMS = """
     weights : array-like of shape (n_members,), optional
         Fixed weights (normalised to sum to 1). ``None`` (default) learns them on out-of-fold
         predictions: non-negative, summing to 1, minimising {loss}.
-    cv : int or CV splitter, default=5
-        Folds for the out-of-fold predictions (shuffled{strat} with ``random_state``).
-    random_state : int, default=0
-        Seed of the folds and of zoo members.
-    seed : int, optional
-        Deprecated name of ``random_state`` (until modelworks 0.3; warns).
-
-    Attributes
-    ----------
-    estimators_ : list of estimators
-        The members refitted on all the training data, in the order of ``names_``.
-    names_ : list of str
-    weights_ : ndarray of shape (n_members,)
+""" + DOC_FOLDS_AND_MEMBERS + """    weights_ : ndarray of shape (n_members,)
         Non-negative weights summing to 1. The output is exactly
         ``sum_i weights_[i] * estimators_[i].{method}(X)``.
     oof_predictions_ : ndarray of shape (n_members, n_samples{oofshape}) or None
@@ -61,7 +51,7 @@ class _BlendMixin:
 class BlendClassifier(_BlendMixin, WeightedClassifierMixin, ClassifierMixin, WeightedEnsemble):
     __doc__ = (
         "Blend classifiers by a weighted average of their predicted probabilities.\n"
-        + _DOC_PARAMS.format(loss="the log-loss", strat=", stratified", method="predict_proba",
+        + _DOC_PARAMS.format(loss="the log-loss", strat=", stratified", method="predict_proba", seeded=_SEEDED,
                              oofshape=", n_classes")
         + """    classes_ : ndarray of shape (n_classes,)
 
@@ -79,6 +69,7 @@ class BlendClassifier(_BlendMixin, WeightedClassifierMixin, ClassifierMixin, Wei
 class BlendRegressor(_BlendMixin, WeightedRegressorMixin, RegressorMixin, WeightedEnsemble):
     __doc__ = (
         "Blend regressors by a weighted average of their predictions.\n"
-        + _DOC_PARAMS.format(loss="the squared error", strat="", method="predict", oofshape="")
+        + _DOC_PARAMS.format(loss="the squared error", strat="", method="predict", oofshape="",
+                             seeded=_SEEDED)
     )
 

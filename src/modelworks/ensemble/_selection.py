@@ -5,12 +5,14 @@ from __future__ import annotations
 from sklearn.base import ClassifierMixin, RegressorMixin
 
 from modelworks.ensemble._base import (
+    DOC_FOLDS_AND_MEMBERS,
     WeightedClassifierMixin,
     WeightedEnsemble,
     WeightedRegressorMixin,
 )
 from modelworks.ensemble._weights import ensemble_selection_weights
 
+_SEEDED = ", of zoo members and of tie-breaking"
 _DOC_PARAMS = """
     Each of ``n_iter`` greedy steps adds (with replacement) the member that most lowers the
     ``metric`` of the averaged out-of-fold predictions; the best prefix is kept and a member's
@@ -25,19 +27,7 @@ _DOC_PARAMS = """
         Greedy picks (the largest ensemble size).
     metric : str, optional
         {metrics}
-    cv : int or CV splitter, default=5
-        Folds for the out-of-fold predictions (shuffled{strat} with ``random_state``).
-    random_state : int, default=0
-        Seed of the folds, of zoo members and of tie-breaking.
-    seed : int, optional
-        Deprecated name of ``random_state`` (until modelworks 0.3; warns).
-
-    Attributes
-    ----------
-    estimators_ : list of estimators
-        The members refitted on all the training data, in the order of ``names_``.
-    names_ : list of str
-    weights_ : ndarray of shape (n_members,)
+""" + DOC_FOLDS_AND_MEMBERS + """    weights_ : ndarray of shape (n_members,)
         Non-negative weights summing to 1; the output is ``sum_i weights_[i] * estimators_[i].{method}(X)``.
     history_ : list of float
         The out-of-fold loss after each greedy pick.
@@ -77,10 +67,10 @@ class _SelectionMixin:
 class EnsembleSelectionClassifier(_SelectionMixin, WeightedClassifierMixin, ClassifierMixin, WeightedEnsemble):
     __doc__ = "Greedy ensemble selection over classifiers (blends predicted probabilities).\n" + _DOC_PARAMS.format(
         metrics="``log_loss`` (default), ``brier``, ``accuracy`` or ``roc_auc``.",
-        strat=", stratified", method="predict_proba", oofshape=", n_classes") + (
+        strat=", stratified", method="predict_proba", oofshape=", n_classes", seeded=_SEEDED) + (
         "    classes_ : ndarray of shape (n_classes,)\n")
 
 
 class EnsembleSelectionRegressor(_SelectionMixin, WeightedRegressorMixin, RegressorMixin, WeightedEnsemble):
     __doc__ = "Greedy ensemble selection over regressors.\n" + _DOC_PARAMS.format(
-        metrics="``rmse`` (default), ``mse`` or ``mae``.", strat="", method="predict", oofshape="")
+        metrics="``rmse`` (default), ``mse`` or ``mae``.", strat="", method="predict", oofshape="", seeded=_SEEDED)

@@ -335,7 +335,8 @@ def _kernels():
         K = value.shape[2]
         diff = np.zeros((n, G0 + 1, G1 + 1, K))
         size = 2 * (max_depth + 2) + 4
-        st = np.empty((size, 5), np.int64)
+        st = np.empty((size, 5), np.int64)  # node, then the box: lo0, hi0, lo1, hi1
+        box = np.empty(4, np.int64)  # the box of the node being walked
         for t in range(T):
             pt = packed[t]  # per node: threshold, left, right, feature (one cache line)
             dt = default[t]
@@ -350,14 +351,12 @@ def _kernels():
                 while sp > 0:
                     sp -= 1
                     node = st[sp, 0]
-                    lo0 = st[sp, 1]
-                    hi0 = st[sp, 2]
-                    lo1 = st[sp, 3]
-                    hi1 = st[sp, 4]
+                    box[:] = st[sp, 1:]
                     while True:
                         thr = pt[node, 0]
                         lc = np.int64(pt[node, 1])
                         if lc < 0:
+                            lo0, hi0, lo1, hi1 = box[0], box[1], box[2], box[3]
                             for k in range(K):
                                 v = vt[node, k]
                                 diff[i, lo0, lo1, k] += v
@@ -367,33 +366,19 @@ def _kernels():
                             break
                         rc = np.int64(pt[node, 2])
                         f = np.int64(pt[node, 3])
-                        if f == c0:
-                            cut = min(max(np.searchsorted(g0, thr, side="right"), lo0), hi0)
-                            if cut > lo0 and cut < hi0:
+                        axis = 0 if f == c0 else (1 if f == c1 else -1)
+                        if axis >= 0:  # a grid column: the split cuts the box along its axis
+                            lo = box[2 * axis]
+                            hi = box[2 * axis + 1]
+                            cut = min(max(np.searchsorted(g0 if axis == 0 else g1, thr, side="right"), lo), hi)
+                            if cut > lo and cut < hi:  # both sides: the right part waits on the stack
                                 st[sp, 0] = rc
-                                st[sp, 1] = cut
-                                st[sp, 2] = hi0
-                                st[sp, 3] = lo1
-                                st[sp, 4] = hi1
+                                st[sp, 1:] = box
+                                st[sp, 1 + 2 * axis] = cut
                                 sp += 1
-                                hi0 = cut
+                                box[2 * axis + 1] = cut
                                 node = lc
-                            elif cut > lo0:
-                                node = lc
-                            else:
-                                node = rc
-                        elif f == c1:
-                            cut = min(max(np.searchsorted(g1, thr, side="right"), lo1), hi1)
-                            if cut > lo1 and cut < hi1:
-                                st[sp, 0] = rc
-                                st[sp, 1] = lo0
-                                st[sp, 2] = hi0
-                                st[sp, 3] = cut
-                                st[sp, 4] = hi1
-                                sp += 1
-                                hi1 = cut
-                                node = lc
-                            elif cut > lo1:
+                            elif cut > lo:
                                 node = lc
                             else:
                                 node = rc

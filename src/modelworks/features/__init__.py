@@ -8,6 +8,7 @@ from modelworks.features._dfs import (
     save_features,
     select_features,
 )
+from modelworks.features._job import FeatureTableResult, dfs_job, poly_job
 from modelworks.features._poly import PolynomialFeatures, n_output_features
 from modelworks.features._spec import (
     EntitySpec,
@@ -21,13 +22,16 @@ __all__ = [
     "DFSResult",
     "DFSTransformer",
     "EntitySpec",
+    "FeatureTableResult",
     "PolynomialFeatures",
     "Relationship",
     "TableSpec",
     "build_entityset",
     "dfs",
+    "dfs_job",
     "load_spec",
     "n_output_features",
+    "poly_job",
     "read_cutoff_times",
     "save_features",
     "select_features",

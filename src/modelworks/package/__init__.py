@@ -15,6 +15,7 @@ pickle: a pickled model loads only with ``trust_pickle=True`` for that one call.
 import os
 
 from modelworks.package._audit import BOOSTER_TYPES, is_trusted, trusted_types
+from modelworks.package._job import ManifestResult, inspect_job
 from modelworks.package._manifest import FORMAT_VERSION
 from modelworks.package._package import (
     ARCHIVE_SUFFIX,
@@ -30,8 +31,10 @@ __all__ = [
     "ARCHIVE_SUFFIX",
     "BOOSTER_TYPES",
     "FORMAT_VERSION",
+    "ManifestResult",
     "Package",
     "PackageWarning",
+    "inspect_job",
     "is_trusted",
     "load",
     "load_ref",

@@ -28,6 +28,8 @@ for that one load.
 
 from __future__ import annotations
 
+from modelworks import _areas
+
 
 def _reasoned(reason: str, names: list[str]) -> dict[str, str]:
     return dict.fromkeys(names, reason)
@@ -473,17 +475,22 @@ CONTAINERS = [
     "sklearn.utils._bunch.Bunch",
 ]
 
-TYPES: dict[str, str] = {
-    **_reasoned(_ESTIMATOR, SKLEARN_ESTIMATORS),
-    **_reasoned(_INTERNAL, SKLEARN_INTERNALS),
-    **_reasoned(_TREE, SKLEARN_TREES),
-    **_reasoned(_BOOSTER, BOOSTERS),
-    **_reasoned(_PYGAM, PYGAM),
-    **_reasoned(_MODELWORKS, MODELWORKS),
-    **_reasoned(_NUMPY, NUMPY_TYPES),
-    **_reasoned(_SPARSE, SCIPY_SPARSE),
-    **_reasoned(_CONTAINER, CONTAINERS),
+# every table with its reason; an area names the tables its models need (modelworks._areas: trusted)
+TABLES: dict[str, tuple[str, list[str]]] = {
+    "SKLEARN_ESTIMATORS": (_ESTIMATOR, SKLEARN_ESTIMATORS),
+    "SKLEARN_INTERNALS": (_INTERNAL, SKLEARN_INTERNALS),
+    "SKLEARN_TREES": (_TREE, SKLEARN_TREES),
+    "BOOSTERS": (_BOOSTER, BOOSTERS),
+    "PYGAM": (_PYGAM, PYGAM),
+    "MODELWORKS": (_MODELWORKS, MODELWORKS),
+    "NUMPY_TYPES": (_NUMPY, NUMPY_TYPES),
+    "SCIPY_SPARSE": (_SPARSE, SCIPY_SPARSE),
+    "CONTAINERS": (_CONTAINER, CONTAINERS),
 }
+
+# what may be built: the tables the areas name, and no other
+TYPES: dict[str, str] = {name: reason for table in _areas.trusted_tables()
+                         for reason, names in [TABLES[table]] for name in names}
 
 # a type as a parameter value (dtype=..., default_factory=...): calling one builds a scalar or container
 VALUE_TYPES: dict[str, str] = {

@@ -225,8 +225,8 @@ class PickleFormat:
         if trust_pickle is not True:
             raise UnsafePackageError(
                 f"the model in this package is a pickle ({entry['file']}), which runs arbitrary code when "
-                "loaded; modelworks refuses it unless you trust its source and pass trust_pickle=True "
-                "(--trust-pickle) for this one load"
+                "loaded; modelworks refuses it", param="trust_pickle=True",
+                fix="if you trust its source, pass {} for this one load"
             )
         import pickle
 

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from modelworks._result import Result
 from modelworks.exceptions import ConfigError, RegistryError
 
 EXPERIMENT = "modelworks"
@@ -28,8 +29,14 @@ _TRANSIENT = ("database is locked", "database table is locked", "unable to open 
 
 
 @dataclass
-class VersionInfo:
-    """One registered version."""
+class VersionInfo(Result):
+    """One registered version (the result of ``modelworks register``: the one result shape).
+
+    ``write(out_dir)`` writes ``registration.json``.
+    """
+
+    title = "modelworks register"
+    json_name = "registration.json"
 
     name: str
     version: int
@@ -43,6 +50,18 @@ class VersionInfo:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def summary(self) -> str:
+        aliases = f" (alias {', '.join(self.aliases)})" if self.aliases else ""
+        ref = f"models:/{self.name}@{self.aliases[0]}" if self.aliases else self.ref
+        return (f"registered {self.ref}{aliases} in {self.tracking_uri}; run {self.run_id}\n"
+                f"load it with: modelworks serve {ref}")
+
+    def write(self, out_dir: str | os.PathLike) -> dict[str, Path]:
+        """``registration.json`` (no report)."""
+        from modelworks._io import write_json
+
+        return {"result": write_json(Path(out_dir) / self.json_name, self.to_dict())}
 
 
 def default_tracking_uri() -> str:
@@ -358,8 +377,8 @@ def get_version(ref: str, *, tracking_uri: str | None = None) -> VersionInfo:
             msg = f"model '{name}' has no {what} in the registry at {uri}; its versions: {avail or 'none'}"
         except Exception:
             msg = (f"no registered model '{name}' in the registry at {uri} (registered models: "
-                   f"{_known_models(client)}); pass --tracking-uri / tracking_uri= if it lives elsewhere")
-        raise RegistryError(msg) from e
+                   f"{_known_models(client)})")
+        raise RegistryError(msg, param="tracking_uri", fix="pass {} if it lives elsewhere") from e
     return _info(mv, uri)
 
 

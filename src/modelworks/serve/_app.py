@@ -115,13 +115,13 @@ class _Server:
                 raise RequestError(400, "invalid Content-Length header")
             if int(length) > limit:
                 raise RequestError(413, f"request body of {int(length):,} bytes is over the limit of "
-                                        f"{limit:,} (--max-body-bytes); split the batch")
+                                        f"{limit:,} (the server's max_body_bytes); split the batch")
         chunks, size = [], 0
         async for chunk in request.stream():
             size += len(chunk)
             if size > limit:
                 raise RequestError(413, f"request body is over the limit of {limit:,} bytes "
-                                        "(--max-body-bytes); split the batch")
+                                        "(the server's max_body_bytes); split the batch")
             chunks.append(chunk)
         return b"".join(chunks)
 

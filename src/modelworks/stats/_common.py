@@ -32,15 +32,19 @@ def formula_columns(formula: str, *, what: str = "formula") -> list[str]:
     return check_formula(formula, what=what)
 
 
-def check_columns(data: pd.DataFrame, names: list[str], *, what: str, hint: str) -> None:
-    """Raise ColumnError listing every name that is not a column of ``data``."""
+def check_columns(data: pd.DataFrame, names: list[str], *, what: str, hint: str, param: str | None = None) -> None:
+    """Raise ColumnError listing every name that is not a column of ``data``.
+
+    With ``param`` (the parameter that named the columns), ``hint`` is the error's structured
+    fix, ``{}`` standing for the parameter (the CLI renders it as the flag).
+    """
     missing = [n for n in names if n not in data.columns]
     if missing:
         cols = ", ".join(map(str, data.columns[:30])) + (" ..." if data.shape[1] > 30 else "")
-        raise ColumnError(
-            f"{what} names columns that are not in the data: {', '.join(missing)} "
-            f"(columns are: {cols}; {hint})"
-        )
+        listed = f"{what} names columns that are not in the data: {', '.join(missing)} (columns are: {cols}"
+        if param is not None:
+            raise ColumnError(listed + ")", param=param, fix=hint)
+        raise ColumnError(f"{listed}; {hint})")
 
 
 def check_no_nan(data: pd.DataFrame, columns: list[str], *, role: str = "predictor") -> None:

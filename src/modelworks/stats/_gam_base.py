@@ -101,7 +101,7 @@ class _GAMBase(BaseEstimator):
         cols = list(self.features) if self.features is not None else list(frame.columns)
         if not cols:
             raise StatsError("no features to model; pass features=[...] or a table with columns")
-        check_columns(frame, cols, what="features", hint="use --features a,b,c")
+        check_columns(frame, cols, what="features", param="features", hint="name columns of the data in {}")
         factors = set(self.factors or [])
         check_columns(frame, sorted(factors), what="factors", hint="name columns of the data")
         pair = list(self.tensor) if self.tensor is not None else []
@@ -206,14 +206,14 @@ class _GAMBase(BaseEstimator):
 
     def _components(self, Xn: np.ndarray):
         """The model matrix and one unit-lam penalty block ``(indices, matrix)`` per ``lam``."""
-        gam = self._make_pygam(self._term_lams(np.ones(self._n_components())))
-        gam._validate_params()
-        gam._validate_data_dep_params(Xn)
+        from modelworks._compat.pygam import marginal_penalty, prepare_terms
+
+        gam = prepare_terms(self._make_pygam(self._term_lams(np.ones(self._n_components()))), Xn)
         comps = []
         for j, t in enumerate(self.terms_):
             idx = np.asarray(gam.terms.get_coef_indices(j))
             term = gam.terms[j]
-            blocks = ([term._build_marginal_penalties(i) for i in range(2)] if t["kind"] == "tensor"
+            blocks = ([marginal_penalty(term, i) for i in range(2)] if t["kind"] == "tensor"
                       else [term.build_penalties()])
             for block in blocks:
                 comps.append((idx, block.toarray() if hasattr(block, "toarray") else np.asarray(block)))
@@ -388,6 +388,8 @@ class _GAMBase(BaseEstimator):
         """
         from scipy.stats import norm
 
+        from modelworks._compat.pygam import term_model_matrix
+
         self._check_fitted()
         if not 0 < width < 1:
             raise StatsError(f"width must be between 0 and 1, got {width}")
@@ -410,7 +412,7 @@ class _GAMBase(BaseEstimator):
             for c, v in grid.items():
                 Xg[:, self.columns_.index(c)] = v
             idx = self.gam_.terms.get_coef_indices(j)
-            Bj = self.gam_._modelmat(Xg, term=j).toarray() - self.basis_means_[idx]
+            Bj = term_model_matrix(self.gam_, Xg, j).toarray() - self.basis_means_[idx]
             effect = Bj @ beta[idx]
             se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", Bj, self.coef_cov_[np.ix_(idx, idx)], Bj), 0, None))
             frame = pd.DataFrame(grid)

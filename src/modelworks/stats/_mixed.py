@@ -185,7 +185,7 @@ class MixedModel(RegressorMixin, BaseEstimator):
         cols = formula_columns(self.formula)  # refuses Python outside the formula grammar
         check_columns(data, cols, what=f"formula {self.formula!r}", hint="fix the formula or the data")
         if self.groups not in data.columns:
-            check_columns(data, [self.groups], what="groups", hint="use --groups NAME")
+            check_columns(data, [self.groups], what="groups", param="groups", hint="name the grouping column with {}")
         used = list(cols) + [self.groups]
         if self.re_formula is not None:
             re_cols = formula_columns(_re_rhs(self.re_formula), what="re_formula")
@@ -722,7 +722,7 @@ class MixedModel(RegressorMixin, BaseEstimator):
         if reml and small.fe_names_ != large.fe_names_:
             raise StatsError(
                 "REML likelihoods of models with different fixed effects are not comparable: "
-                "refit both with reml=False (--ml) for this test"
+                "refit both with reml=False (maximum likelihood) for this test"
             )
         from scipy import stats
 

@@ -346,7 +346,7 @@ def _optimize_in_workers(study, payload, remaining, *, n_jobs, timeout, dask, wa
         raise TuningError(
             "the workers ran but no trial reached the study in "
             f"{_storage.describe_storage(spec)}; workers on other machines need a storage "
-            "they can all reach: a shared path or a database URL (--storage postgresql://...)"
+            "they can all reach", param="storage", fix="give {} a shared path or a database URL (postgresql://...)"
         )
     return interrupted, errors
 

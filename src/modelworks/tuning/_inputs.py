@@ -172,7 +172,7 @@ def _check_resume(study, config: dict, spec) -> None:
         if study.get_trials(deepcopy=False):
             raise TuningError(
                 f"study '{study.study_name}' in {_storage.describe_storage(spec)} was not made by "
-                "modelworks; use another --study NAME"
+                "modelworks", param="study_name", fix="use another {}"
             )
         study.set_user_attr("modelworks", config)
         return
@@ -180,8 +180,8 @@ def _check_resume(study, config: dict, spec) -> None:
     if differ:
         raise TuningError(
             f"study '{study.study_name}' in {_storage.describe_storage(spec)} was made with a different "
-            f"{', '.join(differ)}; resume it with the same inputs, or start a new study with another "
-            "study name (--study NAME)"
+            f"{', '.join(differ)}", param="study_name",
+            fix="resume it with the same inputs, or start a new study with another study name ({})"
         )
 
 

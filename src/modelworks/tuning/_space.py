@@ -33,7 +33,17 @@ _GRID_TYPES = (str, int, float, bool, type(None))
 
 
 @dataclass(frozen=True)
-class Integer:
+class _Range:
+    """A range of numbers from ``low`` to ``high`` (what :class:`Integer` and :class:`Real` share)."""
+
+    low: float
+    high: float
+    prior: str = "uniform"
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Integer(_Range):
     """Whole numbers from ``low`` to ``high`` (both included).
 
     Parameters
@@ -45,20 +55,10 @@ class Integer:
         Only needed when dimensions are given as a list (skopt style).
     """
 
-    low: int
-    high: int
-    prior: str = "uniform"
-    name: str | None = None
-
 
 @dataclass(frozen=True)
-class Real:
+class Real(_Range):
     """Real numbers from ``low`` to ``high``; ``prior="log-uniform"`` for scale parameters."""
-
-    low: float
-    high: float
-    prior: str = "uniform"
-    name: str | None = None
 
 
 @dataclass(frozen=True)

@@ -272,8 +272,8 @@ def repair_journal(path) -> int:
                         if not _complete_json(f.read(good - prev)):
                             raise TuningError(
                                 f"the study file {path} is damaged before its last record (not a "
-                                "torn write); restore it from a copy or start a new study "
-                                "(another --storage or --study)"
+                                "torn write)", param="storage",
+                                fix="restore it from a copy or start a new study (another {})"
                             )
             dropped = size - good
             if dropped:

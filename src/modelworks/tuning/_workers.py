@@ -204,7 +204,7 @@ def _run_dask(payload, remaining, n_jobs, deadline, watcher, dask) -> tuple[bool
 
     from modelworks._imports import require
 
-    distributed = require("distributed", purpose="running trials on a Dask cluster (--dask)")
+    distributed = require("distributed", purpose="running trials on a Dask cluster")
     own = not isinstance(dask, distributed.Client)
     if own:
         try:
