@@ -78,9 +78,8 @@ def _data_args(p: argparse.ArgumentParser) -> None:
 
 
 def _steps(skip: list[str]) -> dict[str, bool]:
-    from modelworks.exceptions import UnknownNameError
-
     from modelworks import _areas
+    from modelworks.exceptions import UnknownNameError
 
     known = {"tune", "ensemble"} | {switch for switch, _ in _areas.run_steps()}  # the search's two, then the steps
     bad = [s for s in skip if s not in known]
