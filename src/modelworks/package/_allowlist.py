@@ -358,6 +358,18 @@ BOOSTERS = [
     "lightgbm.sklearn.LGBMRanker",
 ]
 
+# skops saves a CatBoost model through CatBoost's own __getstate__: a dict of its parameters (JSON
+# values) and the fitted model as CatBoost's binary "cbm" bytes (a BytesNode); __setstate__ hands
+# those bytes to CatBoost's model parser (a verified FlatBuffers buffer), never to pickle. Only
+# modelworks' subclasses (what the zoo builds) are listed; a plain catboost.CatBoostClassifier
+# loads with --trust.
+_CATBOOST = ("CatBoost model (modelworks' zoo subclass): parameters and the model as cbm bytes, "
+             "rebuilt by CatBoost's own model parser (no pickle)")
+CATBOOST = [
+    "modelworks.models._catboost.CatBoostClassifier",
+    "modelworks.models._catboost.CatBoostRegressor",
+]
+
 _PYGAM = "pygam model, term, link, distribution or callback inside modelworks' GAM estimators: data only"
 PYGAM = [
     "pygam.terms.FactorTerm",
@@ -478,6 +490,7 @@ TYPES: dict[str, str] = {
     **_reasoned(_INTERNAL, SKLEARN_INTERNALS),
     **_reasoned(_TREE, SKLEARN_TREES),
     **_reasoned(_BOOSTER, BOOSTERS),
+    **_reasoned(_CATBOOST, CATBOOST),
     **_reasoned(_PYGAM, PYGAM),
     **_reasoned(_MODELWORKS, MODELWORKS),
     **_reasoned(_NUMPY, NUMPY_TYPES),

@@ -312,6 +312,7 @@ _DEFAULTS = {
                  "colsample_bytree": 1.0, "reg_lambda": 1e-3},
     "hgb": {"max_iter": 100, "learning_rate": 0.1, "max_leaf_nodes": 31, "min_samples_leaf": 20,
             "l2_regularization": 1e-3},
+    "catboost": {"iterations": 300, "learning_rate": 0.1, "depth": 6, "l2_leaf_reg": 3.0},
     "xgboost": {"n_estimators": 200, "learning_rate": 0.1, "max_depth": 6, "min_child_weight": 1.0,
                 "colsample_bytree": 1.0, "subsample": 1.0},
 }
