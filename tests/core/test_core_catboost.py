@@ -206,7 +206,7 @@ def test_a_catboost_package_retyped_or_carrying_a_foreign_node_is_refused_before
         pkg = tmp_path / label
         shutil.copytree(base, pkg)
 
-        def apply(members, edit=edit):
+        def apply(members, edit=edit, label=label):
             text = json.dumps(json.loads(members["schema.json"]))
             changed = edit(text)
             assert changed != text, label
