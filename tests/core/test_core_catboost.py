@@ -226,3 +226,31 @@ def test_import_modelworks_and_help_do_not_import_catboost():
             "print('catboost' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_a_catboost_fit_stops_at_its_deadline_and_keeps_no_callback(tmp_path):
+    from modelworks.models._catboost import stop_at
+
+    X, y = table(200)
+    pipe = build_pipeline(X, "catboost", "tree", {"iterations": 500}, "binary", 0)
+    with stop_at(time.monotonic() - 1) as fits:  # already past: stops after the first round
+        pipe.fit(X, y)
+    model = pipe.named_steps["model"]
+    assert len(fits) == 1 and fits[0].stopped and model.tree_count_ < 5
+    assert "callbacks" not in model.get_params()
+    with stop_at(time.monotonic() + 600) as fits:
+        pipe.fit(X, y)
+    assert not fits[0].stopped and pipe.named_steps["model"].tree_count_ == 500
+    pkg = mp.load(mp.save(pipe, tmp_path / "pkg", X_sample=X, y_sample=y, task="binary", target="y"))
+    np.testing.assert_array_equal(pkg.predict_proba(X), pipe.predict_proba(X))
+
+
+def test_cost_model_reads_the_tables_distinct_values_and_classes():
+    few = CostModel(n_features=30, distinct=5).fit_seconds("catboost", {}, 2_000)
+    many = CostModel(n_features=30, distinct=254).fit_seconds("catboost", {}, 2_000)
+    assert many > 3 * few
+    assert CostModel(n_features=30, n_classes=10, distinct=5).fit_seconds("catboost", {}, 2_000) > 5 * few
+    X, _ = table(300)
+    from modelworks.search._plan import distinct_values
+
+    assert distinct_values(X) == pytest.approx((254 + 254 + 12) / 3)  # a, b continuous; c: 12 levels

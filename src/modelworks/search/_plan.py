@@ -100,12 +100,14 @@ PRIOR = {
 }
 # CatBoost scores every candidate border of every feature each round, whatever the row count: on
 # small tables that dominates (569 rows x 30 columns: 2.8 s at 254 borders, 0.8 s at 64), so its
-# cost counts this many extra rows per border (measured: ~40)
+# cost counts this many extra rows per border (measured: ~40). A column has at most as many
+# borders as distinct values (the table's mean, ``CostModel.distinct``), and MultiClass fits one
+# leaf value per class (its cost grows with the classes, like the per-class boosters').
 CATBOOST_ROWS_PER_BORDER = 40
 CATBOOST_BORDERS = 254  # CatBoost's default border_count on CPU
 FIXED = 0.05  # seconds per fit whatever the size (pipeline, encoders)
 QUADRATIC = {"knn", "svm"}  # cost grows with rows squared (neighbour search, kernel matrix)
-PER_CLASS = {"hgb", "lightgbm", "xgboost", "gb"}  # one tree per class and round
+PER_CLASS = {"hgb", "lightgbm", "xgboost", "gb", "catboost"}  # one tree (or leaf value) per class and round
 
 
 def complexity(learner: str, params: dict) -> float:
@@ -133,6 +135,7 @@ class CostModel:
 
     n_features: int
     n_classes: int = 1
+    distinct: float | None = None  # mean distinct values per input column (capped; see distinct_values)
     ratio: dict = field(default_factory=dict)  # learner -> observed / predicted (geometric mean)
     seen: list = field(default_factory=list)  # all observed ratios (machine speed)
 
@@ -140,7 +143,8 @@ class CostModel:
         prior = PRIOR.get(learner, 1e-6)
         size = rows * rows / 1000 if learner in QUADRATIC else rows
         if learner == "catboost":
-            size = rows + CATBOOST_ROWS_PER_BORDER * min((params or {}).get("border_count", CATBOOST_BORDERS), rows)
+            borders = min((params or {}).get("border_count", CATBOOST_BORDERS), rows, self.distinct or rows)
+            size = rows + CATBOOST_ROWS_PER_BORDER * borders
         classes = self.n_classes if learner in PER_CLASS and self.n_classes > 2 else 1
         return prior * size * max(self.n_features, 1) * complexity(learner, params) * classes
 
@@ -160,3 +164,11 @@ class CostModel:
         r = max(seconds - FIXED, 1e-3) / raw
         self.ratio.setdefault(learner, []).append(r)
         self.seen.append(r)
+
+
+def distinct_values(X, cap: int = CATBOOST_BORDERS, sample: int = 5_000, seed: int = 0) -> float:
+    """Mean number of distinct values per column (each capped at ``cap``), on a row sample."""
+    if X.shape[1] == 0 or len(X) == 0:
+        return 1.0
+    rows = X.sample(n=sample, random_state=seed) if len(X) > sample else X
+    return float(rows.nunique(dropna=True).clip(lower=1, upper=cap).mean())
