@@ -164,7 +164,7 @@ def _cb_c(seed):
     require("catboost", purpose="the catboost model")
     from modelworks.models._catboost import CatBoostClassifier
 
-    return CatBoostClassifier(iterations=300, learning_rate=0.1, depth=6, random_seed=seed,
+    return CatBoostClassifier(iterations=300, learning_rate=0.1, depth=6, l2_leaf_reg=3.0, random_seed=seed,
                               thread_count=1, verbose=0, allow_writing_files=False)
 
 
@@ -174,7 +174,7 @@ def _cb_r(seed):
     require("catboost", purpose="the catboost model")
     from modelworks.models._catboost import CatBoostRegressor
 
-    return CatBoostRegressor(iterations=300, learning_rate=0.1, depth=6, random_seed=seed,
+    return CatBoostRegressor(iterations=300, learning_rate=0.1, depth=6, l2_leaf_reg=3.0, random_seed=seed,
                              thread_count=1, verbose=0, allow_writing_files=False)
 
 
