@@ -68,17 +68,17 @@ def test_search_pipeline_hands_categorical_codes_to_catboost_natively():
 def test_cost_model_counts_catboosts_border_search_and_its_rounds():
     cm = CostModel(n_features=30)
     small = cm.fit_seconds("catboost", {}, 500)
-    assert small > 5 * cm.fit_seconds("lightgbm", {}, 500)  # per-border work dominates small tables
+    assert small > 3 * cm.fit_seconds("lightgbm", {}, 500)  # per-border work dominates small tables
     assert cm.fit_seconds("catboost", {"border_count": 32}, 500) < small / 3
-    assert cm.fit_seconds("catboost", {"iterations": 1000}, 500) > 3 * small
+    assert cm.fit_seconds("catboost", {"iterations": 1000}, 500) > 2.5 * small
     assert cm.fit_seconds("catboost", {"depth": 8}, 500) > cm.fit_seconds("catboost", {"depth": 4}, 500)
 
 
-def test_portfolio_puts_catboost_after_the_first_boosters_as_a_guarded_tier():
+def test_portfolio_puts_catboost_after_the_first_boosters_and_its_costly_row_in_tier_2():
     rows = portfolio("binary")
     names = [c.name for c in rows]
     assert names.index("catboost") > names.index("hgb") and names.index("catboost") > names.index("lightgbm")
-    assert all(c.tier == 2 for c in rows if c.learner == "catboost")  # only when it fits in 30 % of what is left
+    assert {c.name: c.tier for c in rows if c.learner == "catboost"} == {"catboost": 1, "catboost:slow": 2}
     assert "catboost:slow" not in {c.name for c in portfolio("binary", n_rows=200_000)}
     assert "catboost" not in {c.learner for c in portfolio("binary", n_rows=1_000_000)}
     assert [c.name for c in portfolio("regression", ["catboost"])][:1] == ["catboost"]

@@ -96,7 +96,7 @@ def plan_validation(y, task: str, *, cv: int = 5, seed: int = 0) -> ValidationPl
 PRIOR = {
     "hgb": 3e-7, "lightgbm": 3e-7, "xgboost": 6e-7, "gb": 3e-6, "rf": 2e-6, "extratrees": 1e-6,
     "logreg": 3e-7, "ridge": 5e-8, "lasso": 5e-7, "linear": 5e-8, "mlp": 8e-6, "keras_mlp": 2e-5,
-    "knn": 2e-8, "svm": 2e-8, "catboost": 1e-6,
+    "knn": 2e-8, "svm": 2e-8, "catboost": 7e-7,
 }
 # CatBoost scores every candidate border of every feature each round, whatever the row count: on
 # small tables that dominates (569 rows x 30 columns: 2.8 s at 254 borders, 0.8 s at 64), so its
