@@ -254,3 +254,13 @@ def test_cost_model_reads_the_tables_distinct_values_and_classes():
     from modelworks.search._plan import distinct_values
 
     assert distinct_values(X) == pytest.approx((254 + 254 + 12) / 3)  # a, b continuous; c: 12 levels
+
+
+def test_catboost_is_explained_model_agnostically_so_run_gives_it_the_agnostic_time_rule():
+    """No exact (TreeSHAP) path for CatBoost yet: `run` treats it like any model-agnostic part."""
+    pytest.importorskip("shap")
+    from modelworks.explain._exactness import agnostic_parts
+
+    X, y = table(150)
+    pipe = build_pipeline(X, "catboost", "tree", {"iterations": 10}, "binary", 0).fit(X, y)
+    assert agnostic_parts(pipe, X) == ["CatBoostClassifier"]
