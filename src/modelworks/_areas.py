@@ -139,6 +139,8 @@ AREAS: tuple[Area, ...] = (
          extra_modules=("dask", "distributed", "psycopg")),
     Area("boosters", "XGBoost and LightGBM models", modules=("xgboost", "lightgbm"),
          trusted=("BOOSTERS",)),
+    Area("catboost", "CatBoost models (a learner family of the search; native categoricals)",
+         extra="catboost", modules=("catboost",), extra_modules=("catboost",), trusted=("CATBOOST",)),
 )
 
 BY_NAME: dict[str, Area] = {a.name: a for a in AREAS}

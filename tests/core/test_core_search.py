@@ -31,7 +31,7 @@ def test_portfolio_puts_cheap_boosters_first_and_respects_table_size():
     rows = portfolio("binary")
     assert [c.learner for c in rows[:2]] == ["hgb", "lightgbm"]
     first_weak = min(i for i, c in enumerate(rows) if c.learner in {"logreg", "knn", "svm", "mlp"})
-    assert all(c.learner in {"hgb", "lightgbm", "xgboost"} for c in rows[:first_weak][:6])
+    assert all(c.learner in {"hgb", "lightgbm", "xgboost", "catboost"} for c in rows[:first_weak][:6])
     assert "svm" in {c.learner for c in portfolio("binary", n_rows=1_000)}
     assert "svm" not in {c.learner for c in portfolio("binary", n_rows=50_000)}
     assert "ridge" not in {c.learner for c in rows}  # no probabilities: regression only

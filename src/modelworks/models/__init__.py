@@ -11,7 +11,11 @@ from modelworks.models._zoo import (
 )
 
 # modelworks types of this area that a saved package may contain (modelworks.package's allow-list)
-SKOPS_TRUSTED = ["modelworks.models._log_target.LogTargetRegressor"]
+SKOPS_TRUSTED = [
+    "modelworks.models._log_target.LogTargetRegressor",
+    "modelworks.models._catboost.CatBoostClassifier",
+    "modelworks.models._catboost.CatBoostRegressor",
+]
 
 __all__ = [
     "DEFAULT_CANDIDATES",

@@ -34,6 +34,14 @@ class ZooEntry:
     def supports(self, task: str) -> bool:
         return (self.regressor if task == "regression" else self.classifier) is not None
 
+    def available(self) -> bool:
+        """Whether the extra this model needs (if any) is installed here."""
+        if self.needs_extra is None:
+            return True
+        from modelworks import _areas
+
+        return not _areas.missing(self.needs_extra)
+
     def default_space(self, task: str) -> dict[str, Any]:
         if task == "regression" and self.regression_space is not None:
             return dict(self.regression_space)
@@ -150,6 +158,26 @@ def _lgbm_r(seed):
     return LGBMRegressor(n_estimators=200, learning_rate=0.1, random_state=seed, n_jobs=1, verbose=-1)
 
 
+def _cb_c(seed):
+    from modelworks._imports import require
+
+    require("catboost", purpose="the catboost model")
+    from modelworks.models._catboost import CatBoostClassifier
+
+    return CatBoostClassifier(iterations=300, learning_rate=0.1, depth=6, l2_leaf_reg=3.0, random_seed=seed,
+                              thread_count=1, verbose=0, allow_writing_files=False)
+
+
+def _cb_r(seed):
+    from modelworks._imports import require
+
+    require("catboost", purpose="the catboost model")
+    from modelworks.models._catboost import CatBoostRegressor
+
+    return CatBoostRegressor(iterations=300, learning_rate=0.1, depth=6, l2_leaf_reg=3.0, random_seed=seed,
+                             thread_count=1, verbose=0, allow_writing_files=False)
+
+
 def _svm_c(seed):
     from sklearn.svm import SVC
 
@@ -237,6 +265,11 @@ ZOO: dict[str, ZooEntry] = {
         ZooEntry("lightgbm", "LightGBM gradient boosting", _lgbm_c, _lgbm_r,
                  {"n_estimators": (50, 400, "int"), "learning_rate": (0.01, 0.3, "log"),
                   "num_leaves": (8, 128, "int")}, family="tree"),
+        ZooEntry("catboost", "CatBoost gradient boosting (symmetric trees, native categoricals)",
+                 _cb_c, _cb_r,
+                 {"iterations": (100, 1000, "int"), "learning_rate": (0.01, 0.3, "log"),
+                  "depth": (4, 10, "int"), "l2_leaf_reg": (1.0, 10.0, "log")},
+                 family="tree", needs_extra="catboost"),
         ZooEntry("svm", "support vector machine (RBF)", _svm_c, _svm_r,
                  {"C": (1e-2, 1e3, "log"), "gamma": (1e-4, 1.0, "log")},
                  regression_space={"regressor__C": (1e-2, 1e3, "log"), "regressor__gamma": (1e-4, 1.0, "log"),
@@ -257,7 +290,7 @@ ZOO: dict[str, ZooEntry] = {
 ALIASES = {
     "logistic": "logreg", "lr": "logreg", "linreg": "linear", "random_forest": "rf",
     "randomforest": "rf", "et": "extratrees", "xgb": "xgboost", "lgbm": "lightgbm",
-    "histgb": "hgb", "svc": "svm", "svr": "svm",
+    "histgb": "hgb", "cb": "catboost", "svc": "svm", "svr": "svm",
 }
 
 

@@ -360,6 +360,18 @@ BOOSTERS = [
     "lightgbm.sklearn.LGBMRanker",
 ]
 
+# skops saves a CatBoost model through CatBoost's own __getstate__: a dict of its parameters (JSON
+# values) and the fitted model as CatBoost's binary "cbm" bytes (a BytesNode); __setstate__ hands
+# those bytes to CatBoost's model parser (a verified FlatBuffers buffer), never to pickle. Only
+# modelworks' subclasses (what the zoo builds) are listed; a plain catboost.CatBoostClassifier
+# loads with --trust.
+_CATBOOST = ("CatBoost model (modelworks' zoo subclass): parameters and the model as cbm bytes, "
+             "rebuilt by CatBoost's own model parser (no pickle)")
+CATBOOST = [
+    "modelworks.models._catboost.CatBoostClassifier",
+    "modelworks.models._catboost.CatBoostRegressor",
+]
+
 _PYGAM = "pygam model, term, link, distribution or callback inside modelworks' GAM estimators: data only"
 PYGAM = [
     "pygam.terms.FactorTerm",
@@ -481,6 +493,7 @@ TABLES: dict[str, tuple[str, list[str]]] = {
     "SKLEARN_INTERNALS": (_INTERNAL, SKLEARN_INTERNALS),
     "SKLEARN_TREES": (_TREE, SKLEARN_TREES),
     "BOOSTERS": (_BOOSTER, BOOSTERS),
+    "CATBOOST": (_CATBOOST, CATBOOST),
     "PYGAM": (_PYGAM, PYGAM),
     "MODELWORKS": (_MODELWORKS, MODELWORKS),
     "NUMPY_TYPES": (_NUMPY, NUMPY_TYPES),

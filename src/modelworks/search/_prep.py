@@ -1,9 +1,10 @@
 """Preprocessing per learner family, always inside the pipeline (so every fold refits it).
 
-Boosters (HistGradientBoosting, LightGBM, XGBoost) get the columns nearly raw: numbers as they
-are (missing values kept: the boosters route them), categoricals as ordinal codes that LightGBM
-treats natively as categories (``categorical_feature``; HistGradientBoosting and XGBoost split on
-the codes), dates as calendar parts. Rare levels of
+Boosters (HistGradientBoosting, LightGBM, XGBoost, CatBoost) get the columns nearly raw: numbers
+as they are (missing values kept: the boosters route them), categoricals as ordinal codes that
+LightGBM and CatBoost treat natively as categories (``categorical_feature``; ``cat_features``:
+CatBoost's ordered target statistics; HistGradientBoosting and XGBoost split on the codes), dates
+as calendar parts. Rare levels of
 very high-cardinality columns are grouped inside the encoder, fitted within each fold, so
 nothing leaks from validation rows. Other learners get the zoo's one-hot/scaled pipeline.
 
@@ -60,6 +61,8 @@ _NATIVE_CATEGORICAL = {
     "hgb": lambda idx: {"categorical_features": None},
     "lightgbm": lambda idx: {"categorical_feature": idx} if idx else {},
     "xgboost": lambda idx: {},
+    # CatBoost's ordered target statistics on the codes (modelworks.models._catboost passes them as integers)
+    "catboost": lambda idx: {"cat_features": tuple(idx)} if idx else {},  # a tuple survives clone()
 }
 
 

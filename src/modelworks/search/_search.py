@@ -14,13 +14,15 @@ Order of work:
    never evaluated twice.
 
 A candidate the cost model says would overrun the search deadline is not started; a running
-candidate whose first fold shows it will overrun is stopped (its remaining folds are not fitted).
+candidate whose first fold shows it will overrun is stopped (its remaining folds are not fitted);
+a CatBoost fit still running at the search deadline is stopped within one boosting round.
 On big tables every candidate is first screened on a row subsample; only the better half is
 fitted on all the training rows (successive halving).
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -111,7 +113,10 @@ class Searcher:
         self.refit_rows = refit_rows or len(self.y_arr)  # the final model is refit on this many rows
         self.metric, self.higher = PRIMARY_KEY[task]
         self.classes = class_labels(y) if task != "regression" else None
-        self.cost = CostModel(n_features=X.shape[1], n_classes=len(self.classes or []))
+        from modelworks.search._plan import distinct_values
+
+        self.cost = CostModel(n_features=X.shape[1], n_classes=len(self.classes or []),
+                              distinct=distinct_values(X))
         self.entries: list[Entry] = []
         self.skipped: dict[str, str] = {}
         self.seen: set = set()
@@ -174,9 +179,13 @@ class Searcher:
                 train_idx = np.sort(rng.choice(train_idx, size=rows, replace=False))
             model = clone(pipe)
             t0 = time.monotonic()
-            with warnings.catch_warnings():
+            stop = None if force or self.deadline is None else t0 + max(self.left(), 0.0)
+            with warnings.catch_warnings(), _fit_deadline(learner, stop) as stopped:
                 warnings.simplefilter("ignore")
                 model.fit(self.X.iloc[train_idx], self.y.iloc[train_idx])
+            if any(s.stopped for s in stopped):
+                raise _Overrun(f"fold {i + 1} reached the search deadline after {time.monotonic() - t0:.1f} s "
+                               "and was stopped")
             fit_times.append(time.monotonic() - t0)
             self.cost.observe(learner, params, len(train_idx), fit_times[-1])
             Xv = self.X.iloc[valid_idx]
@@ -231,6 +240,15 @@ class Searcher:
             return True
         sign = 1.0 if self.higher else -1.0
         return sign * (a.scores[self.metric] - b.scores[self.metric]) > 0
+
+
+def _fit_deadline(learner: str, deadline: float | None):
+    """A context in which one fit of ``learner`` stops at ``deadline`` (learners that can be stopped)."""
+    if learner == "catboost" and deadline is not None:
+        from modelworks.models._catboost import stop_at
+
+        return stop_at(deadline)
+    return contextlib.nullcontext([])
 
 
 def _label(cfg_name: str, log_target: bool) -> str:
@@ -318,6 +336,7 @@ _DEFAULTS = {
                  "colsample_bytree": 1.0, "reg_lambda": 1e-3},
     "hgb": {"max_iter": 100, "learning_rate": 0.1, "max_leaf_nodes": 31, "min_samples_leaf": 20,
             "l2_regularization": 1e-3},
+    "catboost": {"iterations": 300, "learning_rate": 0.1, "depth": 6, "l2_leaf_reg": 3.0},
     "xgboost": {"n_estimators": 200, "learning_rate": 0.1, "max_depth": 6, "min_child_weight": 1.0,
                 "colsample_bytree": 1.0, "subsample": 1.0},
 }

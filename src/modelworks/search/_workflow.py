@@ -49,6 +49,12 @@ def search_step(ctx, learners: list[str] | None, *, tune: bool = True, deadline:
     res = run_search(ctx.X_train, ctx.y_train, ctx.task, configs=configs, plan=plan, deadline=deadline,
                      seed=ctx.seed, tune=tune, min_candidates=2 if learners else 1,
                      refit_rows=len(ctx.X_train) + len(ctx.X_test if ctx.X_test is not None else []))
+    if learners is None:
+        from modelworks import _areas
+
+        absent = _areas.needs_extra("catboost")
+        if absent:
+            res.notes.append(f"CatBoost left out of the search: {absent}")
     board = leaderboard(res)
     ctx.leaderboard = board
     ranked = res.ranked()
