@@ -105,7 +105,7 @@ def test_run_steps_derive_from_the_areas():
     from modelworks import workflow
 
     assert workflow.STEPS == _areas.run_steps()
-    assert [s for s, _ in workflow.STEPS] == ["evaluate", "package", "explain", "monitor"]  # deliverables first
+    assert [s for s, _ in workflow.STEPS] == ["evaluate", "refit", "package", "explain", "monitor"]  # deliverables first
     assert workflow.STEP_AREAS == {"explain": "explain"}  # the one step whose area needs an extra
     for switch, target in workflow.STEPS:  # every declared step resolves to a step function
         module, _, func = target.partition(":")

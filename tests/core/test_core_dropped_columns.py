@@ -59,7 +59,7 @@ def test_run_then_evaluate_predict_and_drift_accept_the_training_files_shape(tmp
 
     assert main(["predict", str(out / "model"), str(tmp_path / "held.csv"), "--out",
                  str(tmp_path / "pred.csv")]) == 0
-    assert "ignored columns the model dropped in training" in capsys.readouterr().err
+    assert "ignored columns the model does not use: " in capsys.readouterr().err
     assert len(pd.read_csv(tmp_path / "pred.csv")) == len(held)
 
     from modelworks.monitor import drift

@@ -84,7 +84,7 @@ class EvaluateJobResult(Result):
 
     def summary(self) -> str:
         ev = self.evaluation
-        lines = [f"task: {ev.task}   rows: {ev.rows}"]
+        lines = [f"task: {ev.task}   rows: {ev.rows}"] + [f"note: {n}" for n in ev.extra.get("notes", [])]
         lines += [f"{row['metric']:<18} {row['value']:.4f}   [{row['ci_low']:.4f}, {row['ci_high']:.4f}]"
                   for _, row in ev.table().iterrows()]
         if ev.out_dir is not None:
@@ -136,8 +136,9 @@ def evaluate(model, data, target: str, *, out_dir: str | os.PathLike | None = No
     if not 0 < level < 1:
         raise ConfigError(f"level must be between 0 and 1, got {level}")
     pkg = resolve_model(model, trust_pickle=trust_pickle, trust=trust, tracking_uri=tracking_uri)
+    notes: list[str] = []
     frame = check_target(load_table(data), target, missing="drop", name="data",
-                         hint="evaluate needs labelled data")
+                         hint="evaluate needs labelled data", notes=notes)
     y = frame[target]
     X = frame.drop(columns=[target])
     manifest = pkg.manifest or {}
@@ -175,6 +176,8 @@ def evaluate(model, data, target: str, *, out_dir: str | os.PathLike | None = No
                               target=target, _outputs=(y, pred, proba, classes))
     if ignored:  # columns of the training file that training dropped: accepted, not used
         result.extra["ignored_columns"] = {c: pkg.schema.dropped[c] for c in ignored}
+    if notes:  # rows whose target is missing are not scored: say how many
+        result.extra["notes"] = notes
     if task != "regression":
         from sklearn.metrics import confusion_matrix
 

@@ -60,7 +60,7 @@ class PredictResult(Result):
 
 def ignored_line(ignored: dict[str, str]) -> str:
     """The line that names the columns a model set aside (training dropped them; the target)."""
-    return "ignored columns the model dropped in training: " + ", ".join(f"{c} ({why})" for c, why in ignored.items())
+    return "ignored columns the model does not use: " + "; ".join(f"{c}: {why}" for c, why in ignored.items())
 
 
 def _id_column(columns, schema_names, id_column):

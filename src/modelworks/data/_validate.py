@@ -72,7 +72,7 @@ def check_target(frame: pd.DataFrame, target: str, *, missing: str = "warn", nam
         Why the target is needed, in parentheses after a missing target's message (which ends
         with the structured hint ``param="target"``: the CLI names the flag).
     notes : list of str, optional
-        The message about dropped rows is appended here too.
+        The message about dropped rows is appended here (with ``"warn"`` and ``"drop"``).
     stacklevel : int
         As for :func:`warnings.warn`: 2 points the warning at the caller; a wrapper such as
         ``prepare`` passes 3 to point at its own caller.
@@ -106,11 +106,11 @@ def check_target(frame: pd.DataFrame, target: str, *, missing: str = "warn", nam
         return frame
     if missing == "refuse":
         raise TargetError(f"target column '{target}' has {n_missing} missing values; fill or drop those rows")
+    msg = f"dropped {n_missing} of {len(frame)} rows whose target '{target}' is missing"
     if missing == "warn":
-        msg = f"dropped {n_missing} of {len(frame)} rows whose target '{target}' is missing"
         warnings.warn(msg, DataWarning, stacklevel=stacklevel)
-        if notes is not None:
-            notes.append(msg)
+    if notes is not None:  # "drop" is quiet, but a caller that asks is told
+        notes.append(msg)
     return frame.loc[y.notna()].reset_index(drop=True)
 
 
