@@ -32,7 +32,7 @@ def main() -> int:
     from modelworks._io import write_json
     from modelworks.forecast import forecast
 
-    frame = b.many_series(300, seed=1)
+    frame = b.many_series(300, seed=1, n=24)
     kw = dict(time="ds", target="y", id="unique_id", horizon=6, model="auto-arima", backtest=0,
               levels=(80, 95), model_options=b.MANY_OPTIONS, box_cox=None, n_jobs=1)
 
@@ -58,7 +58,7 @@ def main() -> int:
     print(f"CPU ratio modelworks / statsforecast: {ratio:.2f}")
     write_json(OUT, {"benchmark": "many short series, CPU in one process each side",
                      "command": "python benchmarks/bench_forecast_many_cpu.py",
-                     "n_series": 300, "autoarima_options": b.MANY_OPTIONS, **tot,
+                     "n_series": 300, "points_per_series": 24, "autoarima_options": b.MANY_OPTIONS, **tot,
                      "ratio_modelworks_to_statsforecast_cpu": ratio,
                      "load_avg_1min": os.getloadavg()[0]})
     return 0

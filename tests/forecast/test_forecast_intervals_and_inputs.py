@@ -70,6 +70,21 @@ def test_the_backtest_decides_on_box_cox_and_on_calibration(growing):
     assert "box_cox" not in res.leaderboard
 
 
+def test_a_kept_box_cox_transform_refits_the_untransformed_search_as_backtested(growing,
+                                                                              monkeypatch):
+    from modelworks.forecast import _select
+
+    monkeypatch.setattr(_select, "_prefers_box_cox", lambda *a: True)
+    res = forecast_series(growing, horizon=6, model="auto-arima", backtest_folds=3,
+                          calibrate=False)
+    plain = AutoARIMA().fit(growing)
+    assert res.leaderboard.set_index("model").loc["auto-arima", "box_cox"] == "kept"
+    assert res.label.startswith(plain.label() + ", Box-Cox ")  # same orders and constant
+    assert np.all(res.forecast["lower_80"] < res.forecast["upper_80"])
+    assert np.all(res.forecast["forecast"].between(res.forecast["lower_80"],
+                                                   res.forecast["upper_80"]))
+
+
 def test_coverage_table_shows_nominal_and_delivered(growing):
     res = forecast(growing, horizon=6, model="seasonal-naive", backtest=4)
     cov = res.coverage().set_index("level")

@@ -164,7 +164,7 @@ class _StatsforecastEngine:
     """Nixtla statsforecast's AutoARIMA (compiled; a port of R forecast::auto.arima)."""
 
     def fit(self, y: np.ndarray, X, m: int, opts: dict) -> None:
-        from modelworks._imports import statsforecast_models
+        from modelworks.forecast._sf_import import statsforecast_models
 
         models = statsforecast_models()
         # approximation=None is R's rule: conditional sum of squares during the order search
@@ -190,7 +190,7 @@ class _StatsforecastEngine:
         """Known orders, no search: estimated by exact likelihood, or, given ``coef``, those
         coefficients applied to ``y`` as they are (only the innovation variance is
         re-estimated): the later windows of a backtest."""
-        from modelworks._imports import statsforecast_models
+        from modelworks.forecast._sf_import import statsforecast_models
 
         models = statsforecast_models()
         (p, d, q), (P, D, Q, _), constant = fixed

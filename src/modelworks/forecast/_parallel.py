@@ -146,7 +146,7 @@ def _pool_map(fn, batches, kwargs, jobs: int):
         from modelworks._imports import is_available
 
         if is_available("statsforecast"):  # imported once here, inherited by every worker
-            from modelworks._imports import statsforecast_models
+            from modelworks.forecast._sf_import import statsforecast_models
 
             statsforecast_models()
 

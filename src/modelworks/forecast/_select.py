@@ -87,6 +87,17 @@ def _coverage_gap(coverage: dict) -> float:
     return float(np.mean(gaps)) if gaps else float("nan")
 
 
+def _final_fit(name, options, series, X, freq, *, box_cox_kept: bool):
+    """``name`` fitted on the whole series. A Box-Cox transform the backtest kept is applied
+    as it was backtested: the orders searched on the untransformed series, refitted on the
+    transformed one (no second search on the transformed scale)."""
+    fitted = make_forecaster(name, **options).fit(series, X, freq=freq)
+    if not box_cox_kept:
+        return fitted
+    transformed = fitted.for_later_windows(coefficients=False).set_params(box_cox="auto")
+    return transformed.fit(series, X, freq=freq)
+
+
 def forecast_series(y, *, horizon: int, model: str = "auto", backtest_folds: int = 3,
                     levels=(80, 95), freq: str | None = None, fill: str | None = None,
                     candidates=None, series_id: str = "", options: dict | None = None,
@@ -96,7 +107,8 @@ def forecast_series(y, *, horizon: int, model: str = "auto", backtest_folds: int
     ``box_cox="auto"`` backtests AutoARIMA with and without a Box-Cox transform (Guerrero's
     lambda; the transformed trial refits the orders searched on the untransformed first
     window) and keeps the transform only when the backtest prefers it (see
-    :func:`_prefers_box_cox`). ``calibrate="auto"`` replaces the chosen model's intervals by
+    :func:`_prefers_box_cox`); a kept one is applied as it was backtested, to the orders
+    searched on the untransformed series (see :func:`_final_fit`). ``calibrate="auto"`` replaces the chosen model's intervals by
     conformal ones (:class:`~modelworks.forecast.Calibrated`) when those, calibrated fold by
     fold on the other folds, came closer to the nominal coverage in the backtest. ``X`` /
     ``X_future`` are exogenous regressors for the models that take them (the baselines ignore
@@ -143,6 +155,7 @@ def forecast_series(y, *, horizon: int, model: str = "auto", backtest_folds: int
     if "auto-arima" in model_options and box_cox not in ("auto", None):
         model_options["auto-arima"]["box_cox"] = box_cox
     results: dict[str, BacktestResult] = {}
+    kept_box_cox: set[str] = set()
     rows = []
     for name in names:
         est = make_forecaster(name, **model_options[name])
@@ -153,7 +166,8 @@ def forecast_series(y, *, horizon: int, model: str = "auto", backtest_folds: int
                               levels=bt_levels, freq=freq_)
                 if name == "auto-arima" and try_box_cox:
                     # the orders searched on the first window, refitted on the transformed
-                    # series (no second search); a kept transform is searched again at the end
+                    # series (no second search); a kept transform is applied the same way at
+                    # the end (see _final_fit)
                     trial = bt.spec.orders_only().set_params(box_cox="auto") \
                         if bt.spec is not None else \
                         make_forecaster(name, **{**model_options[name], "box_cox": "auto"})
@@ -163,7 +177,7 @@ def forecast_series(y, *, horizon: int, model: str = "auto", backtest_folds: int
                     row["box_cox"] = "kept" if keep else "rejected"
                     if keep:
                         bt = bc
-                        model_options[name]["box_cox"] = "auto"
+                        kept_box_cox.add(name)
             except ForecastError as e:
                 if name == model:
                     raise
@@ -183,8 +197,8 @@ def forecast_series(y, *, horizon: int, model: str = "auto", backtest_folds: int
     chosen, fitted, last_error = None, None, None
     for name in order if model == "auto" else [model]:
         try:
-            fitted = make_forecaster(name, **model_options[name]).fit(series, exog_for(name),
-                                                                      freq=freq_)
+            fitted = _final_fit(name, model_options[name], series, exog_for(name), freq_,
+                                box_cox_kept=name in kept_box_cox)
             chosen = name
             break
         except ForecastError as e:
