@@ -245,8 +245,8 @@ def test_long_modules_state_why(path: Path):
 
 # Library errors name Python parameters (the hint's param= and fix=); only the CLI speaks of flags.
 FLAG = re.compile(r"(?<![\w-])--[a-z][a-z-]+")
-# areas other helpers are reworking right now (issue #18): their messages move to hints on merge
-KNOWN_FLAG_MESSAGES = ("modelworks/forecast/",)
+# areas whose messages still quote flags (none left)
+KNOWN_FLAG_MESSAGES: tuple[str, ...] = ()
 
 
 def _raise_texts(tree: ast.AST):

@@ -70,7 +70,7 @@ def test_forecast_auto_prints_the_model_table(csv_files, tmp_path, capsys):
     (["--horizon", "0"], "horizon must be > 0 periods, got 0"),
     (["--horizon", "3", "--target", "revenue"], "target column 'revenue' not found; columns are: date, sales (use --target NAME)"),
     (["--horizon", "3", "--model", "arima", "--order", "1,1"], "--order must be 3 whole numbers"),
-    (["--horizon", "3", "--backtest", "20"], "use fewer folds (--backtest)"),
+    (["--horizon", "3", "--backtest", "20"], "fewer folds: lower --backtest"),
 ])
 def test_user_errors_exit_2_with_one_line(csv_files, tmp_path, capsys, extra, message):
     args = ["forecast", str(csv_files / "one.csv"), "--time", "date", "--target", "sales",

@@ -73,7 +73,7 @@ def test_irregular_timestamps_ask_for_a_frequency():
     idx = pd.to_datetime(["2020-01-01", "2020-01-04", "2020-01-05", "2020-01-11", "2020-01-12 07:00"],
                          format="mixed")
     y = pd.Series([1.0, 2, 3, 4, 5], index=idx, name="x")
-    with pytest.raises(ForecastError, match="irregular timestamps .*give one .freq='D', --freq D."):
+    with pytest.raises(ForecastError, match="irregular timestamps .*; or give one with freq .e.g. D for days."):
         Naive().fit(y)
     with pytest.raises(ForecastError, match=r"1 timestamp\(s\) off its 'D' grid: 2020-01-12 07:00:00"):
         Naive().fit(y, freq="D")

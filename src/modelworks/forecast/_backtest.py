@@ -122,8 +122,8 @@ def fold_origins(n: int, *, folds: int, horizon: int, step: int | None = None,
         raise ForecastError(
             f"a backtest of {folds} fold(s) with horizon {horizon} needs at least "
             f"{min_train + horizon + step * (folds - 1)} observations (training windows of "
-            f">= {min_train}); the series has {n}: use fewer folds (--backtest), a shorter "
-            "horizon, or more data"
+            f">= {min_train}); the series has {n}: use fewer folds, a shorter horizon, or more data",
+            param="backtest", fix="fewer folds: lower {}",
         )
     return origins
 

@@ -105,8 +105,8 @@ def forecast(data, *, time: str | None = None, target: str | None = None, id: st
     backtest = check_scalar(backtest, "backtest", kind=int, low=0, error=ForecastError)
     exog = [exog] if isinstance(exog, str) else (list(exog) if exog is not None else None)
     if future is not None and not exog:
-        raise ForecastError("future values are only used with exogenous columns; give exog=[...] "
-                            "(--exog COL,...) or drop future (--future)")
+        raise ForecastError("future values are only used with exogenous columns", param="exog",
+                            fix="name those columns with {}, or leave the future values out")
     groups, columns = _split(data, time=time, target=target, id=id, exog=exog)
     if exog:
         groups = _attach_future(groups, future, columns, exog, id)

@@ -170,7 +170,7 @@ def _run_dask(groups, kwargs, address, progress: bool) -> list[SeriesResult]:
         client = distributed.Client(address, timeout=DASK_CONNECT_TIMEOUT) if own else address
     except (OSError, TimeoutError, ValueError) as e:
         raise ForecastError(f"cannot reach the Dask scheduler at {address!r}: {e}; start one "
-                            "(dask scheduler / dask worker) or drop --dask") from e
+                            "(dask scheduler / dask worker)", param="dask", fix="or leave {} out") from e
     try:
         workers = max(1, sum(client.nthreads().values()))
         native = _statsforecast_on_dask(groups, kwargs, workers)

@@ -123,8 +123,8 @@ def forecast_series(y, *, horizon: int, model: str = "auto", backtest_folds: int
     series, freq_, _ = _series.regularize(_series.as_series(y), freq=freq, fill=fill)
     _series.check_not_constant(series)
     if calibrate is True and not backtest_folds:
-        raise ForecastError("calibrated intervals are learned from the backtest errors; give "
-                            "--backtest K >= 1 (or drop --calibrate)")
+        raise ForecastError("calibrated intervals are learned from the backtest errors", param="backtest",
+                            fix="give {} K >= 1, or do not ask for calibration")
     if box_cox not in (None, "auto") and not isinstance(box_cox, int | float):
         raise ForecastError(f"box_cox must be None, 'auto' or a number, got {box_cox!r}")
     if model != "auto" and model not in MODELS:
@@ -133,17 +133,15 @@ def forecast_series(y, *, horizon: int, model: str = "auto", backtest_folds: int
         X = _series.prepare_exog(X, series.index)
     if model == "auto":
         if not backtest_folds:
-            raise ForecastError(
-                "model 'auto' picks the best candidate by backtest; give --backtest K >= 1 or "
-                "name a model (--model auto-arima)"
-            )
+            raise ForecastError("model 'auto' picks the best candidate by backtest", param="backtest",
+                                fix="give {} K >= 1, or name a model (e.g. auto-arima)")
         names = [n for n in (candidates or auto_candidates(freq_)) if _available(n)]
     else:
         names = [model] + ([b for b in BASELINES if b != model] if backtest_folds else [])
     if X is not None:
         if model != "auto" and not MODELS[model].supports_exog:
-            raise ForecastError(f"model {model!r} does not use exogenous regressors; use "
-                                "auto-arima, arima or prophet with --exog")
+            raise ForecastError(f"model {model!r} does not use exogenous regressors", param="model",
+                                fix="use auto-arima, arima or prophet as {}")
 
     def exog_for(name):
         return X if (X is not None and MODELS[name].supports_exog) else None

@@ -104,7 +104,7 @@ def _numeric_values(values: pd.Series, *, name: str) -> pd.Series:
         rows = [f"row {i} ({values.iloc[i]!r})" for i in pos]
         raise ForecastError(
             f"target '{name}' is not numeric: {_preview(rows)}; forecasting needs numbers "
-            "(clean those values or pick another --target)"
+            "(clean those values)", param="target", fix="or pick another {}"
         )
     return converted.astype(float)
 
@@ -242,8 +242,8 @@ def regularize(series: pd.Series, *, freq: str | None = None,
             listed = ", ".join(f"{d} ({n}x)" for d, n in gaps.items())
             raise ForecastError(
                 f"series '{label}' has irregular timestamps (spacings seen: {listed}); cannot infer "
-                "a frequency: give one (freq='D', --freq D) or aggregate to a regular grid, e.g. "
-                "df.resample('D').sum()"
+                "a frequency: aggregate to a regular grid (e.g. df.resample('D').sum())",
+                param="freq", fix="or give one with {} (e.g. D for days)",
             )
     try:
         grid = pd.date_range(series.index[0], series.index[-1], freq=freq)
@@ -280,7 +280,7 @@ def check_not_constant(series: pd.Series) -> None:
     if np.nanmax(values) == np.nanmin(values):
         raise ForecastError(
             f"series '{series.name}' is constant (every value is {values[0]:g}); there is nothing "
-            "to forecast: the forecast is that value (check you picked the right --target)"
+            "to forecast: the forecast is that value", param="target", fix="check you picked the right {}"
         )
 
 

@@ -22,10 +22,10 @@ def _is_date_like(col: pd.Series) -> bool:
     return bool(parsed.notna().all())
 
 
-def _ambiguous(frame, what: str, found: list[str], none: str, several: str, how: str) -> ForecastError:
+def _ambiguous(frame, what: str, found: list[str], none: str, several: str, param: str) -> ForecastError:
     why = none if not found else f"{several}: {', '.join(found)}"
-    return ForecastError(f"cannot tell {what} ({why}); name it with {how}; columns are: "
-                         f"{', '.join(map(str, frame.columns[:20]))}")
+    return ForecastError(f"cannot tell {what} ({why}); columns are: {', '.join(map(str, frame.columns[:20]))}",
+                         param=param, fix="name it with {}")
 
 
 def infer_columns(frame: pd.DataFrame, *, time=None, target=None, exclude=()) -> dict:
@@ -36,7 +36,7 @@ def infer_columns(frame: pd.DataFrame, *, time=None, target=None, exclude=()) ->
         dates = [str(c) for c in rest if _is_date_like(frame[c])]
         if len(dates) != 1:
             raise _ambiguous(frame, "which column holds the dates", dates, "none looks like dates",
-                             "several look like dates", "--time COL (time=...)")
+                             "several look like dates", "time")
         out["time"] = dates[0]
         out["inferred"].append("time")
     if target is None:
@@ -45,7 +45,7 @@ def infer_columns(frame: pd.DataFrame, *, time=None, target=None, exclude=()) ->
                 and not pd.api.types.is_bool_dtype(frame[c].dtype)]
         if len(nums) != 1:
             raise _ambiguous(frame, "which column to forecast", nums, "no numeric column",
-                             "several numeric columns", "--target COL (target=...)")
+                             "several numeric columns", "target")
         out["target"] = nums[0]
         out["inferred"].append("target")
     return out
