@@ -264,3 +264,37 @@ def test_catboost_is_explained_model_agnostically_so_run_gives_it_the_agnostic_t
     X, y = table(150)
     pipe = build_pipeline(X, "catboost", "tree", {"iterations": 10}, "binary", 0).fit(X, y)
     assert agnostic_parts(pipe, X) == ["CatBoostClassifier"]
+
+
+def test_a_package_records_the_libraries_inside_a_blend_of_pipelines(tmp_path):
+    """The manifest's library versions follow the members: a blend of a LightGBM and a CatBoost
+    pipeline records both (the CatBoost type is modelworks' subclass: its base class counts)."""
+    from importlib import metadata
+
+    from modelworks.ensemble import BlendClassifier
+
+    X, y = table(200)
+    members = [build_pipeline(X, "lightgbm", "tree", {"n_estimators": 10}, "binary", 0).fit(X, y),
+               build_pipeline(X, "catboost", "tree", {"iterations": 10}, "binary", 0).fit(X, y)]
+    model = BlendClassifier.from_fitted(["lightgbm", "catboost"], members, [0.5, 0.5])
+    path = mp.save(model, tmp_path / "pkg", X_sample=X, y_sample=y, task="binary", target="y")
+    libraries = mp.read_manifest(path)["libraries"]
+    assert libraries["catboost"] == metadata.version("catboost")
+    assert libraries["lightgbm"] == metadata.version("lightgbm")
+    assert "xgboost" not in libraries
+
+
+def test_catboost_regressors_blend_and_select_with_other_regressors():
+    """catboost's base class gives regressors a classes_ attribute; ours has none, so regression
+    ensembles (the run's fold-model average, its refit) accept CatBoost members."""
+    from modelworks.ensemble import BlendRegressor
+    from modelworks.ensemble._selection import EnsembleSelectionRegressor
+
+    X, y = table(200, task="regression")
+    members = [build_pipeline(X, "catboost", "tree", {"iterations": 10}, "regression", 0).fit(X, y),
+               build_pipeline(X, "lightgbm", "tree", {"n_estimators": 10}, "regression", 0).fit(X, y)]
+    assert not hasattr(members[0], "classes_")
+    for cls in (BlendRegressor, EnsembleSelectionRegressor):
+        model = cls.from_fitted(["catboost", "lightgbm"], members, [0.5, 0.5])
+        expected = 0.5 * members[0].predict(X.head(3)) + 0.5 * members[1].predict(X.head(3))
+        assert np.allclose(model.predict(X.head(3)), expected)

@@ -112,3 +112,9 @@ class CatBoostRegressor(catboost.CatBoostRegressor):
 
     def predict(self, X, **kwargs):
         return super().predict(_input(self, X), **_threads(self, kwargs))
+
+    @property
+    def classes_(self):
+        """A regressor has no classes (catboost's base class answers for both kinds): an ensemble
+        tells regressors from classifiers by this attribute."""
+        raise AttributeError("a regressor has no classes_")

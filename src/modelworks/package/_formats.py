@@ -51,14 +51,26 @@ def _wrap(e: Exception, file: str) -> PackageError:
 
 
 def modules_of(model: Any) -> set[str]:
-    """Top-level modules of the model's own type and, for pipelines, its steps' types."""
-    mods = {type(model).__module__.split(".")[0]}
-    for _, step in getattr(model, "steps", None) or []:
-        mods.add(type(step).__module__.split(".")[0])
-    final = getattr(model, "steps", [[None, model]])[-1][1]
-    for attr in ("estimators_", "estimator_"):
-        for est in (getattr(final, attr, None) if isinstance(getattr(final, attr, None), list) else []):
-            mods.add(type(est).__module__.split(".")[0])
+    """Top-level modules of every type the model is made of: its own, its pipeline steps' and
+    ensemble members' (recursively, so a blend of pipelines names the boosters inside), and the
+    libraries their classes derive from (modelworks' CatBoost subclass records catboost)."""
+    mods: set[str] = set()
+    seen: set[int] = set()
+
+    def walk(obj: Any, depth: int) -> None:
+        if obj is None or isinstance(obj, str) or id(obj) in seen or depth > 8:
+            return
+        seen.add(id(obj))
+        mods.update(cls.__module__.split(".")[0] for cls in type(obj).__mro__[:-1])
+        parts = [step for _, step in getattr(obj, "steps", None) or []]
+        parts += [trans for _, trans, *_ in getattr(obj, "transformers_", None) or []]
+        for attr in ("estimators_", "estimator_", "final_estimator_", "regressor_"):
+            value = getattr(obj, attr, None)
+            parts += value if isinstance(value, list) else [value]
+        for part in parts:
+            walk(part, depth + 1)
+
+    walk(model, 0)
     return mods
 
 

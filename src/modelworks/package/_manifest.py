@@ -28,14 +28,19 @@ _MAX_DEPTH = 64
 _DISTRIBUTIONS = {
     "sklearn": "scikit-learn", "xgboost": "xgboost", "lightgbm": "lightgbm", "keras": "keras",
     "torch": "torch", "statsmodels": "statsmodels", "pygam": "pygam", "prophet": "prophet",
+    "catboost": "catboost",
 }
 _ALWAYS = ("modelworks", "scikit-learn", "numpy", "pandas", "scipy", "skops", "pyarrow")
 
 
 def version_of(dist: str) -> str | None:
+    """The installed version of distribution ``dist`` (None when absent or not a valid name: a
+    package's manifest may name anything)."""
+    if not isinstance(dist, str) or not dist.strip():
+        return None
     try:
         return importlib_metadata.version(dist)
-    except importlib_metadata.PackageNotFoundError:
+    except (importlib_metadata.PackageNotFoundError, ValueError):
         if dist == "xgboost":
             return version_of("xgboost-cpu")
         return None
