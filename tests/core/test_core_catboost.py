@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,9 +20,9 @@ import modelworks.package as mp  # noqa: E402
 from modelworks.exceptions import IntegrityError, PackageError, UnsafePackageError  # noqa: E402
 from modelworks.models import get_model  # noqa: E402
 from modelworks.models._portfolio import portfolio  # noqa: E402
-from modelworks.package import _files, _manifest  # noqa: E402
 from modelworks.search import CostModel, plan_validation, run_search  # noqa: E402
 from modelworks.search._prep import build_pipeline  # noqa: E402
+from package_testkit import rehash, rewrite_skops  # noqa: E402
 
 
 def table(n=300, seed=0, task="binary"):
@@ -154,24 +153,6 @@ def _saved(tmp_path):
     return mp.save(pipe, tmp_path / "pkg", X_sample=X, y_sample=y, task="binary", target="y")
 
 
-def _rewrite(path: Path, edit) -> None:
-    with zipfile.ZipFile(path) as zf:
-        members = {n: zf.read(n) for n in zf.namelist()}
-    edit(members)
-    with zipfile.ZipFile(path, "w") as zf:
-        for n, data in members.items():
-            zf.writestr(n, data)
-
-
-def _rehash(pkg: Path) -> None:
-    """An attacker who controls every byte: fresh hashes in the manifest."""
-    manifest = json.loads((pkg / "manifest.json").read_text())
-    files = _files.list_files(pkg)
-    files.pop("manifest.json", None)
-    manifest["files"] = {n: {"sha256": _files.sha256_file(pkg / n), "bytes": s} for n, s in files.items()}
-    (pkg / "manifest.json").write_bytes(_manifest.dumps(manifest))
-
-
 def _corrupt_model_bytes(members):
     name = next(n for n in members if n.endswith(".bin"))
     data = bytearray(members[name])
@@ -182,10 +163,10 @@ def _corrupt_model_bytes(members):
 
 def test_a_package_with_altered_catboost_bytes_is_refused(tmp_path):
     path = _saved(tmp_path)
-    _rewrite(path / "model.skops", _corrupt_model_bytes)
+    rewrite_skops(path / "model.skops", _corrupt_model_bytes)
     with pytest.raises(IntegrityError):  # the manifest's hashes
         mp.load(path)
-    _rehash(path)
+    rehash(path)
     with pytest.raises(PackageError, match="CatBoost"):  # CatBoost's own parser verifies its buffer
         mp.load(path)
 
@@ -212,8 +193,8 @@ def test_a_catboost_package_retyped_or_carrying_a_foreign_node_is_refused_before
             assert changed != text, label
             members["schema.json"] = changed.encode()
 
-        _rewrite(pkg / "model.skops", apply)
-        _rehash(pkg)
+        rewrite_skops(pkg / "model.skops", apply)
+        rehash(pkg)
         with pytest.raises(UnsafePackageError, match="catboost" if label == "plain" else "evil_mw_catboost"):
             mp.load(pkg)
     assert "evil_mw_catboost" not in sys.modules

@@ -28,6 +28,7 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 import modelworks.package as mp
 from modelworks.exceptions import IntegrityError, PackageError, UnsafePackageError
 from modelworks.package import _files, _manifest
+from package_testkit import rehash, rewrite_skops  # noqa: F401 - other tests import them from here
 
 EVIL = "evil_mw_payload"
 
@@ -50,25 +51,6 @@ def payload(marker: Path) -> bytes:
 
 def read_manifest(pkg: Path) -> dict:
     return json.loads((pkg / "manifest.json").read_text())
-
-
-def rehash(pkg: Path, manifest: dict | None = None) -> None:
-    """Rewrite the manifest with fresh hashes and checksum: an attacker who controls every byte."""
-    manifest = manifest or read_manifest(pkg)
-    files = _files.list_files(pkg)
-    files.pop("manifest.json", None)
-    manifest["files"] = {n: {"sha256": _files.sha256_file(pkg / n), "bytes": s} for n, s in files.items()}
-    (pkg / "manifest.json").write_bytes(_manifest.dumps(manifest))
-
-
-def rewrite_skops(path: Path, edit) -> None:
-    """Apply ``edit(members: dict[name, bytes])`` to the zip inside a skops file."""
-    with zipfile.ZipFile(path) as zf:
-        members = {n: zf.read(n) for n in zf.namelist()}
-    edit(members)
-    with zipfile.ZipFile(path, "w") as zf:
-        for n, data in members.items():
-            zf.writestr(n, data)
 
 
 def retype(schema: dict, old: tuple[str, str], new: tuple[str, str]) -> dict:
