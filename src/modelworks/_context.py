@@ -60,5 +60,14 @@ class RunContext:
             return None
         return max(0.0, self.time_budget - (time.monotonic() - self.started))
 
+    def all_rows(self):
+        """``(X, y)``: the training and held-out splits together (what the final model is refit on)."""
+        import numpy as np
+        import pandas as pd
+
+        X = pd.concat([self.X_train, self.X_test], ignore_index=True)
+        y = pd.Series(np.concatenate([np.asarray(self.y_train), np.asarray(self.y_test)]), name=self.target)
+        return X, y
+
     def enabled(self, step: str) -> bool:
         return bool(self.options.get(step, True))

@@ -32,10 +32,7 @@ def step(ctx: RunContext) -> None:
     X, y = ctx.X_train, ctx.y_train
     fitted_on = ctx.results.get("ensemble", {}).get("scored_as", "fitted on the training split")
     if ctx.holdout_model is not None:  # refit on all rows (search._workflow.refit_step)
-        import pandas as pd
-
-        X = pd.concat([ctx.X_train, ctx.X_test], ignore_index=True)
-        y = pd.Series(list(ctx.y_train) + list(ctx.y_test), index=X.index, name=ctx.target)
+        X, y = ctx.all_rows()
         fitted_on = ("refit on all rows, the training and held-out splits (the metrics are the held-out "
                      f"scores of the same recipe, {fitted_on})")
     path = save(ctx.final_model, ctx.out_dir / "model", X_sample=X, y_sample=y, task=ctx.task,

@@ -192,8 +192,7 @@ def refit_step(ctx) -> None:
         ctx.results["refit"] = {"skipped": members}
         return
     t0 = time.monotonic()
-    X_all = pd.concat([ctx.X_train, ctx.X_test], ignore_index=True)
-    y_all = pd.Series(np.concatenate([np.asarray(ctx.y_train), np.asarray(ctx.y_test)]), name=ctx.target)
+    X_all, y_all = ctx.all_rows()
     info = ctx.results.get("ensemble", {})
     ensemble = info if info.get("adopted") else None
     model, name, _ = fit_final(ctx.search, X_all, y_all, ensemble=ensemble, seed=ctx.seed, left=None,
