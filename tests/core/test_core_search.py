@@ -255,3 +255,48 @@ def test_search_pipelines_with_categoricals_and_log_target_save_and_load_as_pack
     loaded = getattr(loaded, "model", loaded)
     assert np.allclose(loaded.predict(X.head(5)), pipe.predict(X.head(5)))
     assert (pipe.predict(X) > 0).all()  # back on the original (positive) scale
+
+
+def test_a_fit_past_its_allowance_is_stopped_and_teaches_the_cost_model(monkeypatch):
+    from modelworks.search import _search
+    from modelworks.search._search import Searcher
+
+    X, y = table(2_000)
+    plan = plan_validation(y, "binary", cv=3)
+    s = Searcher(X, y, "binary", plan, deadline=time.monotonic() + 600)
+    s.cost.ratio["hgb"] = [1e-6]  # the cost model believes hgb is a million times cheaper than it is
+    monkeypatch.setattr(_search, "OVERRUN_SLACK", 0.05)
+    assert s.evaluate("hgb:huge", "hgb", {"max_iter": 3000, "early_stopping": False}, "tree") is None
+    assert s.skipped["hgb:huge"].startswith("stopped: fold 1 reached 3x its estimated fit time")
+    assert not s.entries
+    assert len(s.cost.ratio["hgb"]) == 2 and s.cost.ratio["hgb"][1] > 1e3 * s.cost.ratio["hgb"][0]  # it learned
+
+
+def test_stopping_a_fit_keeps_a_timer_that_was_already_armed():
+    import signal
+
+    from modelworks.search._deadline import stop_fit_at
+
+    fired = []
+    old = signal.signal(signal.SIGALRM, lambda *a: fired.append(1))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 30)
+        with stop_fit_at("lightgbm", time.monotonic() + 5) as records:  # due first: ours is armed
+            assert 4 < signal.getitimer(signal.ITIMER_REAL)[0] <= 5
+        assert not any(r.stopped for r in records)
+        assert 20 < signal.getitimer(signal.ITIMER_REAL)[0] <= 30  # theirs again, with what it had left
+        with stop_fit_at("hgb", time.monotonic() + 100):  # theirs is due first: left alone
+            assert 20 < signal.getitimer(signal.ITIMER_REAL)[0] <= 30
+        with stop_fit_at("hgb", time.monotonic() + 0.01) as records:
+            time.sleep(1)  # interrupted by our timer
+        assert any(r.stopped for r in records) and not fired
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def test_catboost_cost_counts_categorical_columns_more():
+    numeric = CostModel(n_features=8)
+    three_cats = CostModel(n_features=8, n_categorical=3)
+    assert three_cats.fit_seconds("catboost", {}, 50_000) > 2 * numeric.fit_seconds("catboost", {}, 50_000)
+    assert three_cats.fit_seconds("lightgbm", {}, 50_000) == numeric.fit_seconds("lightgbm", {}, 50_000)

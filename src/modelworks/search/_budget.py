@@ -100,7 +100,7 @@ def _no_time_for(switch: str, ctx, res) -> str | None:
         need = refit_seconds(res, None, members, n_all, reuse_holdout=False)
         slowness = ctx.results.get("budget_plan", {}).get("slowness", 1.0)
         # the package and the report must follow (explanations and monitoring are skipped first)
-        keep = REFIT_KEEP_SECONDS * slowness + 0.05 * ctx.time_budget
+        keep = REFIT_KEEP_SECONDS * slowness + 0.02 * ctx.time_budget
         if need + keep > left:
             return (f"the final model was not refit on all rows for lack of time (needs ~{need:.0f} s, "
                     f"{left:.1f} s left): the package holds the model scored on the held-out split")

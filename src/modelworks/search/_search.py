@@ -5,7 +5,8 @@ Order of work:
 1. The portfolio (:mod:`modelworks.models._portfolio`): strong, cheap boosters with low-cost
    starting configurations first; costlier boosters, bagged trees and the usually weaker learners
    (linear, neighbours, kernels, neural nets) only while the cost model says they fit in what is
-   left (tier 2: at most 30 % of the time left, tier 3: at most 15 %).
+   left (tier 1: at most half the time left once two candidates have run, tier 2: at most 30 %,
+   tier 3: at most 15 %): no single bet may take the time of every candidate after it.
 2. For a positive, right-skewed regression target the first booster is also tried on the log
    scale (:class:`~modelworks.models._log_target.LogTargetRegressor`); the scale that cross-validates better is kept for the
    other boosters.
@@ -15,14 +16,14 @@ Order of work:
 
 A candidate the cost model says would overrun the search deadline is not started; a running
 candidate whose first fold shows it will overrun is stopped (its remaining folds are not fitted);
-a CatBoost fit still running at the search deadline is stopped within one boosting round.
+a fit that runs past ``OVERRUN_FACTOR`` times its estimate, or past the search deadline, is
+stopped (:mod:`modelworks.search._deadline`), and the time it took teaches the cost model.
 On big tables every candidate is first screened on a row subsample; only the better half is
 fitted on all the training rows (successive halving).
 """
 
 from __future__ import annotations
 
-import contextlib
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -31,13 +32,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from modelworks.search._deadline import FitStopped, stop_fit_at
 from modelworks.search._plan import CostModel, ValidationPlan
 from modelworks.search._prep import build_pipeline, wants_log_target
 
-TIER_SHARE = {1: 1.0, 2: 0.3, 3: 0.15}  # a tier-t candidate may use this share of the time left
+TIER_SHARE = {1: 0.5, 2: 0.3, 3: 0.15}  # a tier-t candidate may use this share of the time left
+FREE_CANDIDATES = 2  # ... except the first ones of tier 1, which may use all of it
 SAFETY = 1.2  # estimates are multiplied by this before they are compared with the time left
 MIN_TRIAL_SECONDS = 1.0
 PATIENCE = 25  # model-based search stops after this many trials without improvement
+OVERRUN_FACTOR = 3.0  # a fit running this many times its estimate (plus OVERRUN_SLACK) is stopped
+OVERRUN_SLACK = 1.0
 REFIT_MEMBERS = 2.5  # the final refit on all rows is reserved as this many fits of the best candidate
 KEEP_FOLD_MODELS = 10  # k-fold: the fold models of this many best candidates are kept (the scored final model)
 
@@ -113,10 +118,11 @@ class Searcher:
         self.refit_rows = refit_rows or len(self.y_arr)  # the final model is refit on this many rows
         self.metric, self.higher = PRIMARY_KEY[task]
         self.classes = class_labels(y) if task != "regression" else None
+        from modelworks.data import column_kinds
         from modelworks.search._plan import distinct_values
 
         self.cost = CostModel(n_features=X.shape[1], n_classes=len(self.classes or []),
-                              distinct=distinct_values(X))
+                              n_categorical=len(column_kinds(X)["categorical"]), distinct=distinct_values(X))
         self.entries: list[Entry] = []
         self.skipped: dict[str, str] = {}
         self.seen: set = set()
@@ -150,20 +156,24 @@ class Searcher:
         self.seen.add(key)
         need = self.estimate(learner, params, rows=rows)
         left = self.left()
-        if not force and need > TIER_SHARE.get(tier, 1.0) * left:
+        share = TIER_SHARE.get(tier, 1.0)
+        if tier == 1 and len([e for e in self.entries if e.stage != "screen"]) < FREE_CANDIDATES:
+            share = 1.0
+        if not force and need > share * left:
             self.skipped[name] = (f"time budget: needs ~{need:.1f} s, {max(left, 0):.1f} s left"
-                                  + ("" if tier == 1 else f" (tier {tier} may use {TIER_SHARE[tier]:.0%})"))
+                                  + ("" if share == 1.0 else f" (tier {tier} may use {share:.0%})"))
             return None
         try:
             pipe = build_pipeline(self.X, learner, prep, params, self.task, self.seed, log_target=log_target)
-            return self._cross_validate(name, learner, params, prep, log_target, stage, pipe, force, rows)
-        except _Overrun as e:
+            return self._cross_validate(name, learner, params, prep, log_target, stage, pipe, force, rows,
+                                        fold_allowance=need / len(self.plan.folds) * OVERRUN_FACTOR + OVERRUN_SLACK)
+        except (_Overrun, FitStopped) as e:
             self.skipped[name] = f"stopped: {e}"
         except Exception as e:  # a learner failing on this data must not stop the search
             self.skipped[name] = f"failed: {type(e).__name__}: {str(e)[:200]}"
         return None
 
-    def _cross_validate(self, name, learner, params, prep, log_target, stage, pipe, force, rows):
+    def _cross_validate(self, name, learner, params, prep, log_target, stage, pipe, force, rows, fold_allowance):
         from sklearn.base import clone
 
         from modelworks._compare import _aligned_proba
@@ -179,13 +189,16 @@ class Searcher:
                 train_idx = np.sort(rng.choice(train_idx, size=rows, replace=False))
             model = clone(pipe)
             t0 = time.monotonic()
-            stop = None if force or self.deadline is None else t0 + max(self.left(), 0.0)
-            with warnings.catch_warnings(), _fit_deadline(learner, stop) as stopped:
+            stop = None if force or self.deadline is None else t0 + min(max(self.left(), 0.0), fold_allowance)
+            with warnings.catch_warnings(), stop_fit_at(learner, stop) as stopped:
                 warnings.simplefilter("ignore")
                 model.fit(self.X.iloc[train_idx], self.y.iloc[train_idx])
             if any(s.stopped for s in stopped):
-                raise _Overrun(f"fold {i + 1} reached the search deadline after {time.monotonic() - t0:.1f} s "
-                               "and was stopped")
+                took = time.monotonic() - t0
+                self.cost.observe(learner, params, len(train_idx), took)  # at least this slow: later estimates learn
+                why = ("the search deadline" if stop < t0 + fold_allowance
+                       else f"{OVERRUN_FACTOR:.0f}x its estimated fit time")
+                raise _Overrun(f"fold {i + 1} reached {why} after {took:.1f} s and was stopped")
             fit_times.append(time.monotonic() - t0)
             self.cost.observe(learner, params, len(train_idx), fit_times[-1])
             Xv = self.X.iloc[valid_idx]
@@ -240,15 +253,6 @@ class Searcher:
             return True
         sign = 1.0 if self.higher else -1.0
         return sign * (a.scores[self.metric] - b.scores[self.metric]) > 0
-
-
-def _fit_deadline(learner: str, deadline: float | None):
-    """A context in which one fit of ``learner`` stops at ``deadline`` (learners that can be stopped)."""
-    if learner == "catboost" and deadline is not None:
-        from modelworks.models._catboost import stop_at
-
-        return stop_at(deadline)
-    return contextlib.nullcontext([])
 
 
 def _label(cfg_name: str, log_target: bool) -> str:
