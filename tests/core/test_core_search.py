@@ -300,3 +300,29 @@ def test_catboost_cost_counts_categorical_columns_more():
     three_cats = CostModel(n_features=8, n_categorical=3)
     assert three_cats.fit_seconds("catboost", {}, 50_000) > 2 * numeric.fit_seconds("catboost", {}, 50_000)
     assert three_cats.fit_seconds("lightgbm", {}, 50_000) == numeric.fit_seconds("lightgbm", {}, 50_000)
+
+
+def test_a_log_target_candidate_gets_duan_smearing_when_it_cross_validates_better(tmp_path):
+    from modelworks.search._search import Searcher
+
+    rng = np.random.default_rng(0)
+    n = 1_500
+    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n)})
+    y = pd.Series(np.exp(1 + X["a"] + rng.normal(0, 0.8, n)), name="y")  # mean = geometric mean x 1.38
+    plan = plan_validation(y, "regression", cv=3)
+    s = Searcher(X, y, "regression", plan)
+    entry = s.evaluate("hgb (log target)", "hgb", {"max_iter": 50}, "tree", log_target=True)
+    factor = entry.pipeline.get_params()["model__smearing"]
+    assert 1.2 < factor < 1.6
+    assert all(m.get_params()["model__smearing"] == factor for m in entry.fold_models)
+    # the out-of-fold predictions it was scored on are the smeared ones: their mean is the target's
+    assert abs(entry.oof.mean() / y.mean() - 1) < 0.1
+    plain = np.expm1(entry.fold_models[0].named_steps["model"].regressor_.predict(
+        entry.fold_models[0].named_steps["prep"].transform(X)))
+    assert np.allclose(entry.fold_models[0].predict(X), (1 + plain) * factor - 1)
+    # it travels with the package
+    from modelworks.package import load, save
+
+    model = entry.fold_models[0]
+    save(model, tmp_path / "pkg", X_sample=X.head(20), task="regression", target="y")
+    assert np.allclose(load(tmp_path / "pkg").predict(X.head(20)), model.predict(X.head(20)))

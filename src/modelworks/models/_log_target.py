@@ -1,7 +1,10 @@
 """A regressor fitted on ``log1p(y)`` that predicts on the original scale (``expm1``).
 
 Used by the search for positive, right-skewed targets when cross-validation says the log scale
-is better. A small class of our own (rather than scikit-learn's ``TransformedTargetRegressor``,
+is better. ``expm1`` of a prediction of ``log1p(y)`` is a conditional *geometric* mean, below
+the conditional mean that squared-error metrics reward; ``smearing`` (Duan's 1983 smearing
+estimator: the mean of ``(1 + y) / (1 + prediction)`` over out-of-fold predictions, set by the
+search when it cross-validates better) rescales ``1 + prediction`` back to the mean. A small class of our own (rather than scikit-learn's ``TransformedTargetRegressor``,
 whose fitted state holds ``functools.partial`` objects) so packages stay on the skops allow-list.
 """
 
@@ -18,10 +21,13 @@ class LogTargetRegressor(RegressorMixin, BaseEstimator):
     ----------
     regressor : estimator
         Any scikit-learn regressor (cloned before fitting).
+    smearing : float, default 1.0
+        ``predict`` returns ``(1 + expm1(p)) * smearing - 1``; 1.0 is the plain back-transform.
     """
 
-    def __init__(self, regressor):
+    def __init__(self, regressor, smearing: float = 1.0):
         self.regressor = regressor
+        self.smearing = smearing
 
     def fit(self, X, y, **fit_params):
         from modelworks.exceptions import ConfigError
@@ -29,10 +35,15 @@ class LogTargetRegressor(RegressorMixin, BaseEstimator):
         values = np.asarray(y, dtype=float)
         if np.nanmin(values) <= -1:
             raise ConfigError("LogTargetRegressor needs a target > -1 (it models log1p(y)); use the plain regressor")
+        if not (np.isfinite(self.smearing) and self.smearing > 0):
+            raise ConfigError(f"smearing must be a positive number, got {self.smearing!r}", param="smearing",
+                              fix="set {} to 1.0 (no correction) or a factor near it")
         self.regressor_ = clone(self.regressor).fit(X, np.log1p(values), **fit_params)
         if hasattr(self.regressor_, "n_features_in_"):
             self.n_features_in_ = self.regressor_.n_features_in_
         return self
 
     def predict(self, X):
-        return np.expm1(self.regressor_.predict(X))
+        smearing = getattr(self, "smearing", 1.0)  # packages saved before it existed
+        prediction = self.regressor_.predict(X)
+        return np.expm1(prediction) if smearing == 1.0 else np.exp(prediction) * smearing - 1.0

@@ -9,7 +9,8 @@ Order of work:
    tier 3: at most 15 %): no single bet may take the time of every candidate after it.
 2. For a positive, right-skewed regression target the first booster is also tried on the log
    scale (:class:`~modelworks.models._log_target.LogTargetRegressor`); the scale that cross-validates better is kept for the
-   other boosters.
+   other boosters. A log-scale candidate's back-transform gets Duan's smearing factor (from its
+   out-of-fold predictions, no fit) when that cross-validates better.
 3. Model-based search (Optuna TPE, seeded with the portfolio's results) around the best booster,
    then around the next one when it stops improving, for the rest of the search time. A point is
    never evaluated twice.
@@ -224,6 +225,8 @@ class Searcher:
         if self.task == "regression" and not np.all(np.isfinite(oof[self.plan.rows])):
             raise ValueError("non-finite predictions")
         frame = _score_groups(self.task, self.y_arr, oof, self.classes, self.plan.groups)
+        if log_target:
+            oof, frame = self._smear(pipe, models, oof, frame)
         entry = Entry(
             name=name, learner=learner, params=dict(params), prep=prep, log_target=log_target, stage=stage,
             pipeline=pipe, scores={c: float(np.nanmean(frame[c])) for c in frame.columns},
@@ -238,6 +241,26 @@ class Searcher:
             for e in kept[KEEP_FOLD_MODELS:]:
                 e.fold_models = []
         return entry
+
+    def _smear(self, pipe, models, oof, frame):
+        """Duan's smearing for a log-target candidate, kept when its out-of-fold scores are better.
+
+        The factor is the mean of ``(1 + y) / (1 + prediction)`` over the out-of-fold rows: it
+        turns the back-transformed geometric mean into the mean. It needs no fit; the candidate's
+        pipeline and fold models get it as ``LogTargetRegressor(smearing=...)``.
+        """
+        rows = self.plan.rows
+        factor = float(np.mean((1.0 + self.y_arr[rows].astype(float)) / (1.0 + oof[rows])))
+        if not np.isfinite(factor) or factor <= 0:
+            return oof, frame
+        smeared = (1.0 + oof) * factor - 1.0
+        smeared_frame = _score_groups(self.task, self.y_arr, smeared, self.classes, self.plan.groups)
+        sign = 1.0 if self.higher else -1.0
+        if sign * (np.nanmean(smeared_frame[self.metric]) - np.nanmean(frame[self.metric])) <= 0:
+            return oof, frame
+        for model in [pipe, *models]:
+            model.set_params(model__smearing=factor)
+        return smeared, smeared_frame
 
     def best(self, learners=None, stage=None) -> Entry | None:
         sign = 1.0 if self.higher else -1.0
@@ -303,7 +326,10 @@ def run_search(X, y, task: str, *, configs, plan: ValidationPlan, deadline: floa
                 use_log = s.better(logged, raw)
                 log_info = {"tried_on": cfg.name, "raw": raw.scores[s.metric], "log": logged.scores[s.metric],
                             "kept": "log" if use_log else "raw"}
-                notes.append(f"log target tried on {cfg.name}: {s.metric} {logged.scores[s.metric]:.4g} (log) vs "
+                smearing = logged.pipeline.get_params().get("model__smearing", 1.0)
+                log_info["smearing"] = smearing
+                notes.append(f"log target tried on {cfg.name}: {s.metric} {logged.scores[s.metric]:.4g} (log"
+                             + (f", Duan smearing x{smearing:.3f}" if smearing != 1.0 else "") + ") vs "
                              f"{raw.scores[s.metric]:.4g} (raw); kept the {log_info['kept']} scale for the boosters")
             continue
         s.evaluate(_label(cfg.name, use_log and tree), cfg.learner, cfg.params, cfg.prep,
