@@ -246,3 +246,26 @@ def test_explain_within_a_budget_runs_shrinks_or_skips(cancer):
     assert ex is not None and ex.values.shape[0] == 6 and plan.shrunk is None
     with pytest.raises(ExplainError, match="budget_s"):
         explain_within(knn, X, budget_s="soon")
+
+
+def test_the_cost_preview_is_not_fooled_by_a_first_call_that_compiles(monkeypatch):
+    """The first SHAP call compiles kernels: timed as set-up, it used to hide the per-row cost."""
+    from types import SimpleNamespace
+
+    from modelworks.explain import _explanation
+
+    clock = {"now": 0.0, "calls": []}
+    compile_s, setup_s, per_row_s = 8.0, 0.2, 0.05
+
+    def fake_compute(model, X, **kwargs):
+        clock["now"] += (compile_s if not clock["calls"] else 0.0) + setup_s + per_row_s * len(X)
+        clock["calls"].append(len(X))
+        return SimpleNamespace(evaluations=len(X), background_rows=0, explainer="tree")
+
+    monkeypatch.setattr(_explanation, "compute", fake_compute)
+    monkeypatch.setattr(_explanation.time, "perf_counter", lambda: clock["now"])
+    X = pd.DataFrame({"a": np.arange(500.0), "b": np.arange(500.0)})
+    est = _explanation._preview(object(), X, None, "auto", 0, None)
+    k = _explanation.PREVIEW_ROWS
+    assert clock["calls"] == [1, k, 2 * k]  # one untimed warm-up row, then the two timed sizes
+    assert est.seconds == pytest.approx(setup_s + per_row_s * 500)

@@ -108,6 +108,9 @@ def _preview(model, X, bg, explainer, seed, fast: str | None) -> CostEstimate:
     k = min(PREVIEW_ROWS, n)
     sample = X.sample(n=min(n, 3 * k), random_state=seed + 1)
     small, big = sample.iloc[:k], sample.iloc[k:]
+    # one row first, untimed: the first call compiles the tree kernels (numba) and fills caches, a
+    # one-off cost that, timed on the small preview, would read as set-up and hide the per-row cost
+    compute(model, small.iloc[:1], background=bg, explainer=explainer, seed=seed, progress_desc=None)
     t0 = time.perf_counter()
     first = compute(model, small, background=bg, explainer=explainer, seed=seed, progress_desc=None)
     t1 = time.perf_counter() - t0
@@ -116,6 +119,8 @@ def _preview(model, X, bg, explainer, seed, fast: str | None) -> CostEstimate:
         compute(model, big, background=bg, explainer=explainer, seed=seed, progress_desc=None)
         t2 = time.perf_counter() - t0
         per_row = max(t2 - t1, 0.0) / max(len(big) - k, 1) if len(big) > k else t2 / len(big)
+        # two short timings on a busy machine are noisy: never less than half the big preview's mean
+        per_row = max(per_row, 0.5 * t2 / len(big))
         setup = max(t1 - per_row * k, 0.0)
     else:
         per_row, setup = t1 / k, 0.0
