@@ -112,18 +112,22 @@ def error_line(error) -> str:
     return str(error)
 
 
-def finish(args: argparse.Namespace, result, *, write: bool = True) -> int:
+def finish(args: argparse.Namespace, result, *, write: bool = True, summary_to=None) -> int:
     """Write ``--out`` (``result.write``), print ``--json`` or the summary, return the exit code.
 
     ``write=False`` when the verb's function already wrote its files into ``--out``.
+    ``summary_to=sys.stderr`` makes the summary a progress line, printed on stderr with or without
+    ``--json`` (``serve``'s startup line: stdout holds only the JSON).
     """
     out = getattr(args, "out", None)
     if write and out:
         result.write(out)
-    if getattr(args, "json", False):
-        emit_json(result.to_dict())
-    else:
+    as_json = getattr(args, "json", False)
+    if as_json:
+        emit_json(result.to_json())
+        sys.stdout.flush()
+    if summary_to is not None or not as_json:
         text = result.summary()
         if text:
-            print(text)
+            print(text, file=summary_to or sys.stdout, flush=True)
     return result.exit_code

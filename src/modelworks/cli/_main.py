@@ -1,4 +1,4 @@
-"""``modelworks demo | run | compare | doctor``."""
+"""``modelworks demo | run | compare | models | doctor``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from modelworks.cli._common import (
     add_json,
     add_out,
     csv_list,
-    emit_json,
     finish,
     info,
     positive_float,
@@ -114,27 +113,12 @@ def _compare(args) -> int:
 
 
 def _models(args) -> int:
-    from modelworks.models import ZOO
+    from modelworks.models import models_job
 
-    rows = [{"name": e.name, "description": e.description, "family": e.family,
-             "tasks": [t for t in ("binary", "multiclass", "regression") if e.supports(t)]} for e in ZOO.values()]
-    if args.json:
-        emit_json(rows)
-    else:
-        for r in rows:
-            print(f"{r['name']:<12} {r['family']:<10} {'/'.join(r['tasks']):<30} {r['description']}")
-    return 0
+    return finish(args, models_job(), write=False)  # no --out
 
 
 def _doctor(args) -> int:
-    from modelworks._doctor import check_all
+    from modelworks import doctor
 
-    rows = check_all()
-    if args.json:
-        emit_json(rows)
-    else:
-        for r in rows:
-            mark = "ok " if r["ok"] else "-- "
-            extra = "" if r["ok"] else f"   install: {r['install']}"
-            print(f"{mark}{r['area']:<10} {r['detail']}{extra}")
-    return 0
+    return finish(args, doctor(), write=False)  # no --out

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
-from modelworks.cli._common import add_json, add_out, emit_json, finish, positive_int, trust_list
+from modelworks.cli._common import add_json, add_out, finish, positive_int, trust_list
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -81,9 +82,9 @@ def _serve(args) -> int:
     if log is None and args.out:
         Path(args.out).mkdir(parents=True, exist_ok=True)
         log = str(Path(args.out) / "requests.jsonl")
-    if args.json:
-        emit_json({"ref": args.ref, "host": args.host, "port": args.port, "workers": args.workers})
-    serve(args.ref, args.host, args.port, args.workers, ignore_extra=args.ignore_extra,
-          max_body_bytes=args.max_body_bytes, max_in_flight=args.max_in_flight, log_requests=log,
-          tracking_uri=args.tracking_uri, trust=args.trust)
-    return 0
+    # the startup line (or --json's document) as soon as the server listens; stdout stays free
+    result = serve(args.ref, args.host, args.port, args.workers, ignore_extra=args.ignore_extra,
+                   max_body_bytes=args.max_body_bytes, max_in_flight=args.max_in_flight, log_requests=log,
+                   tracking_uri=args.tracking_uri, trust=args.trust,
+                   on_start=lambda started: finish(args, started, write=False, summary_to=sys.stderr))
+    return result.exit_code
