@@ -1,11 +1,11 @@
 """The one shape of a job's result.
 
 The public function behind a CLI verb (named after the verb, with a ``_job`` suffix where the
-area's lower-level function already has the name: ``tune_job``, ``explain_job``, ``drift_job``,
-``forecast_job``, ``evaluate_job``, ``inspect_job``, ``poly_job``, ``dfs_job``, ``transfer_job``)
+name is already taken: ``tune_job``, ``explain_job``, ``drift_job``, ``forecast_job``,
+``evaluate_job``, ``inspect_job``, ``poly_job``, ``dfs_job``, ``transfer_job``, ``models_job``)
 returns a :class:`Result`: five methods, the same for every area.
 
-* ``to_dict()`` - everything as JSON-able data (what ``--json`` prints);
+* ``to_dict()`` - everything as JSON-able data (what ``--json`` prints, see ``to_json``);
 * ``summary()`` - a few human-readable lines (what the command prints without ``--json``);
 * ``plots(out_dir)`` - write the result's PNG figures, return ``{name: path}``;
 * ``report_section(report)`` - add the result's section(s) to a :class:`modelworks.report.Report`;
