@@ -1,6 +1,7 @@
-"""Architecture rules checked on the source itself: no import circles, no unexplained long modules.
+"""Architecture rules checked on the source itself: no import circles, no unexplained long modules,
+thin CLI handlers, no CLI flags in library errors.
 
-Both rules read ``src/modelworks`` with :mod:`ast` (nothing is imported), so they hold for the code
+The rules read ``src/modelworks`` with :mod:`ast` (nothing is imported), so they hold for the code
 as written, including imports inside functions and relative imports.
 """
 
@@ -272,3 +273,46 @@ def test_library_errors_do_not_quote_cli_flags():
     # the rule would catch one
     sample = ast.parse('raise ConfigError("pick another --study NAME")')
     assert any(FLAG.search(text) for _, text in _raise_texts(sample))
+
+
+# A CLI handler (the function a subcommand dispatches to with set_defaults(handler=...)) only parses
+# its arguments, calls the verb's function and hands the result to the one finisher.
+CLI_DIR = PACKAGE / "cli"
+MAX_HANDLER_LINES = 40
+FINISHER = "finish"
+
+
+def _handlers_in(tree: ast.AST):
+    """(name, lines, calls the finisher) of every handler ``tree`` registers; a lambda is one line."""
+    defs = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+    for call in ast.walk(tree):
+        if not (isinstance(call, ast.Call) and getattr(call.func, "attr", None) == "set_defaults"):
+            continue
+        for kw in call.keywords:
+            if kw.arg != "handler":
+                continue
+            node = defs[kw.value.id] if isinstance(kw.value, ast.Name) else kw.value
+            calls = {getattr(c.func, "id", getattr(c.func, "attr", None)) for c in ast.walk(node) if isinstance(c, ast.Call)}
+            yield getattr(node, "name", ast.unparse(node)), node.end_lineno - node.lineno + 1, FINISHER in calls
+
+
+def _handler_problems(handlers) -> list[str]:
+    problems = [f"{name}: {n} lines (> {MAX_HANDLER_LINES}; move the logic into the verb's function)"
+                for name, n, _ in handlers if n > MAX_HANDLER_LINES]
+    # a handler that is not a command group's `print_help` hands a result to cli._common.finish
+    return problems + [f"{name}: prints for itself (return a Result and hand it to {FINISHER})"
+                       for name, _, finishes in handlers if not finishes and "print_help" not in name]
+
+
+def test_every_cli_handler_is_at_most_40_lines_and_ends_in_the_finisher():
+    handlers = [(f"{path.name}:{name}", n, finishes) for path in sorted(CLI_DIR.glob("*.py"))
+                for name, n, finishes in _handlers_in(ast.parse(path.read_text(encoding="utf-8")))]
+    assert len(handlers) >= 20  # every verb is found, not just a few
+    problems = _handler_problems(handlers)
+    assert not problems, "CLI handlers that break the rule:\n" + "\n".join(problems)
+    # the rule would catch both
+    body = "".join(f"    x{i} = {i}\n" for i in range(40))
+    sample = ast.parse(f"def _long(args):\n{body}    return finish(args, x0)\n"
+                       "def _prints(args):\n    print(args)\n    return 0\n"
+                       "p.set_defaults(handler=_long)\nq.set_defaults(handler=_prints)\n")
+    assert [p.split(":")[0] for p in _handler_problems(list(_handlers_in(sample)))] == ["_long", "_prints"]

@@ -21,6 +21,7 @@ _LAZY = {
     "RunResult": "modelworks.workflow",
     "rank_models": "modelworks.workflow",
     "demo": "modelworks.workflow",
+    "doctor": "modelworks._doctor",
     "predict": "modelworks.batch",
     "evaluate": "modelworks.batch",
     # data and models

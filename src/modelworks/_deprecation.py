@@ -1,8 +1,8 @@
 """Renamed public names: the old name keeps working for one release and warns.
 
 Every rename is one row of :data:`RENAMED` (old dotted name -> new dotted name); the modules
-that used to define an old name forward it with :func:`forward` from a module ``__getattr__``
-(no module-class swap), so the warning fires where the user wrote the old name.
+that used to define an old name forward it with a module ``__getattr__`` made by
+:func:`forwarding` (no module-class swap), so the warning fires where the user wrote the old name.
 :class:`ModelworksDeprecationWarning` is a :class:`FutureWarning`: Python shows it by default.
 """
 
@@ -60,6 +60,18 @@ def forward(module: str, name: str) -> Any:
     new = RENAMED[old]
     warn(old, new, stacklevel=4)
     return _resolve(new)
+
+
+def forwarding(module: str):
+    """The module ``__getattr__`` of ``module`` that forwards its renamed names (:func:`forward`).
+
+    ``__getattr__ = _deprecation.forwarding(__name__)`` at the module's top level.
+    """
+
+    def __getattr__(name: str) -> Any:
+        return forward(module, name)
+
+    return __getattr__
 
 
 def renamed_function(old: str, new: str, func):

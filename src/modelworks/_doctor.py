@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata as md
+from typing import Any
 
 from modelworks import _areas
 from modelworks._imports import is_available
+from modelworks._result import Listing
+
+__all__ = ["DoctorResult", "check_all", "doctor"]
 
 # area -> (modules it needs, extra that installs them, what it does), from modelworks._areas
 AREAS = _areas.doctor_areas()
@@ -40,3 +44,33 @@ def check_all() -> list[dict]:
         rows.append({"area": area, "ok": not missing, "detail": detail, "missing": missing,
                      "install": install})
     return rows
+
+
+class DoctorResult(Listing):
+    """One row per capability area (:func:`check_all`); the summary marks what works and says what to install."""
+
+    title = "modelworks doctor"
+    json_name = "doctor.json"
+    key = "areas"
+
+    def line(self, row: dict[str, Any]) -> str:
+        mark = "ok " if row["ok"] else "-- "
+        install = "" if row["ok"] else f"   install: {row['install']}"
+        return f"{mark}{row['area']:<10} {row['detail']}{install}"
+
+    @property
+    def missing(self) -> list[str]:
+        """The areas that do not work here."""
+        return [row["area"] for row in self.rows if not row["ok"]]
+
+
+def doctor() -> DoctorResult:
+    """Which capability areas work in this environment, and which extra installs the rest.
+
+    Returns
+    -------
+    DoctorResult
+        One row per area of :mod:`modelworks._areas` (``area``, ``ok``, ``detail``, ``missing``,
+        ``install``); ``exit_code`` is 0 either way (a missing extra is not an error).
+    """
+    return DoctorResult(check_all())

@@ -1,19 +1,21 @@
 """The one shape of a job's result.
 
 The public function behind a CLI verb (named after the verb, with a ``_job`` suffix where the
-area's lower-level function already has the name: ``tune_job``, ``explain_job``, ``drift_job``,
-``forecast_job``, ``evaluate_job``, ``inspect_job``, ``poly_job``, ``dfs_job``, ``transfer_job``)
+name is already taken: ``tune_job``, ``explain_job``, ``drift_job``, ``forecast_job``,
+``evaluate_job``, ``inspect_job``, ``poly_job``, ``dfs_job``, ``transfer_job``, ``models_job``)
 returns a :class:`Result`: five methods, the same for every area.
 
-* ``to_dict()`` - everything as JSON-able data (what ``--json`` prints);
+* ``to_dict()`` - everything as JSON-able data (what ``--json`` prints, see ``to_json``);
 * ``summary()`` - a few human-readable lines (what the command prints without ``--json``);
 * ``plots(out_dir)`` - write the result's PNG figures, return ``{name: path}``;
 * ``report_section(report)`` - add the result's section(s) to a :class:`modelworks.report.Report`;
 * ``write(out_dir)`` - write the result's files (its JSON, report, plots...), return
   ``{name: path}`` (what ``--out`` does).
 
-``exit_code`` is what the command exits with (``drift``: 1 when something drifted). The CLI's one
-finisher (``modelworks.cli._common.finish``) only calls these.
+``exit_code`` is what the command exits with (``drift``: 1 when something drifted), and
+``to_json()`` what ``--json`` prints: ``to_dict()``, except for a :class:`Listing` (``models``,
+``doctor``), whose command has always printed its rows as a JSON list. The CLI's one finisher
+(``modelworks.cli._common.finish``) only calls these.
 
 This module must stay light (the CLI imports it): standard library only at import time.
 """
@@ -24,7 +26,7 @@ import os
 from pathlib import Path
 from typing import Any, ClassVar
 
-__all__ = ["Result"]
+__all__ = ["Listing", "Result"]
 
 
 class Result:
@@ -47,6 +49,10 @@ class Result:
     def summary(self) -> str:
         """A few lines for a person."""
         raise NotImplementedError
+
+    def to_json(self) -> Any:
+        """What ``--json`` prints: :meth:`to_dict`."""
+        return self.to_dict()
 
     @property
     def exit_code(self) -> int:
@@ -89,3 +95,38 @@ class Result:
         files = self.plots(out / "plots")
         files["result"] = write_json(out / (self.json_name or "result.json"), self.to_dict())
         return files
+
+
+class Listing(Result):
+    """A result that is a list of rows of the same keys (``modelworks models``, ``modelworks doctor``).
+
+    ``to_dict()`` is ``{key: rows}``, ``to_json()`` the rows themselves (what those commands
+    print with ``--json``), ``summary()`` one line a row (:meth:`line`) and the report section a
+    table of the rows.
+    """
+
+    #: the name of the rows in :meth:`to_dict`
+    key: ClassVar[str] = "rows"
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self.rows = rows
+
+    def line(self, row: dict[str, Any]) -> str:
+        """One row as the summary prints it."""
+        raise NotImplementedError
+
+    def to_dict(self) -> dict[str, Any]:
+        return {self.key: self.rows}
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return self.rows
+
+    def summary(self) -> str:
+        return "\n".join(self.line(row) for row in self.rows)
+
+    def report_section(self, report):
+        import pandas as pd
+
+        sec = report.section(self.title)
+        sec.table(pd.DataFrame(self.rows), max_rows=max(len(self.rows), 1))
+        return sec

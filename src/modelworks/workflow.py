@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from modelworks import _areas
+from modelworks import _areas, _deprecation
 from modelworks._context import RunContext
 from modelworks._result import Result
 from modelworks.exceptions import ConfigError
@@ -421,8 +421,5 @@ def demo(*, out_dir: str | os.PathLike = "modelworks-demo", dataset: str = "brea
                title=f"modelworks demo: {dataset}", model_name=f"demo-{dataset.replace('_', '-')}")
 
 
-def __getattr__(name: str):
-    # modelworks.workflow.compare: rank_models' name before modelworks 0.2
-    from modelworks import _deprecation
-
-    return _deprecation.forward(__name__, name)
+# modelworks.workflow.compare: rank_models' name before modelworks 0.2
+__getattr__ = _deprecation.forwarding(__name__)

@@ -1,6 +1,9 @@
-"""One shape for every job: a public function per CLI verb, one result shape, thin handlers."""
+"""One shape for every job: a public function per CLI verb, one result shape.
 
-import ast
+Thin handlers (at most 40 lines, each ending in the one finisher) are a rule of
+tests/test_architecture_rules.py.
+"""
+
 import importlib
 import json
 from pathlib import Path
@@ -14,7 +17,6 @@ from modelworks.cli import build_parser
 from modelworks.cli._common import error_line
 from modelworks.exceptions import ColumnError, EnsembleError, ModelworksError
 
-CLI_DIR = Path(__file__).resolve().parents[2] / "src" / "modelworks" / "cli"
 SHAPE = ("to_dict", "summary", "plots", "report_section", "write")
 
 # CLI verb -> (module, public function, result class) of the jobs that return the one shape
@@ -37,27 +39,10 @@ JOBS = {
     "features poly": ("modelworks.features", "poly_job", "FeatureTableResult"),
     "features dfs": ("modelworks.features", "dfs_job", "FeatureTableResult"),
     "deep transfer": ("modelworks.deep", "transfer_job", "TransferJobResult"),
+    "models": ("modelworks.models", "models_job", "ModelList"),
+    "doctor": ("modelworks", "doctor", "modelworks._doctor.DoctorResult"),
+    "serve": ("modelworks.serve", "serve", "ServeResult"),
 }
-
-
-def _handlers():
-    """(file, name, lines) of every function a command registers with set_defaults(handler=...)."""
-    for path in sorted(CLI_DIR.glob("*.py")):
-        tree = ast.parse(path.read_text())
-        defs = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
-        for call in ast.walk(tree):
-            if isinstance(call, ast.Call) and getattr(call.func, "attr", None) == "set_defaults":
-                for kw in call.keywords:
-                    if kw.arg == "handler" and isinstance(kw.value, ast.Name):
-                        node = defs[kw.value.id]
-                        yield path.name, node.name, node.end_lineno - node.lineno + 1
-
-
-def test_every_cli_handler_is_at_most_40_lines():
-    handlers = list(_handlers())
-    assert len(handlers) >= 20  # every verb is found, not just a few
-    long = [f"{f}:{name} ({n} lines)" for f, name, n in handlers if n > 40]
-    assert not long, f"handlers over 40 lines: {long}"
 
 
 def test_every_job_verb_is_a_cli_command():
@@ -261,6 +246,40 @@ def test_package_inspect_and_register_results_have_the_shape(tmp_path, capsys):
     assert json.loads((tmp_path / "register" / "out" / "registration.json").read_text()) == payload
     assert main(["package", "inspect", str(pkg), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["target"] == target
+
+
+def test_models_and_doctor_are_listings_the_cli_prints_unchanged(tmp_path, capsys):
+    from modelworks import doctor
+    from modelworks.cli import main
+    from modelworks.models import ZOO, models_job
+
+    zoo = models_job()
+    payload = _check_shape(zoo, tmp_path / "models")
+    assert [row["name"] for row in payload["models"]] == list(ZOO) and zoo.to_json() == payload["models"]
+    logreg = next(row for row in zoo.rows if row["name"] == "logreg")
+    assert logreg["tasks"] == ["binary", "multiclass"] and logreg["family"] == "linear"
+    assert json.loads((tmp_path / "models" / "out" / "models.json").read_text()) == payload
+    assert main(["models", "--json"]) == 0 and json.loads(capsys.readouterr().out) == zoo.rows
+    assert main(["models"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(ZOO) and lines[0].split()[0] == next(iter(ZOO))
+    checked = doctor()
+    payload = _check_shape(checked, tmp_path / "doctor")
+    assert {row["area"] for row in payload["areas"]} >= {"tuning", "serve", "registry"}
+    assert checked.exit_code == 0 and checked.missing == [r["area"] for r in checked.rows if not r["ok"]]
+    assert main(["doctor"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line[3:].split()[0] for line in lines] == [row["area"] for row in checked.rows]
+    assert all(line.startswith("ok " if row["ok"] else "-- ") for line, row in zip(lines, checked.rows, strict=True))
+
+
+def test_serve_result_has_the_shape(tmp_path):
+    from modelworks.serve import ServeResult
+
+    started = ServeResult("models:/m@champion", "models:/m/3", "127.0.0.1", 41234, 2)
+    payload = _check_shape(started, tmp_path)
+    assert payload["url"] == "http://127.0.0.1:41234" and payload["model"] == "models:/m/3"
+    assert started.summary().startswith("modelworks serve: models:/m/3 on http://127.0.0.1:41234 (2 workers;")
 
 
 def test_poly_job_has_the_shape_and_writes_its_table(tmp_path, capsys):

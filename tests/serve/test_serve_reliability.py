@@ -258,3 +258,19 @@ def test_several_workers_serve_the_same_model(package, tmp_path):
         server.stop()
     assert server.proc.returncode == 0
     assert len(Path(log).read_text().splitlines()) == 40
+
+
+def test_json_prints_the_started_server_and_stderr_keeps_the_startup_line(package, tmp_path):
+    path, X = package
+    server = Server(str(path), "--json", "--out", str(tmp_path / "out"))
+    try:
+        with httpx.Client(base_url=server.url, timeout=60) as client:
+            assert client.post("/predict", json={"records": X.head(2).to_dict(orient="records")}).status_code == 200
+    finally:
+        server.stop()
+    doc = json.loads(server.proc.stdout.read())  # only the JSON on stdout, printed once the socket listened
+    assert server.proc.returncode == 0
+    assert doc["url"] == server.url and doc["port"] == int(server.url.rsplit(":", 1)[1]) != 0
+    assert doc["ref"] == str(path) and doc["workers"] == 1
+    assert doc["log_requests"] == str(tmp_path / "out" / "requests.jsonl")
+    assert len((tmp_path / "out" / "requests.jsonl").read_text().splitlines()) == 2

@@ -22,6 +22,51 @@ def add_json(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print machine-readable JSON on stdout")
 
 
+# --task's choices: modelworks.data.Task's names, spelled here so that the CLI module stays light
+TASKS = ("binary", "multiclass", "regression")
+TRUST_HELP = "load these types although they are not on modelworks' allow-list (only for models you made)"
+
+
+def add_data(p: argparse.ArgumentParser, *, data: str = "CSV or Parquet file",
+             target: str | None = "target column") -> None:
+    """The table ``DATA`` and, unless ``target=None``, the required ``--target COL``."""
+    p.add_argument("data", metavar="DATA", help=data)
+    if target:
+        p.add_argument("--target", required=True, metavar="COL", help=target)
+
+
+def add_task(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--task", choices=TASKS, help="override the inferred task")
+
+
+def add_table(p: argparse.ArgumentParser) -> None:
+    """A labelled table to learn from: ``DATA --target COL [--task T] [--features A,B]``."""
+    add_data(p)
+    add_task(p)
+    p.add_argument("--features", type=csv_list, metavar="A,B", help="feature columns (default: all but the target)")
+
+
+def add_cv(p: argparse.ArgumentParser, *, test_size: bool = False) -> None:
+    """``--cv K`` and, with ``test_size=True``, ``--test-size`` (the held-out share)."""
+    p.add_argument("--cv", type=positive_int, default=5, metavar="K", help="cross-validation folds (default: 5)")
+    if test_size:
+        p.add_argument("--test-size", type=float, default=0.2, help="held-out share (default: 0.2)")
+
+
+def add_seed(p: argparse.ArgumentParser, help: str | None = None) -> None:
+    p.add_argument("--seed", type=int, default=0, help=help)
+
+
+def add_model_source(p: argparse.ArgumentParser, *, trust: str | None = TRUST_HELP,
+                     tracking_uri: str | None = "MLflow tracking URI for models:/ references") -> None:
+    """``--tracking-uri URI`` (where ``models:/`` references live) and ``--trust a.B,c.D`` (types to
+    load beyond the allow-list), each with its help text; ``None`` leaves one out."""
+    if tracking_uri:
+        p.add_argument("--tracking-uri", metavar="URI", help=tracking_uri)
+    if trust:
+        p.add_argument("--trust", metavar="TYPE[,TYPE]", type=trust_list, default=(), help=trust)
+
+
 def csv_list(value: str) -> list[str]:
     """Parse ``a,b,c`` into a list (argparse type)."""
     items = [v.strip() for v in value.split(",") if v.strip()]
@@ -112,18 +157,22 @@ def error_line(error) -> str:
     return str(error)
 
 
-def finish(args: argparse.Namespace, result, *, write: bool = True) -> int:
+def finish(args: argparse.Namespace, result, *, write: bool = True, summary_to=None) -> int:
     """Write ``--out`` (``result.write``), print ``--json`` or the summary, return the exit code.
 
     ``write=False`` when the verb's function already wrote its files into ``--out``.
+    ``summary_to=sys.stderr`` makes the summary a progress line, printed on stderr with or without
+    ``--json`` (``serve``'s startup line: stdout holds only the JSON).
     """
     out = getattr(args, "out", None)
     if write and out:
         result.write(out)
-    if getattr(args, "json", False):
-        emit_json(result.to_dict())
-    else:
+    as_json = getattr(args, "json", False)
+    if as_json:
+        emit_json(result.to_json())
+        sys.stdout.flush()
+    if summary_to is not None or not as_json:
         text = result.summary()
         if text:
-            print(text)
+            print(text, file=summary_to or sys.stdout, flush=True)
     return result.exit_code

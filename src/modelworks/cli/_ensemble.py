@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import argparse
 
-from modelworks.cli._common import add_json, add_out, csv_list, finish, info, positive_int
+from modelworks.cli._common import (
+    add_cv,
+    add_data,
+    add_json,
+    add_out,
+    add_seed,
+    add_task,
+    csv_list,
+    finish,
+    info,
+)
 
 
 def _weights(value: str) -> list[float]:
@@ -22,18 +32,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         "predictions, or given with --weights; select: greedy ensemble selection), and print "
         "members, weights, CV and held-out scores. The held-out split never sets weights. Writes "
         "DIR/ensemble.json and the fitted ensemble DIR/model.skops.")
-    p.add_argument("data", metavar="DATA", help="CSV or Parquet file")
-    p.add_argument("--target", required=True, metavar="COL", help="target column")
+    add_data(p)
     p.add_argument("--method", choices=["stack", "blend", "select"], default="blend",
                    help="how to combine the members (default: blend)")
     p.add_argument("--models", type=csv_list, required=True, metavar="A,B,C",
                    help="zoo models to combine, at least 2 (see `modelworks models`)")
     p.add_argument("--weights", type=_weights, metavar="W1,W2,...",
                    help="fixed blend weights, one per model (default: learned on out-of-fold predictions)")
-    p.add_argument("--cv", type=positive_int, default=5, metavar="K", help="cross-validation folds (default: 5)")
-    p.add_argument("--test-size", type=float, default=0.2, help="held-out share (default: 0.2)")
-    p.add_argument("--task", choices=["binary", "multiclass", "regression"], help="override the inferred task")
-    p.add_argument("--seed", type=int, default=0)
+    add_cv(p, test_size=True)
+    add_task(p)
+    add_seed(p)
     add_out(p, "modelworks-ensemble", "ensemble.json and model.skops")
     add_json(p)
     p.set_defaults(handler=_ensemble)

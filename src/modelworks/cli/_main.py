@@ -1,18 +1,19 @@
-"""``modelworks demo | run | compare | doctor``."""
+"""``modelworks demo | run | compare | models | doctor``."""
 
 from __future__ import annotations
 
 import argparse
 
 from modelworks.cli._common import (
+    add_cv,
     add_json,
     add_out,
+    add_seed,
+    add_table,
     csv_list,
-    emit_json,
     finish,
     info,
     positive_float,
-    positive_int,
 )
 
 
@@ -25,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="embedded dataset (default: breast_cancer)")
     p.add_argument("--time-budget", type=positive_float, default=60, metavar="SECONDS",
                    help="seconds for the whole job (default: 60)")
-    p.add_argument("--seed", type=int, default=0)
+    add_seed(p)
     add_json(p)
     p.set_defaults(handler=_demo)
 
@@ -34,15 +35,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "budget (known-good configurations first, then model-based search), build a greedy "
                        "ensemble when it beats the best model by more than noise, score on a held-out split, "
                        "explain, package, register, check drift and write DIR/report.html and DIR/result.json.")
-    _data_args(p)
+    add_table(p)
     add_out(p, "modelworks-out", "the report, plots and model package")
     p.add_argument("--time-budget", type=positive_float, metavar="SECONDS",
                    help="seconds for the whole job (default: picked from the data size and printed)")
     p.add_argument("--models", type=csv_list, metavar="A,B",
                    help="restrict the search to these zoo learners (default: the whole portfolio)")
-    p.add_argument("--cv", type=positive_int, default=5, metavar="K", help="cross-validation folds (default: 5)")
-    p.add_argument("--test-size", type=float, default=0.2, help="held-out share (default: 0.2)")
-    p.add_argument("--seed", type=int, default=0)
+    add_cv(p, test_size=True)
+    add_seed(p)
     p.add_argument("--name", default="modelworks-model", help="registered model name")
     p.add_argument("--skip", type=csv_list, default=[], metavar="STEP,...",
                    help="steps to skip: tune, ensemble, refit (package the model fitted on the training split, "
@@ -53,10 +53,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("compare", help="cross-validated leaderboard of models",
                        description="Cross-validate zoo models on DATA and print a leaderboard (mean ± std of "
                        "the task's metrics, fit time).")
-    _data_args(p)
+    add_table(p)
     p.add_argument("--models", type=csv_list, metavar="A,B", help="zoo models (default: a fast, diverse set)")
-    p.add_argument("--cv", type=positive_int, default=5, metavar="K")
-    p.add_argument("--seed", type=int, default=0)
+    add_cv(p)
+    add_seed(p)
     add_out(p, None, "comparison.json and report.html")
     add_json(p)
     p.set_defaults(handler=_compare)
@@ -68,13 +68,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("doctor", help="which capabilities work in this environment, and what to install")
     add_json(p)
     p.set_defaults(handler=_doctor)
-
-
-def _data_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("data", metavar="DATA", help="CSV or Parquet file")
-    p.add_argument("--target", required=True, metavar="COL", help="target column")
-    p.add_argument("--task", choices=["binary", "multiclass", "regression"], help="override the inferred task")
-    p.add_argument("--features", type=csv_list, metavar="A,B", help="feature columns (default: all but the target)")
 
 
 def _steps(skip: list[str]) -> dict[str, bool]:
@@ -114,27 +107,12 @@ def _compare(args) -> int:
 
 
 def _models(args) -> int:
-    from modelworks.models import ZOO
+    from modelworks.models import models_job
 
-    rows = [{"name": e.name, "description": e.description, "family": e.family,
-             "tasks": [t for t in ("binary", "multiclass", "regression") if e.supports(t)]} for e in ZOO.values()]
-    if args.json:
-        emit_json(rows)
-    else:
-        for r in rows:
-            print(f"{r['name']:<12} {r['family']:<10} {'/'.join(r['tasks']):<30} {r['description']}")
-    return 0
+    return finish(args, models_job(), write=False)  # no --out
 
 
 def _doctor(args) -> int:
-    from modelworks._doctor import check_all
+    from modelworks import doctor
 
-    rows = check_all()
-    if args.json:
-        emit_json(rows)
-    else:
-        for r in rows:
-            mark = "ok " if r["ok"] else "-- "
-            extra = "" if r["ok"] else f"   install: {r['install']}"
-            print(f"{mark}{r['area']:<10} {r['detail']}{extra}")
-    return 0
+    return finish(args, doctor(), write=False)  # no --out

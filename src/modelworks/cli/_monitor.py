@@ -9,8 +9,10 @@ from __future__ import annotations
 import argparse
 
 from modelworks.cli._common import (
+    add_data,
     add_json,
     add_out,
+    add_seed,
     csv_list,
     finish,
     info,
@@ -133,8 +135,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog=_ABTEST_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("data", metavar="DATA", help="CSV or Parquet file with features and the target")
-    p.add_argument("--target", required=True, metavar="COL", help="target column")
+    add_data(p, data="CSV or Parquet file with features and the target")
     p.add_argument(
         "--model-a",
         required=True,
@@ -159,7 +160,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="bootstrap metric: accuracy, roc_auc, log_loss, rmse, mae, ... / cv: a scikit-learn scorer",
     )
     p.add_argument("--alpha", type=_alpha, default=0.05, help="significance level (default: 0.05)")
-    p.add_argument("--seed", type=int, default=0)
+    add_seed(p)
     add_out(p, what="abtest.json and report.html")
     add_json(p)
     p.set_defaults(handler=_abtest)

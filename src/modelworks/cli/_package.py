@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
-from modelworks.cli._common import add_json, add_out, emit_json, finish, positive_int, trust_list
+from modelworks.cli._common import add_json, add_model_source, add_out, finish, positive_int
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,8 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("path", metavar="PATH", help="package directory or .mwpkg archive")
     q.add_argument("--card", action="store_true", help="print the markdown model card instead")
     q.add_argument("--no-verify", action="store_true", help="skip checking file hashes and the model's types")
-    q.add_argument("--trust", metavar="TYPE[,TYPE]", type=trust_list, default=(),
-                   help="accept these types although they are not on modelworks' allow-list")
+    add_model_source(q, tracking_uri=None, trust="accept these types although they are not on modelworks' allow-list")
     add_out(q, None, "manifest.json and MODEL_CARD.md copies")
     add_json(q)
     q.set_defaults(handler=_inspect)
@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("path", metavar="PATH", help="package directory or .mwpkg archive")
     r.add_argument("--name", required=True, metavar="N", help="registered model name")
     r.add_argument("--alias", metavar="A", help="point this alias (e.g. champion, challenger) at the new version")
-    r.add_argument("--tracking-uri", metavar="URI", help="MLflow tracking URI (default: sqlite:///./mlflow.db)")
+    add_model_source(r, trust=None, tracking_uri="MLflow tracking URI (default: sqlite:///./mlflow.db)")
     r.add_argument("--run-name", metavar="NAME", help="name of the MLflow run")
     add_out(r, None, "registration.json")
     add_json(r)
@@ -51,9 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="concurrent predictions per worker before 503 + Retry-After (default: 32)")
     s.add_argument("--ignore-extra", action="store_true", help="drop unknown input columns instead of answering 422")
     s.add_argument("--log-requests", metavar="FILE", help="append validated input rows and predictions (JSON lines)")
-    s.add_argument("--tracking-uri", metavar="URI", help="MLflow tracking URI for models:/ references")
-    s.add_argument("--trust", metavar="TYPE[,TYPE]", type=trust_list, default=(),
-                   help="load these types although they are not on modelworks' allow-list (only for models you made)")
+    add_model_source(s)
     add_out(s, None, "the request log (DIR/requests.jsonl) unless --log-requests is given")
     add_json(s)
     s.set_defaults(handler=_serve)
@@ -81,9 +79,9 @@ def _serve(args) -> int:
     if log is None and args.out:
         Path(args.out).mkdir(parents=True, exist_ok=True)
         log = str(Path(args.out) / "requests.jsonl")
-    if args.json:
-        emit_json({"ref": args.ref, "host": args.host, "port": args.port, "workers": args.workers})
-    serve(args.ref, args.host, args.port, args.workers, ignore_extra=args.ignore_extra,
-          max_body_bytes=args.max_body_bytes, max_in_flight=args.max_in_flight, log_requests=log,
-          tracking_uri=args.tracking_uri, trust=args.trust)
-    return 0
+    # the startup line (or --json's document) as soon as the server listens; stdout stays free
+    result = serve(args.ref, args.host, args.port, args.workers, ignore_extra=args.ignore_extra,
+                   max_body_bytes=args.max_body_bytes, max_in_flight=args.max_in_flight, log_requests=log,
+                   tracking_uri=args.tracking_uri, trust=args.trust,
+                   on_start=lambda started: finish(args, started, write=False, summary_to=sys.stderr))
+    return result.exit_code

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import argparse
 
-from modelworks.cli._common import add_json, add_out, finish, info, positive_int, trust_list
+from modelworks.cli._common import (
+    add_data,
+    add_json,
+    add_model_source,
+    add_out,
+    finish,
+    info,
+    positive_int,
+)
 
 
 def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", metavar="MODEL_REF", help="model package path or models:/NAME@ALIAS")
-    p.add_argument("data", metavar="DATA", help="CSV or Parquet file")
+    add_data(p, target=None)
     p.add_argument("--ignore-extra", action="store_true", help="drop columns the model was not trained on")
-    p.add_argument("--tracking-uri", metavar="URI", help="MLflow tracking URI for models:/ references")
     p.add_argument("--trust-pickle", action="store_true",
                    help="allow loading a package that contains pickle (runs code from the file: only for files you made)")
-    p.add_argument("--trust", metavar="TYPE[,TYPE]", type=trust_list, default=(),
-                   help="load these types although they are not on modelworks' allow-list (only for models you made)")
+    add_model_source(p)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from modelworks.cli._common import add_json, add_out, csv_list, finish, info, positive_int
+from modelworks.cli._common import add_data, add_json, add_out, csv_list, finish, info, positive_int
 
 _MIXED_EPILOG = """examples:
   modelworks stats mixed sleepstudy.csv --formula "Reaction ~ Days" --groups Subject --re-formula "~Days"
@@ -52,7 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                              description="Fit a linear mixed-effects model (REML by default) and write a "
                              "report with fixed effects, variance components, BLUPs and diagnostics.",
                              epilog=_MIXED_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    m.add_argument("data", metavar="DATA", help="CSV or Parquet file")
+    add_data(m, target=None)
     m.add_argument("--formula", required=True, help='fixed effects, e.g. "y ~ x1 + x2"')
     m.add_argument("--groups", required=True, metavar="COL", help="grouping column")
     m.add_argument("--re-formula", metavar="F", help='random effects within a group, e.g. "~x1" '
@@ -69,8 +69,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                              "categorical ones) with automatically chosen smoothing and write a report "
                              "of the partial effects.",
                              epilog=_GAM_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    g.add_argument("data", metavar="DATA", help="CSV or Parquet file")
-    g.add_argument("--target", required=True, metavar="COL", help="column to predict")
+    add_data(g, target="column to predict")
     g.add_argument("--features", type=csv_list, metavar="A,B", help="feature columns (default: all others)")
     g.add_argument("--factors", type=csv_list, metavar="A,B", help="numeric columns to treat as categorical")
     g.add_argument("--tensor", type=_pair, metavar="A,B", help="model two numeric columns jointly (tensor smooth)")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 
 from modelworks.cli._common import (
+    add_cv,
     add_json,
     add_out,
-    csv_list,
+    add_seed,
+    add_table,
     finish,
     info,
     positive_float,
@@ -26,8 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--storage postgresql://USER:PASSWORD@HOST/DB --study NAME: they split the --trials of the "
         "study between them (the database must exist: createdb DB).",
     )
-    p.add_argument("data", metavar="DATA", help="CSV or Parquet file")
-    p.add_argument("--target", required=True, metavar="COL", help="target column")
+    add_table(p)
     p.add_argument(
         "--model", required=True, metavar="NAME", help="zoo model to tune (see `modelworks models`)"
     )
@@ -47,13 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--timeout", type=positive_float, metavar="SECONDS", help="start no new trial after this"
     )
-    p.add_argument(
-        "--cv",
-        type=positive_int,
-        default=5,
-        metavar="K",
-        help="cross-validation folds (default: 5)",
-    )
+    add_cv(p)
     p.add_argument(
         "--scoring",
         metavar="M",
@@ -95,16 +90,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         '\'{"n_estimators": [50, 100], "learning_rate": [0.01, 0.3, "log"]}\' (lists of 3 with '
         '"int"/"log"/"linear" last are ranges; default: the zoo space)',
     )
-    p.add_argument(
-        "--task", choices=["binary", "multiclass", "regression"], help="override the inferred task"
-    )
-    p.add_argument(
-        "--features",
-        type=csv_list,
-        metavar="A,B",
-        help="feature columns (default: all but the target)",
-    )
-    p.add_argument("--seed", type=int, default=0)
+    add_seed(p)
     add_out(p, "modelworks-tune", "the study, result.json and plots")
     add_json(p)
     p.set_defaults(handler=_tune)

@@ -98,11 +98,18 @@ def check_weights(weights, names, owner: str) -> np.ndarray:
 class WeightedEnsemble(RandomStateAlias, BaseHeterogeneousEnsemble):
     """Base of blends and ensemble selections: fitted members and weights summing to 1.
 
-    Subclasses define ``__init__`` (their parameters) and ``_learn_weights(oof, y, task, names,
-    classes)``; ``_kind`` is ``"classifier"`` or ``"regressor"``.
+    Subclasses define ``__init__`` (their parameters: they store their own and hand the shared
+    ones to this ``__init__``) and ``_learn_weights(oof, y, task, names, classes)``; ``_kind`` is
+    ``"classifier"`` or ``"regressor"``.
     """
 
     _kind = "regressor"
+
+    def __init__(self, estimators, *, cv=5, random_state=0, seed="deprecated"):
+        super().__init__(estimators)
+        self.cv = cv
+        self.random_state = random_state
+        self.seed = seed
 
     def _learn_weights(self, oof, y, task, names, classes):  # pragma: no cover - abstract
         raise NotImplementedError

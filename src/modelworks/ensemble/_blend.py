@@ -35,11 +35,8 @@ class _BlendMixin:
     """What the two blends share: their parameters, given weights, weights learned on OOF predictions."""
 
     def __init__(self, estimators, *, weights=None, cv=5, random_state=0, seed="deprecated"):
-        self.estimators = estimators
+        super().__init__(estimators, cv=cv, random_state=random_state, seed=seed)
         self.weights = weights
-        self.cv = cv
-        self.random_state = random_state
-        self.seed = seed
 
     def _given_weights(self, names):
         return None if self.weights is None else check_weights(self.weights, names, type(self).__name__)

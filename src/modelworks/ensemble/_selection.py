@@ -39,12 +39,9 @@ class _SelectionMixin:
     """What the two selections share: their parameters and the greedy weights."""
 
     def __init__(self, estimators, *, n_iter=50, metric=None, cv=5, random_state=0, seed="deprecated"):
-        self.estimators = estimators
+        super().__init__(estimators, cv=cv, random_state=random_state, seed=seed)
         self.n_iter = n_iter
         self.metric = metric
-        self.cv = cv
-        self.random_state = random_state
-        self.seed = seed
 
     def _given_weights(self, names):
         return None

@@ -108,13 +108,9 @@ class StackingRegressor(_ZooStackMixin, _sk.StackingRegressor):
 
     Parameters
     ----------
-    estimators : list of (str, estimator or str)
-    final_estimator : estimator or str, optional
-        Default ``RidgeCV()``. Another :class:`StackingRegressor` makes a second level.
-    cv : int, CV splitter or "prefit", optional
-    n_jobs : int, optional
-    passthrough : bool, default=False
-    verbose : int, default=0
+    estimators, final_estimator, cv, n_jobs, passthrough, verbose
+        As in :class:`StackingClassifier` (folds not stratified); ``final_estimator`` defaults
+        to ``RidgeCV()``, and another :class:`StackingRegressor` makes a second level.
     """
 
     _kind = "regressor"

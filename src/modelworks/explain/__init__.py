@@ -9,6 +9,7 @@
 * :func:`explain_job` - the job behind ``modelworks explain``: both for a saved model on a table.
 """
 
+from modelworks import _deprecation
 from modelworks.explain._explanation import (
     BudgetPlan,
     CostEstimate,
@@ -41,9 +42,6 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    # modelworks.explain.explain: the function's name before it became explain_model (this is a
-    # plain package: `modelworks.explain(...)` is now `modelworks.explain_model(...)`)
-    from modelworks import _deprecation
-
-    return _deprecation.forward(__name__, name)
+# modelworks.explain.explain: the function's name before it became explain_model (this is a
+# plain package: `modelworks.explain(...)` is now `modelworks.explain_model(...)`)
+__getattr__ = _deprecation.forwarding(__name__)

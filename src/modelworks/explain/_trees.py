@@ -128,29 +128,6 @@ def _kernels():
     import numba
 
     @numba.njit(cache=True)
-    def predict_raw(X, left, right, default, feature, threshold, value, base):
-        n = X.shape[0]
-        T = left.shape[0]
-        K = value.shape[2]
-        out = np.zeros((n, K))
-        for i in range(n):
-            for k in range(K):
-                out[i, k] = base[k]
-            for t in range(T):
-                node = 0
-                while left[t, node] >= 0:
-                    v = X[i, feature[t, node]]
-                    if np.isnan(v):
-                        node = default[t, node]
-                    elif v <= threshold[t, node]:
-                        node = left[t, node]
-                    else:
-                        node = right[t, node]
-                for k in range(K):
-                    out[i, k] += value[t, node, k]
-        return out
-
-    @numba.njit(cache=True)
     def interventional(X, B, left, right, default, feature, threshold, value, n_features, max_depth, weights):
         n = X.shape[0]
         nb = B.shape[0]
@@ -245,11 +222,10 @@ def _kernels():
     @numba.njit(cache=True)
     def ice(X, P, cols, left, right, default, feature, threshold, value, base, max_depth):
         """Raw output (n, G, K) with the columns ``cols`` set to each grid point (row of P)."""
-        n = X.shape[0]
+        n, nf = X.shape
         G = P.shape[0]
         T = left.shape[0]
         K = value.shape[2]
-        nf = X.shape[1]
         out = np.zeros((n, G, K))
         colpos = -np.ones(nf, np.int64)
         for c in range(cols.shape[0]):
@@ -392,7 +368,7 @@ def _kernels():
                                 node = dt[node]
         return diff
 
-    return predict_raw, interventional, ice, ice_intervals
+    return interventional, ice, ice_intervals
 
 
 @lru_cache(maxsize=64)
@@ -405,14 +381,13 @@ def _weights(m: int) -> np.ndarray:
 
 
 def predict_raw(trees: Trees, Z: np.ndarray) -> np.ndarray:
-    fn = _kernels()[0]
-    return fn(prepare_rows(trees, Z), trees.left, trees.right, trees.default, trees.feature,
-              trees.threshold, trees.value, trees.base)
+    """Raw output (n, outputs): :func:`tree_ice` with no column set (one grid point, one path per tree)."""
+    return tree_ice(trees, Z, [], np.empty((1, 0)))[:, 0, :]
 
 
 def interventional_shap(trees: Trees, Z: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Exact interventional SHAP values of the raw output: (n, features, outputs) and the base."""
-    fn = _kernels()[1]
+    fn = _kernels()[0]
     Zp, Bp = prepare_rows(trees, Z), prepare_rows(trees, B)
     depth = max(trees.max_depth, 1) + 2
     phi = fn(Zp, Bp, trees.left, trees.right, trees.default, trees.feature, trees.threshold, trees.value,
@@ -439,7 +414,7 @@ def tree_ice_grid(trees: Trees, Z: np.ndarray, cols: list[int], grids: list[np.n
     gs = [np.asarray(g, dtype=float).astype(trees.input_dtype).astype(np.float64) for g in grids]
     if len(gs) not in (1, 2) or any(np.any(np.diff(g) <= 0) or np.isnan(g).any() for g in gs):
         return None
-    fn = _kernels()[3]
+    fn = _kernels()[2]
     g1 = gs[1] if len(gs) == 2 else np.zeros(1)
     c1 = cols[1] if len(cols) == 2 else -2
     diff = fn(prepare_rows(trees, Z), np.ascontiguousarray(gs[0]), np.ascontiguousarray(g1), int(cols[0]),
@@ -450,7 +425,7 @@ def tree_ice_grid(trees: Trees, Z: np.ndarray, cols: list[int], grids: list[np.n
 
 def tree_ice(trees: Trees, Z: np.ndarray, cols: list[int], points: np.ndarray) -> np.ndarray:
     """Raw output (n, G, outputs) of every row with encoded columns ``cols`` set to each point."""
-    fn = _kernels()[2]
+    fn = _kernels()[1]
     P = np.ascontiguousarray(np.asarray(points, dtype=float).astype(trees.input_dtype).astype(np.float64))
     return fn(prepare_rows(trees, Z), P, np.asarray(cols, dtype=np.int64), trees.left, trees.right,
               trees.default, trees.feature, trees.threshold, trees.value, trees.base, max(trees.max_depth, 1) + 2)

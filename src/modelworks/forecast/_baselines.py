@@ -22,9 +22,6 @@ class Naive(Forecaster):
 
     name = "naive"
 
-    def __init__(self) -> None:
-        pass
-
     def _fit(self, y, X) -> None:
         values = y.to_numpy()
         self.last_ = float(values[-1])
@@ -75,9 +72,6 @@ class Drift(Forecaster):
     """The line from the first to the last observation, extended (random walk with drift)."""
 
     name = "drift"
-
-    def __init__(self) -> None:
-        pass
 
     def _fit(self, y, X) -> None:
         values = y.to_numpy()

@@ -1,5 +1,6 @@
 """The model zoo: named scikit-learn estimators with default search spaces."""
 
+from modelworks.models._job import ModelList, models_job
 from modelworks.models._zoo import (
     DEFAULT_CANDIDATES,
     ZOO,
@@ -19,6 +20,7 @@ SKOPS_TRUSTED = [
 
 __all__ = [
     "DEFAULT_CANDIDATES",
+    "ModelList",
     "SKOPS_TRUSTED",
     "ZOO",
     "ZooEntry",
@@ -26,4 +28,5 @@ __all__ = [
     "get_entry",
     "get_model",
     "list_models",
+    "models_job",
 ]

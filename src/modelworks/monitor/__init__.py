@@ -13,6 +13,7 @@ bootstrap); ``compare_estimators`` compares two unfitted estimators by repeated 
 ``compare_cv``, still work until 0.3 and warn.
 """
 
+from modelworks import _deprecation
 from modelworks.monitor._abtest import METRICS, compare_predictions, corrected_ttest
 from modelworks.monitor._abtest_cv import compare_estimators
 from modelworks.monitor._abtest_job import abtest
@@ -56,8 +57,5 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    # compare_models / compare_cv: the names of compare_predictions / compare_estimators before 0.2
-    from modelworks import _deprecation
-
-    return _deprecation.forward(__name__, name)
+# compare_models / compare_cv: the names of compare_predictions / compare_estimators before 0.2
+__getattr__ = _deprecation.forwarding(__name__)

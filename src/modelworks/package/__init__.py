@@ -14,6 +14,7 @@ pickle: a pickled model loads only with ``trust_pickle=True`` for that one call.
 
 import os
 
+from modelworks import _deprecation
 from modelworks.package._audit import BOOSTER_TYPES, is_trusted, trusted_types
 from modelworks.package._job import ManifestResult, inspect_job
 from modelworks.package._manifest import FORMAT_VERSION
@@ -57,8 +58,7 @@ def load_ref(ref: str | os.PathLike, *, tracking_uri: str | None = None, trust_p
     from modelworks._resolve import load_ref as _load_ref
 
     return _load_ref(ref, tracking_uri=tracking_uri, trust_pickle=trust_pickle, trust=trust)
-def __getattr__(name: str):
-    # inspect: read_manifest's name before modelworks 0.2 (it shadowed the standard library's)
-    from modelworks import _deprecation
 
-    return _deprecation.forward(__name__, name)
+
+# inspect: read_manifest's name before modelworks 0.2 (it shadowed the standard library's)
+__getattr__ = _deprecation.forwarding(__name__)

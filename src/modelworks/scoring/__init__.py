@@ -6,6 +6,4 @@
 
 from modelworks import _deprecation
 
-
-def __getattr__(name: str):
-    return _deprecation.forward(__name__, name)
+__getattr__ = _deprecation.forwarding(__name__)

@@ -10,6 +10,6 @@ mistyped columns answer 422 naming the field, oversized bodies 413, a full serve
 """
 
 from modelworks.serve._app import ServeOptions, create_app, openapi, parse_rows, to_frame
-from modelworks.serve._server import serve
+from modelworks.serve._server import ServeResult, serve
 
-__all__ = ["ServeOptions", "create_app", "openapi", "parse_rows", "serve", "to_frame"]
+__all__ = ["ServeOptions", "ServeResult", "create_app", "openapi", "parse_rows", "serve", "to_frame"]

@@ -10,7 +10,10 @@ import json
 import os
 import socket
 import sys
+from collections.abc import Callable
+from typing import Any
 
+from modelworks._result import Result
 from modelworks.exceptions import ServeError
 
 _ENV = "MODELWORKS_SERVE_CONFIG"
@@ -54,6 +57,41 @@ def _app_factory():
     return create_app(ref, **cfg)
 
 
+class ServeResult(Result):
+    """A server :func:`serve` runs: the model it serves and where it listens.
+
+    :func:`serve` hands it to ``on_start`` once the socket listens and the model is loaded (by
+    default its :meth:`summary`, the startup line with the address, goes to stderr) and returns
+    it when the server has stopped.
+    """
+
+    title = "Model server"
+    json_name = "serve.json"
+
+    def __init__(self, ref: str, model: str, host: str, port: int, workers: int, *,
+                 log_requests: str | None = None) -> None:
+        self.ref, self.model, self.host, self.port, self.workers = ref, model, host, port, workers
+        self.log_requests = log_requests
+
+    @property
+    def url(self) -> str:
+        """The address the server answers on (the port the system picked when asked for 0)."""
+        return f"http://{self.host}:{self.port}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ref": self.ref, "host": self.host, "port": self.port, "workers": self.workers,
+                "model": self.model, "url": self.url, "log_requests": self.log_requests}
+
+    def summary(self) -> str:
+        workers = f"{self.workers} worker{'s' if self.workers > 1 else ''}"
+        return (f"modelworks serve: {self.model} on {self.url} ({workers}; "
+                "POST /predict, GET /health /schema /metrics /openapi.json)")
+
+
+def _print_start(started: ServeResult) -> None:
+    print(started.summary(), file=sys.stderr, flush=True)
+
+
 def _bind(host: str, port: int) -> socket.socket:
     """The listening socket, created as TCP *by protocol number*.
 
@@ -78,7 +116,8 @@ def _bind(host: str, port: int) -> socket.socket:
 def serve(ref, host: str = "127.0.0.1", port: int = 8080, workers: int = 1, *, ignore_extra: bool = False,
           max_body_bytes: int = 16 * 1024**2, max_rows: int = 100_000, max_in_flight: int = 32,
           log_requests: str | None = None, tracking_uri: str | None = None, graceful_timeout: float = 30.0,
-          log_level: str = "warning", trust=()) -> None:
+          log_level: str = "warning", trust=(),
+          on_start: Callable[[ServeResult], Any] | None = None) -> ServeResult:
     """Serve a package or registry reference over HTTP until SIGTERM / SIGINT.
 
     Parameters
@@ -91,8 +130,16 @@ def serve(ref, host: str = "127.0.0.1", port: int = 8080, workers: int = 1, *, i
         Processes; each loads the model and shares the listening socket.
     graceful_timeout : float
         Seconds in-flight requests get to finish after SIGTERM.
+    on_start : callable, optional
+        Called with the :class:`ServeResult` once the socket listens and the model is loaded
+        (default: print its summary, the address included, on stderr).
 
     Other parameters are those of :func:`modelworks.serve.create_app`.
+
+    Returns
+    -------
+    ServeResult
+        What was served and where, once the server has stopped.
     """
     from modelworks._imports import require
 
@@ -114,12 +161,12 @@ def serve(ref, host: str = "127.0.0.1", port: int = 8080, workers: int = 1, *, i
     settings = dict(ignore_extra=ignore_extra, max_body_bytes=max_body_bytes, max_rows=max_rows,
                     max_in_flight=max_in_flight, log_requests=log_requests, model_ref=label)
     sock = _bind(host, port)
-    actual = sock.getsockname()[1]
-    print(f"modelworks serve: {label} on http://{host}:{actual} ({workers} worker{'s' if workers > 1 else ''}; "
-          "POST /predict, GET /health /schema /metrics /openapi.json)", file=sys.stderr, flush=True)
+    started = ServeResult(str(ref), label, host, sock.getsockname()[1], workers,
+                          log_requests=str(log_requests) if log_requests else None)
     common = dict(log_level=log_level, timeout_graceful_shutdown=graceful_timeout, access_log=False,
                   lifespan="off", server_header=False)
     try:
+        (on_start or _print_start)(started)
         if workers == 1:
             app = create_app(package, **settings)
             server = _server_class()(uvicorn.Config(app, **common))
@@ -132,3 +179,4 @@ def serve(ref, host: str = "127.0.0.1", port: int = 8080, workers: int = 1, *, i
             Multiprocess(config, sockets=[sock]).run()
     finally:
         sock.close()
+    return started
