@@ -119,9 +119,9 @@ PER_CLASS = {"hgb", "lightgbm", "xgboost", "gb", "catboost"}  # one tree (or lea
 def complexity(learner: str, params: dict) -> float:
     """Cost of a configuration relative to the learner's zoo default (trees, leaves, depth)."""
     p = params or {}
-    if learner == "lightgbm":
-        return p.get("n_estimators", 200) / 200 * math.sqrt(p.get("num_leaves", 31) / 31)
-    if learner == "hgb":
+    if learner == "lightgbm":  # measured (200 rounds, 60,000 rows x 8 columns): 255 leaves cost 2.0x 31 leaves
+        return p.get("n_estimators", 200) / 200 * (p.get("num_leaves", 31) / 31) ** (1 / 3)
+    if learner == "hgb":  # measured as above: 255 leaves cost 3.3x 31 leaves
         return p.get("max_iter", 100) / 100 * math.sqrt(p.get("max_leaf_nodes", 31) / 31)
     if learner == "xgboost":
         return p.get("n_estimators", 200) / 200 * 2 ** ((p.get("max_depth", 6) - 6) / 2)
