@@ -28,7 +28,13 @@ pipeline also the backtest coverage of the intervals it delivers.
 
 Part 2: `modelworks forecast FILE --horizon 12` CLI calls (default: model auto, 3-fold
 backtest; also --model auto-arima with and without backtest) on gas, fresh processes, three
-of each alternating: median wall and CPU seconds, and the same for the imports alone.
+of each alternating: median wall and CPU seconds, and the same for the imports alone; then
+the default call's CPU seconds stage by stage in one process (imports, forecast, matplotlib's
+import, writing the plot/report/CSV/JSON). On gas the forecast stage is one order search on
+the first backtest window (66 models by conditional sum of squares, the winner refitted by
+exact likelihood), one exact fit of those orders on the Box-Cox-transformed window, four
+fixed-coefficient filters for the later windows, the three baselines; a final search on the
+whole series only where auto-arima wins.
 
 Part 3: --many N (default 10,000) short generated seeded series (--many-length points each,
 default 60 years; random walks with ARMA noise) in one long table:
@@ -286,8 +292,45 @@ def cli_call(y: pd.Series, tmp: Path, runs: int = 3) -> dict:
     out = {label: float(np.median(w)) for label, (w, _) in seen.items()}
     out["cpu_s"] = {label: float(np.median(c)) for label, (_, c) in seen.items()}
     out["runs"] = runs
+    out["stages_cpu_s"] = cli_stages(csv, tmp, runs)
     out["load_avg"] = os.getloadavg()[0]
     return out
+
+
+# What the default CLI call spends its CPU on, stage by stage, in one fresh process: the
+# imports it needs (pandas, scipy, scikit-learn, statsforecast), the forecast itself (backtest,
+# selection, refit), matplotlib's import, and writing the outputs (plot, report, CSV, JSON).
+_STAGES = """
+import json, os, sys
+def cpu():
+    t = os.times()
+    return t.user + t.system
+c = [cpu()]
+import modelworks.forecast as F
+from modelworks.forecast._sf_import import statsforecast_models
+statsforecast_models()
+c.append(cpu())
+res = F.forecast_job(sys.argv[1], horizon=12, progress=False, log=lambda *a: None)
+c.append(cpu())
+import matplotlib.figure
+c.append(cpu())
+res.write(sys.argv[2])
+c.append(cpu())
+names = ["imports", "forecast (backtest, selection, refit)", "matplotlib import", "write outputs"]
+print(json.dumps({k: b - a for k, a, b in zip(names, c, c[1:])}))
+"""
+
+
+def cli_stages(csv: Path, tmp: Path, runs: int = 3) -> dict:
+    """Median CPU seconds per stage of the default call (model auto, 3 folds), in-process."""
+    import json
+
+    seen = []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", _STAGES, str(csv), str(tmp / "stages")],
+                             capture_output=True, text=True, timeout=900, check=True)
+        seen.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    return {k: float(np.median([s[k] for s in seen])) for k in seen[0]}
 
 
 # ---------------------------------------------------------------- part 3: many series
@@ -455,6 +498,8 @@ def main(argv=None) -> int:
         cli = cli_call(gas, tmp)
         print(f"\nCLI, fresh process, median of {cli['runs']} (load {cli['load_avg']:.1f}), wall / CPU "
               "seconds: " + ", ".join(f"{k}: {cli[k]:.1f} / {c:.1f}" for k, c in cli["cpu_s"].items()))
+        print("  default call, CPU seconds by stage (in one process): " + ", ".join(
+            f"{k} {v:.2f}" for k, v in cli["stages_cpu_s"].items()))
     many = None
     if args.many:
         print(f"\n{args.many} generated series ...", flush=True)

@@ -55,16 +55,24 @@ def _r_stopping(reltol: float):
 def forward_difference(fun, x0: np.ndarray, f0: float, args=(), *,
                        step: float = _EPS_STEP) -> np.ndarray:
     """Forward-difference gradient of ``fun`` at ``x0`` as scipy's BFGS computes it without
-    ``jac``: absolute step ``step``, the relative step where ``x0 + step == x0``."""
+    ``jac``: absolute step ``step``, the relative step where ``x0 + step == x0``.
+
+    The same arithmetic as the vectorised form, element by element in plain floats (a handful
+    of parameters: numpy's per-call overhead would dominate), moving one coordinate of one
+    work array (``fun`` must not keep a reference to its argument; statsforecast's
+    likelihoods copy it)."""
     x0 = np.asarray(x0, dtype=float)
-    h = np.full(x0.shape, float(step))
-    h = np.where((x0 + h) - x0 == 0,
-                 _EPS_STEP * np.where(x0 >= 0, 1.0, -1.0) * np.maximum(1.0, np.abs(x0)), h)
-    grad = np.empty(x0.size)
-    for i in range(x0.size):
-        x1 = x0.copy()
-        x1[i] = x0[i] + h[i]
-        grad[i] = (float(fun(x1, *args)) - f0) / ((x0[i] + h[i]) - x0[i])
+    xs = x0.tolist()
+    step = float(step)
+    grad = np.empty(len(xs))
+    x1 = x0.copy()
+    for i, xi in enumerate(xs):
+        h = step
+        if (xi + h) - xi == 0:  # the step vanishes next to a large |x|: scipy's relative step
+            h = _EPS_STEP * (1.0 if xi >= 0 else -1.0) * max(1.0, abs(xi))
+        x1[i] = xi + h
+        grad[i] = (float(fun(x1, *args)) - f0) / ((xi + h) - xi)
+        x1[i] = xi
     return grad
 
 
@@ -79,12 +87,13 @@ def _with_gradient(minimize):
 
         def objective(x, *a):
             value = float(fun(x, *a))
-            last["x"], last["f"] = np.array(x, dtype=float), value
+            last["x"], last["f"] = np.asarray(x, dtype=float).tobytes(), value
             return value
 
         def gradient(x, *a):
             x = np.asarray(x, dtype=float)
-            f0 = last["f"] if "x" in last and np.array_equal(last["x"], x) else float(fun(x, *a))
+            # the value at x from the objective call just before (same bits: same value)
+            f0 = last["f"] if last.get("x") == x.tobytes() else float(fun(x, *a))
             return forward_difference(fun, x, f0, a, step=step)
 
         reltol = _reltol.get()
