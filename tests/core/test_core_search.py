@@ -326,3 +326,19 @@ def test_a_log_target_candidate_gets_duan_smearing_when_it_cross_validates_bette
     model = entry.fold_models[0]
     save(model, tmp_path / "pkg", X_sample=X.head(20), task="regression", target="y")
     assert np.allclose(load(tmp_path / "pkg").predict(X.head(20)), model.predict(X.head(20)))
+
+
+def test_the_refit_reserve_counts_no_more_members_than_candidates():
+    from modelworks.search._search import REFIT_MEMBERS, SAFETY, Searcher
+
+    X, y = table(600)
+    plan = plan_validation(y, "binary", cv=3)
+    s = Searcher(X, y, "binary", plan, deadline=time.monotonic() + 600)
+    one = s.evaluate("hgb", "hgb", {"max_iter": 30}, "tree")
+    per_fit = one.fit_seconds * len(y) / plan.n_train * SAFETY
+    assert s.deadline - time.monotonic() - s.left() == pytest.approx(per_fit, abs=0.05)  # one candidate: one fit
+    s.evaluate("lightgbm", "lightgbm", {"n_estimators": 30}, "tree")
+    s.evaluate("logreg", "logreg", {}, "dense")
+    best = s.best()
+    full = best.fit_seconds * len(y) / plan.n_train * SAFETY * REFIT_MEMBERS
+    assert s.deadline - time.monotonic() - s.left() == pytest.approx(full, abs=0.05)

@@ -139,7 +139,9 @@ class Searcher:
         reserve = 0.0
         best = self.best() if self.plan.kind == "kfold" else None
         if best is not None:  # refitting the final model (or a few ensemble members) on all rows
-            reserve = best.fit_seconds * self.refit_rows / max(self.plan.n_train, 1) * SAFETY * REFIT_MEMBERS
+            # an ensemble has at most as many members as there are candidates
+            members = min(REFIT_MEMBERS, len([e for e in self.entries if e.stage != "screen"]))
+            reserve = best.fit_seconds * self.refit_rows / max(self.plan.n_train, 1) * SAFETY * members
         return self.deadline - time.monotonic() - reserve
 
     def estimate(self, learner: str, params: dict, rows: int | None = None, n_folds: int | None = None) -> float:
