@@ -171,6 +171,16 @@ def test_id_like_column_is_dropped_with_a_warning():
     assert "customer_id" not in prep.X.columns
 
 
+@pytest.mark.parametrize("name", ["rownames", "row_names", "Unnamed: 0"])
+def test_exported_row_names_are_dropped_as_ids_even_when_sampled(name):
+    # R's write.csv and pandas' to_csv write the row names; a sample of rows leaves gaps in them
+    frame = _frame()
+    frame.insert(0, name, np.random.default_rng(0).choice(100_000, size=len(frame), replace=False))
+    with pytest.warns(UserWarning, match=f"dropped column '{name}': looks like an ID"):
+        prep = prepare(frame, "churn")
+    assert name not in prep.X.columns
+
+
 def test_non_utf8_csv(tmp_path, capsys):
     path = tmp_path / "latin1.csv"
     path.write_bytes("name,y\nJos\xe9,1\nRen\xe9e,0\n".encode("latin-1"))

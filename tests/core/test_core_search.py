@@ -342,3 +342,18 @@ def test_the_refit_reserve_counts_no_more_members_than_candidates():
     best = s.best()
     full = best.fit_seconds * len(y) / plan.n_train * SAFETY * REFIT_MEMBERS
     assert s.deadline - time.monotonic() - s.left() == pytest.approx(full, abs=0.05)
+
+
+def test_when_no_full_size_fit_fits_the_screened_candidates_are_the_candidates(monkeypatch):
+    monkeypatch.setattr(_plan, "FEW_FOLDS_MAX_ROWS", 300)
+    monkeypatch.setattr(_plan, "RUNG_MIN_ROWS", 500)
+    monkeypatch.setattr(_plan, "RUNG_ROWS", 300)
+    X, y = table(1200)
+    plan = plan_validation(y, "binary")
+    configs = portfolio("binary", ["hgb", "logreg", "knn", "lightgbm"])[:4]
+    # the deadline has passed: the first screening fit runs (forced), nothing on all the rows does
+    res = run_search(X, y, "binary", configs=configs, plan=plan, deadline=time.monotonic() - 1, tune=False)
+    assert [e.name for e in res.ranked()] == ["hgb [300 rows]"]
+    assert res.ranked()[0].fit_rows == 300 and res.ranked()[0].fold_models
+    assert any("screening subsample are the final candidates" in n for n in res.notes)
+    assert res.skipped["hgb"].startswith("time budget")  # its full-size fit was not forced

@@ -14,7 +14,7 @@ from modelworks.exceptions import ColumnError, ConfigError, DataError, TargetErr
 
 TASKS = TASK_NAMES
 MIN_ROWS = 10
-_ID_NAME = re.compile(r"(^|_)(id|uuid|guid|key|index|row|rownum)$|^id_|^unnamed: ?0$", re.I)
+_ID_NAME = re.compile(r"(^|_)(id|uuid|guid|key|index|row|rownum|row_?names?)$|^id_|^unnamed: ?0$", re.I)
 
 
 class DataWarning(UserWarning):

@@ -109,7 +109,7 @@ def _no_time_for(switch: str, ctx, res) -> str | None:
         # (a candidate that kept its k fold models is averaged from them: no fit)
         k = len(res.plan.folds)
         fits = {e.name: 0.0 if res.plan.kind == "kfold" and len(e.fold_models) == k
-                else e.fit_seconds * len(ctx.y_train) / max(res.plan.n_train, 1) for e in res.entries}
+                else e.seconds_for(len(ctx.y_train)) for e in res.entries}
         top = [n for n in list(ctx.leaderboard["model"])[:2] if n != ctx.final_name]
         need = sum(fits.get(n, 0.0) for n in top) * 1.5 + MONITOR_MIN_SECONDS + AFTER_EXPLAIN_SECONDS
         if need > left:

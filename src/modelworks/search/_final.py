@@ -100,9 +100,7 @@ def refit_seconds(res: SearchResult, cost: CostModel, names: list[str], n_rows: 
     by_name = {e.name: e for e in res.entries}
     total = 0.0
     for n in names:
-        e = by_name[n]
-        scale = n_rows / max(res.plan.n_train, 1)
-        total += e.fit_seconds * scale * SAFETY
+        total += by_name[n].seconds_for(n_rows) * SAFETY
     return total
 
 

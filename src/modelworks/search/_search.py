@@ -70,6 +70,11 @@ class Entry:
     fit_seconds: float  # mean per fold
     seconds: float  # wall time of the whole candidate
     fold_models: list = field(default_factory=list)  # holdout: every candidate's; k-fold: the best few's
+    fit_rows: int = 0  # rows each fold model was fitted on (fewer than the plan's on a screening rung)
+
+    def seconds_for(self, rows: int) -> float:
+        """Seconds one fit of this candidate takes on ``rows`` rows (scaled from its own fits)."""
+        return self.fit_seconds * rows / max(self.fit_rows, 1)
 
 
 @dataclass
@@ -141,7 +146,7 @@ class Searcher:
         if best is not None:  # refitting the final model (or a few ensemble members) on all rows
             # an ensemble has at most as many members as there are candidates
             members = min(REFIT_MEMBERS, len([e for e in self.entries if e.stage != "screen"]))
-            reserve = best.fit_seconds * self.refit_rows / max(self.plan.n_train, 1) * SAFETY * members
+            reserve = best.seconds_for(self.refit_rows) * SAFETY * members
         return self.deadline - time.monotonic() - reserve
 
     def estimate(self, learner: str, params: dict, rows: int | None = None, n_folds: int | None = None) -> float:
@@ -234,7 +239,8 @@ class Searcher:
             pipeline=pipe, scores={c: float(np.nanmean(frame[c])) for c in frame.columns},
             stds={c: float(np.nanstd(frame[c], ddof=1)) if len(frame) > 1 else 0.0 for c in frame.columns},
             group_scores=frame[self.metric].to_numpy(dtype=float), oof=oof,
-            fit_seconds=float(np.mean(fit_times)), seconds=time.monotonic() - t_start, fold_models=models)
+            fit_seconds=float(np.mean(fit_times)), seconds=time.monotonic() - t_start, fold_models=models,
+            fit_rows=len(train_idx))
         self.entries.append(entry)
         if self.plan.kind == "kfold":  # the fold models of the best few only: the final model is made of them
             sign = 1.0 if self.higher else -1.0
@@ -317,8 +323,10 @@ def run_search(X, y, task: str, *, configs, plan: ValidationPlan, deadline: floa
         configs = [c for c in configs if c.name in keep_names] or list(configs[:1])
         s.seen = set()  # full-size fits are new points
 
+    screened_first = any(e.stage == "screen" for e in s.entries)
     for cfg in configs:
-        force = len([e for e in s.entries if e.stage != "screen"]) < min_candidates
+        # after a screening rung its candidates stand in when no full-size fit fits: none is forced
+        force = not screened_first and len([e for e in s.entries if e.stage != "screen"]) < min_candidates
         tree = cfg.prep == "tree" or cfg.learner in TREE_PREP
         if tree and try_log and log_info is None:
             raw = s.evaluate(_label(cfg.name, False), cfg.learner, cfg.params, cfg.prep, tier=cfg.tier, force=force)
@@ -337,6 +345,8 @@ def run_search(X, y, task: str, *, configs, plan: ValidationPlan, deadline: floa
         s.evaluate(_label(cfg.name, use_log and tree), cfg.learner, cfg.params, cfg.prep,
                    log_target=use_log and tree, tier=cfg.tier, force=force)
 
+    if screened_first and not any(e.stage != "screen" for e in s.entries):
+        _promote_screened(s, plan.rung_rows)
     trials = 0
     if tune:
         trials = _model_based(s, use_log, seed, max_trials)
@@ -351,6 +361,16 @@ def run_search(X, y, task: str, *, configs, plan: ValidationPlan, deadline: floa
     return SearchResult(entries=s.entries, skipped=s.skipped, plan=s.plan, task=task, metric=s.metric,
                         higher_is_better=s.higher, classes=s.classes, log_target=log_info, notes=notes,
                         seconds=time.monotonic() - t0, trials=trials)
+
+
+def _promote_screened(s: Searcher, rows: int) -> None:
+    """No full-size fit fitted in the budget: the screened candidates (same holdout) are the candidates."""
+    for e in s.entries:
+        if e.stage == "screen" and not s.skipped.get(e.name.removesuffix(" [screen]"), "").startswith("screened out"):
+            e.stage = "portfolio"
+            e.name = e.name.replace(" [screen]", f" [{rows:,} rows]")
+    s.notes.append(f"no candidate could be fitted on all the training rows within the budget: the candidates "
+                   f"fitted on the {rows:,}-row screening subsample are the final candidates")
 
 
 def _distributions(space: dict):
