@@ -22,20 +22,24 @@ import pandas as pd
 
 from modelworks.exceptions import ColumnError, ExplainError, NotFittedError
 
-# class name (anywhere in the MRO) -> family; sklearn, xgboost, lightgbm
+# class name (anywhere in the MRO) -> family; sklearn, xgboost, lightgbm, catboost
 _TREE_CLASSES = {
     "RandomForestClassifier", "RandomForestRegressor", "ExtraTreesClassifier", "ExtraTreesRegressor",
     "GradientBoostingClassifier", "GradientBoostingRegressor", "HistGradientBoostingClassifier",
     "HistGradientBoostingRegressor", "DecisionTreeClassifier", "DecisionTreeRegressor",
     "ExtraTreeClassifier", "ExtraTreeRegressor", "IsolationForest",
     "XGBClassifier", "XGBRegressor", "XGBRFClassifier", "XGBRFRegressor", "Booster",
-    "LGBMClassifier", "LGBMRegressor",
+    "LGBMClassifier", "LGBMRegressor", "CatBoostClassifier", "CatBoostRegressor",
 }
 _TREE_MODULES = ("xgboost.", "lightgbm.")
 # boosters whose raw (TreeSHAP) output is a margin (log-odds for classifiers), not a probability
 _MARGIN_TREES = {
     "GradientBoostingClassifier", "HistGradientBoostingClassifier", "XGBClassifier", "LGBMClassifier",
+    "CatBoostClassifier",
 }
+# CatBoost's symmetric trees (and its target statistics on categoricals) are read by CatBoost alone:
+# its own TreeSHAP explains them (modelworks.explain._shap_units._catboost_values)
+_CATBOOST_CLASSES = {"CatBoostClassifier", "CatBoostRegressor"}
 
 
 def _mro_names(est) -> set[str]:
@@ -58,6 +62,12 @@ def family_of(est) -> str:
 def is_margin_tree(est) -> bool:
     """A boosted classifier whose tree output is log-odds (probability needs a link)."""
     return bool(_mro_names(est) & _MARGIN_TREES)
+
+
+def is_catboost(est) -> bool:
+    """A CatBoost model (modelworks' zoo subclass or catboost's own scikit-learn estimator)."""
+    return bool(_mro_names(est) & _CATBOOST_CLASSES) and any(
+        c.__module__.startswith("catboost") for c in type(est).__mro__)
 
 
 def is_classifier(est) -> bool:

@@ -21,6 +21,7 @@ from modelworks.explain._model import (
     Unit,
     aggregation_matrix,
     family_of,
+    is_catboost,
     is_classifier,
     is_margin_tree,
     quiet,
@@ -149,6 +150,115 @@ def _native_contribs(final, Z: np.ndarray):
     return out[:, :, :-1].transpose(0, 2, 1), out[:, :, -1]  # (n, K, M + 1)
 
 
+def _catboost_pool(final, Z: np.ndarray, *, labelled: bool):
+    """``Z`` as CatBoost reads it: a Pool with the zoo's conversion of categorical codes to integers.
+
+    CatBoost's Independent Tree SHAP insists on labels in both pools although they do not enter
+    the values (only its loss-function output reads them): a constant label is given.
+    """
+    from catboost import Pool
+
+    from modelworks.models._catboost import _input
+
+    label = None
+    if labelled:
+        classes = getattr(final, "classes_", None) if _catboost_classifier(final) else None
+        label = np.full(len(Z), classes[0] if classes is not None and len(classes) else 0.0)
+    return Pool(_input(final, Z), cat_features=final.get_param("cat_features"), label=label)
+
+
+def _catboost_classifier(final) -> bool:
+    # catboost's own regressor answers classes_ too (its base class serves both kinds): go by type
+    return "CatBoostClassifier" in {c.__name__ for c in type(final).__mro__}
+
+
+def _catboost_shap(final, Z: np.ndarray, B: np.ndarray | None):
+    """CatBoost's own TreeSHAP: values (n, M, K) and per-row base values (n, K).
+
+    Without ``B``: path-dependent TreeSHAP (``shap_calc_type="Regular"``: the exact Shapley values
+    of the trees' cover-weighted game), summing to the raw margin. With ``B``: Independent Tree
+    SHAP (the exact interventional values, one game per background row, averaged), summing to
+    the raw margin minus its background mean.
+    """
+    kwargs = {} if B is None else {"reference_data": _catboost_pool(final, B, labelled=True),
+                                   "model_output": "Raw"}
+    out = final.get_feature_importance(_catboost_pool(final, Z, labelled=B is not None), type="ShapValues",
+                                       thread_count=final.get_param("thread_count") or -1, **kwargs)
+    out = np.asarray(out, dtype=float)
+    if out.ndim == 2:  # (n, M + 1): one output, bias last
+        return out[:, :-1, None], out[:, -1:]
+    return out[:, :, :-1].transpose(0, 2, 1), out[:, :, -1]  # (n, K, M + 1)
+
+
+def _catboost_raw(final, Z: np.ndarray) -> np.ndarray:
+    """CatBoost's raw margin, (n, K): what its TreeSHAP values sum to."""
+    import catboost
+
+    from modelworks.models._catboost import _input
+
+    # catboost's own predict (the zoo subclass reshapes labels only); its own thread count
+    raw = catboost.CatBoost.predict(final, _input(final, Z), prediction_type="RawFormulaVal",
+                                    thread_count=final.get_param("thread_count") or -1)
+    return np.asarray(raw, dtype=float).reshape(len(Z), -1)
+
+
+# CatBoost classifier losses whose probabilities are the sigmoid (one margin) or softmax of the margins
+_CATBOOST_SOFTMAX_LOSSES = frozenset({"Logloss", "CrossEntropy", "MultiClass"})
+# CatBoost regressor losses whose predict is not the raw margin (an exponent, an uncertainty pair)
+_CATBOOST_LINKED_LOSSES = ("Poisson", "Tweedie", "RMSEWithUncertainty")
+
+
+def _catboost_problem(final, method: str, interventional: bool) -> str | None:
+    """Why CatBoost's TreeSHAP cannot explain ``method`` of this model (None when it can)."""
+    try:
+        loss = str(final.get_all_params().get("loss_function", "")).split(":")[0]
+    except Exception:  # noqa: BLE001 - catboost could not report its parameters: take the defaults
+        loss = ""
+    if not _catboost_classifier(final):
+        if method == "predict" and loss.startswith(_CATBOOST_LINKED_LOSSES):
+            return f"its {loss} predictions are not its raw margin (TreeSHAP explains the margin)"
+        return None
+    if method != "predict_proba":
+        return None
+    if loss and loss not in _CATBOOST_SOFTMAX_LOSSES:
+        return f"its {loss} probabilities are not a sigmoid or softmax of its margins"
+    if not interventional:
+        return "probability output needs interventional TreeSHAP (a background)"
+    return None
+
+
+def _catboost_values(final, Z, B, method: str, *, interventional: bool, chunk_progress):
+    """SHAP values of a CatBoost model's ``method`` by CatBoost's own TreeSHAP, or ``None``.
+
+    Margins (``decision_function``/raw, a regressor's ``predict``) are exact, path-dependent or,
+    given a background, interventional. Probabilities need a background: a binary model's come
+    from its exact log-odds values carried through the sigmoid, a multiclass model's through the
+    softmax (:func:`_softmax_rescaled`), like the other boosters' probabilities (approximate,
+    and labelled so by :func:`exactness`). ``None``: a probability without a background.
+    """
+    if _catboost_problem(final, method, interventional) is not None:
+        return None
+    proba = method == "predict_proba" and _catboost_classifier(final)
+    chunk = _CHUNK["exact-tree" if interventional else "tree"]
+    vals, bases = [], []
+    for lo, hi in chunk_progress(len(Z), chunk):
+        phi, base = _catboost_shap(final, Z[lo:hi], B if interventional else None)
+        vals.append(phi)
+        bases.append(base)
+    values = np.concatenate(vals)
+    base = np.concatenate(bases).mean(axis=0)
+    evals = len(Z) * (len(B) if interventional else 1)
+    if not proba:
+        return values, base, evals
+    raw_x, raw_b = _catboost_raw(final, Z), _catboost_raw(final, B)
+    if raw_x.shape[1] == 1:  # binary: the sigmoid of m is the softmax of (0, m)
+        zeros = np.zeros_like(values)
+        values = np.concatenate([zeros, values], axis=2)
+        raw_x, raw_b = np.hstack([np.zeros_like(raw_x), raw_x]), np.hstack([np.zeros_like(raw_b), raw_b])
+    values, base = _softmax_rescaled(values, raw_x, raw_b)
+    return values, base, evals
+
+
 def _tree_values(final, Z, bg, method, *, interventional: bool, chunk_progress):
     import shap
 
@@ -193,6 +303,8 @@ def _tree_supports(final, method: str, interventional: bool, n_classes: int) -> 
     """Why TreeSHAP cannot explain ``method`` of this tree model (None when it can)."""
     name = type(final).__name__
     multiclass = n_classes > 2
+    if is_catboost(final):  # CatBoost's own TreeSHAP: margins with or without a background
+        return _catboost_problem(final, method, interventional)
     if "HistGradientBoostingClassifier" in {c.__name__ for c in type(final).__mro__} and multiclass:
         from modelworks.explain._trees import parse
 
@@ -242,6 +354,15 @@ def explain_unit(unit: Unit, X: pd.DataFrame, bg: pd.DataFrame | None, columns: 
     def chunk_progress(total, size):
         return _chunks(total, size, progress_desc)
 
+    own = None
+    if explainer in ("auto", "tree") and is_catboost(final):  # CatBoost's own TreeSHAP reads its trees
+        own = _catboost_values(final, Z, B, method, interventional=interventional, chunk_progress=chunk_progress)
+    if own is not None:
+        values, base, evals = own
+        orig = values if unit.sources is None else np.einsum("npk,pc->nck", values,
+                                                             aggregation_matrix(unit.sources, columns))
+        return Part(enc=values, base=base, orig=orig, enc_names=enc_names, explainer="tree",
+                    evaluations=evals, method=method, enc_data=Z)
     rescaled = _multiclass_margin_trees(final, Z, method, interventional, explainer, n_classes, B)
     if rescaled is not None:
         values, base = _rescaled_tree_values(rescaled, Z, B, chunk_progress)
@@ -351,15 +472,22 @@ def _rescaled_tree_values(trees, Z, B, chunk_progress) -> tuple[np.ndarray, np.n
     """
     from modelworks.explain._trees import interventional_shap, predict_raw
 
-    link = _softmax
     vals = []
     for lo, hi in chunk_progress(len(Z), _CHUNK["exact-tree"]):
         phi, _ = interventional_shap(trees, Z[lo:hi], B)
         vals.append(phi)
     phi = np.concatenate(vals)  # (n, M, K) on the log-odds scale
-    raw_b = predict_raw(trees, B)
+    return _softmax_rescaled(phi, predict_raw(trees, Z), predict_raw(trees, B))
+
+
+def _softmax_rescaled(phi: np.ndarray, raw_x: np.ndarray, raw_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact interventional log-odds values ``phi`` (n, M, K) carried to softmax probabilities.
+
+    ``raw_x`` (n, K) and ``raw_b`` (background rows, K) are the log-odds of the explained and the
+    background rows; see :func:`_rescaled_tree_values` for the rescaling.
+    """
+    link = _softmax
     m_base, p_base = raw_b.mean(axis=0), link(raw_b).mean(axis=0)
-    raw_x = predict_raw(trees, Z)
     p_mid = link((raw_x + m_base) / 2)  # (n, K)
     jac = p_mid[:, :, None] * (np.eye(p_mid.shape[1])[None] - p_mid[:, None, :])  # (n, K, K): dp_k/dm_l
     values = np.einsum("nkl,njl->njk", jac, phi)
