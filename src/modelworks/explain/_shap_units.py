@@ -172,16 +172,18 @@ def _catboost_classifier(final) -> bool:
     return "CatBoostClassifier" in {c.__name__ for c in type(final).__mro__}
 
 
-def _catboost_shap(final, Z: np.ndarray, B: np.ndarray | None):
+def _catboost_shap(final, Z: np.ndarray, B: np.ndarray | None, output: str = "Raw"):
     """CatBoost's own TreeSHAP: values (n, M, K) and per-row base values (n, K).
 
     Without ``B``: path-dependent TreeSHAP (``shap_calc_type="Regular"``: the exact Shapley values
     of the trees' cover-weighted game), summing to the raw margin. With ``B``: Independent Tree
-    SHAP (the exact interventional values, one game per background row, averaged), summing to
-    the raw margin minus its background mean.
+    SHAP (interventional, one game per background row, averaged), summing to ``output`` minus
+    its background mean: exact Shapley values of the raw margin (``"Raw"``); for a binary
+    model's ``"Probability"`` each game's log-odds values are rescaled to the probability change,
+    as shap's TreeExplainer does for the other boosters.
     """
     kwargs = {} if B is None else {"reference_data": _catboost_pool(final, B, labelled=True),
-                                   "model_output": "Raw"}
+                                   "model_output": output}
     out = final.get_feature_importance(_catboost_pool(final, Z, labelled=B is not None), type="ShapValues",
                                        thread_count=final.get_param("thread_count") or -1, **kwargs)
     out = np.asarray(out, dtype=float)
@@ -231,31 +233,31 @@ def _catboost_values(final, Z, B, method: str, *, interventional: bool, chunk_pr
     """SHAP values of a CatBoost model's ``method`` by CatBoost's own TreeSHAP, or ``None``.
 
     Margins (``decision_function``/raw, a regressor's ``predict``) are exact, path-dependent or,
-    given a background, interventional. Probabilities need a background: a binary model's come
-    from its exact log-odds values carried through the sigmoid, a multiclass model's through the
-    softmax (:func:`_softmax_rescaled`), like the other boosters' probabilities (approximate,
-    and labelled so by :func:`exactness`). ``None``: a probability without a background.
+    given a background, interventional. Probabilities need a background: a binary model's log-odds
+    values are rescaled to probability per background row (CatBoost's ``model_output="Probability"``),
+    a multiclass model's carried through the softmax (:func:`_softmax_rescaled`), like the other
+    boosters' probabilities (approximate, and labelled so by :func:`exactness`). ``None``: an
+    output CatBoost's TreeSHAP does not explain (:func:`_catboost_problem`).
     """
     if _catboost_problem(final, method, interventional) is not None:
         return None
     proba = method == "predict_proba" and _catboost_classifier(final)
+    # a binary model's probability: CatBoost's own rescaling per background row (closer to the exact
+    # values than one rescaling of the averaged log-odds values); it mis-rescales a softmax
+    output = "Probability" if proba and len(final.classes_) == 2 else "Raw"
     chunk = _CHUNK["exact-tree" if interventional else "tree"]
     vals, bases = [], []
     for lo, hi in chunk_progress(len(Z), chunk):
-        phi, base = _catboost_shap(final, Z[lo:hi], B if interventional else None)
+        phi, base = _catboost_shap(final, Z[lo:hi], B if interventional else None, output)
         vals.append(phi)
         bases.append(base)
     values = np.concatenate(vals)
     base = np.concatenate(bases).mean(axis=0)
     evals = len(Z) * (len(B) if interventional else 1)
-    if not proba:
-        return values, base, evals
-    raw_x, raw_b = _catboost_raw(final, Z), _catboost_raw(final, B)
-    if raw_x.shape[1] == 1:  # binary: the sigmoid of m is the softmax of (0, m)
-        zeros = np.zeros_like(values)
-        values = np.concatenate([zeros, values], axis=2)
-        raw_x, raw_b = np.hstack([np.zeros_like(raw_x), raw_x]), np.hstack([np.zeros_like(raw_b), raw_b])
-    values, base = _softmax_rescaled(values, raw_x, raw_b)
+    if output == "Probability":  # the positive class's values; the other class's are their negatives
+        return np.concatenate([-values, values], axis=2), np.concatenate([1.0 - base, base]), evals
+    if proba:
+        values, base = _softmax_rescaled(values, _catboost_raw(final, Z), _catboost_raw(final, B))
     return values, base, evals
 
 
