@@ -182,16 +182,19 @@ def test_catboost_probabilities_in_a_blend_are_close_to_the_exact_values(cancer,
 
 def test_catboost_outputs_its_treeshap_does_not_explain_fall_back_with_the_reason(diabetes):
     from modelworks.exceptions import ExplainError
+    from modelworks.explain._shap import _tree_supports
 
     X, y = diabetes
     poisson = cb(X, y - y.min() + 1, "regression", iterations=20, loss_function="Poisson")
     assert agnostic_parts(poisson, X) == ["CatBoostRegressor"]  # its predict is exp(margin)
-    with pytest.raises(ExplainError, match="Poisson predictions are not its raw margin"):
+    with pytest.raises(ExplainError, match="Poisson predictions are not its raw margin.*use explainer='exact'"):
         explain_model(poisson, X.iloc[:5], explainer="tree")
-    ex = explain_model(poisson, X.iloc[:2], background=X.iloc[:8])  # model-agnostic: 2**5 x 8 per row
-    assert ex.explainer_name == "exact"
-    np.testing.assert_allclose(ex.values.sum(axis=1) + ex.shap.base_values, poisson.predict(X.iloc[:2]),
-                               atol=1e-6)
+    # a classifier's probabilities need a background (blends always have one); its margin does not
+    Xc, yc = table()
+    final = search_pipe(Xc, yc, "binary")[-1]
+    assert "needs interventional TreeSHAP" in _tree_supports(final, "predict_proba", False, 2)
+    assert _tree_supports(final, "predict_proba", True, 2) is None
+    assert _tree_supports(final, "decision_function", False, 2) is None
 
 
 def test_budgeted_run_step_explains_a_blend_with_catboost(tmp_path):
