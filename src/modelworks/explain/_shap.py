@@ -15,9 +15,10 @@ module only decides which applies and combines results:
 Interventional values of tree models (blends, stacks, or a single model given a background) come
 from :mod:`modelworks.explain._trees`: exact, where shap's C++ interventional path drifts on deep
 trees (random forests, lightgbm); CatBoost's from its own Independent Tree SHAP (exact on its
-margin; its symmetric trees and categorical target statistics are read by CatBoost alone). The one case without an exact fast algorithm is a boosted
-classifier's *probability* (a sigmoid of a sum of trees): shap's rescaled TreeSHAP is used and the
-explanation says these members are approximate.
+margin; its symmetric trees and categorical target statistics are read by CatBoost alone). The
+one case without an exact fast algorithm is a boosted classifier's *probability* (a sigmoid of a
+sum of trees): shap's (or CatBoost's) rescaled TreeSHAP is used and the explanation says these
+members are approximate.
 
 Every model is explained on its own encoded features (the output of its preprocessing) and the
 one-hot parts are then summed back to the user's columns.
