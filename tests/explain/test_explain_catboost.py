@@ -138,6 +138,20 @@ def test_regression_blend_of_lightgbm_and_catboost_equals_exact_shapley_values()
     np.testing.assert_allclose(ex.values, shapley(blend.predict, rows, bg)[..., 0], atol=1e-8)
 
 
+def test_linear_stack_over_catboost_equals_exact_shapley_values():
+    from modelworks.ensemble import StackingRegressor
+
+    X, y = table(task="regression")
+    X = X.drop(columns="c")  # the stack takes numbers
+    stack = StackingRegressor([("cb", small("catboost", "regression", **ROUNDS)),
+                               ("ridge", small("ridge", "regression"))], cv=3).fit(X, y)
+    assert agnostic_parts(stack, X) == []
+    rows, bg = X.iloc[:5], X.iloc[::10]
+    ex = explain_model(stack, rows, background=bg)
+    assert [c["explainer"] for c in ex.components] == ["tree", "linear"]
+    np.testing.assert_allclose(ex.values, shapley(stack.predict, rows, bg)[..., 0], atol=1e-8)
+
+
 @pytest.mark.parametrize("task", ["binary", "multiclass"])
 def test_classifier_blend_of_lightgbm_and_catboost_pipelines_is_exact_part_by_part(task):
     from modelworks.ensemble import BlendClassifier
