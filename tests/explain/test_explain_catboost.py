@@ -115,6 +115,22 @@ def test_catboost_with_native_categoricals_is_explained_exactly_on_its_margin(ta
         np.testing.assert_allclose(target[:, 0], model.predict(rows), atol=1e-9)
 
 
+def test_catboosts_own_estimators_are_explained_too(diabetes):
+    import catboost
+
+    X, y = diabetes
+    quiet = {"iterations": 20, "verbose": 0, "allow_writing_files": False, "thread_count": 1}
+    reg = catboost.CatBoostRegressor(**quiet).fit(X, y)  # its classes_ is [] (not a classifier)
+    ex = explain_model(reg, X.iloc[:10])
+    assert ex.explainer_name == "tree" and ex.output == "predicted value" and ex.values.shape == (10, 5)
+    np.testing.assert_allclose(ex.values.sum(axis=1) + ex.shap.base_values, reg.predict(X.iloc[:10]), atol=1e-6)
+    clf = catboost.CatBoostClassifier(**quiet).fit(X, y > y.median())
+    ex = explain_model(clf, X.iloc[:10], background=X.iloc[100:140])
+    assert ex.output == "log-odds (margin) of class 'True'"
+    raw = clf.predict(X.iloc[:10], prediction_type="RawFormulaVal")
+    np.testing.assert_allclose(ex.values.sum(axis=1) + ex.shap.base_values, raw, atol=1e-6)
+
+
 def test_interventional_values_of_a_catboost_regressor_are_the_exact_shapley_values(diabetes):
     X, y = diabetes
     model = cb(X, y, "regression")

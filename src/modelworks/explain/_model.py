@@ -71,7 +71,7 @@ def is_catboost(est) -> bool:
 
 
 def is_classifier(est) -> bool:
-    return hasattr(est, "classes_")
+    return class_labels(est) is not None
 
 
 def ensemble_kind(model) -> str | None:
@@ -224,8 +224,9 @@ def aggregation_matrix(sources: dict[str, str], columns: list[str]) -> np.ndarra
 
 
 def class_labels(model) -> list | None:
+    # catboost's own regressor answers classes_ with an empty list (its base class serves both kinds)
     classes = getattr(model, "classes_", None)
-    return None if classes is None else list(classes)
+    return None if classes is None or len(classes) == 0 else list(classes)
 
 
 @contextlib.contextmanager
