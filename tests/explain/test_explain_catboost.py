@@ -33,12 +33,9 @@ def table(n=240, seed=0, task="binary"):
 
 
 def search_pipe(X, y, task, learner="catboost", **params):
-    """The search's ``tree`` pipeline: ordinal codes, CatBoost told which columns are categorical.
-
-    LightGBM splits on the codes as numbers here: its native categorical splits are not read by
-    the exact interventional kernel, and shap's fallback does not add up for them.
-    """
-    rounds = ROUNDS if learner == "catboost" else {"n_estimators": 40, "categorical_feature": []}
+    """The search's ``tree`` pipeline: ordinal codes, CatBoost (and LightGBM) told which columns
+    are categorical."""
+    rounds = ROUNDS if learner == "catboost" else {"n_estimators": 40}
     return build_pipeline(X, learner, "tree", {**rounds, **params}, task, 0).fit(X, y)
 
 
@@ -283,12 +280,38 @@ def test_modelworks_explain_command_on_a_catboost_package(tmp_path, capsys):
     assert result["explanation"]["rows"] == 50 and result["explanation"]["explainer"] == "tree"
 
 
-@pytest.mark.xfail(strict=True, reason="lightgbm's native categorical splits: the exact kernel does not read "
-                   "them and shap's interventional fallback ignores them, so the values do not add up")
-def test_lightgbm_with_native_categoricals_given_a_background_adds_up():
-    X, y = table()
-    model = build_pipeline(X, "lightgbm", "tree", {"n_estimators": 40}, "binary", 0).fit(X, y)
-    rows = X.iloc[:12]
-    ex = explain_model(model, rows, background=X.iloc[-40:])
-    raw = model[-1].predict(model[:-1].transform(rows), raw_score=True)
-    np.testing.assert_allclose(ex.values.sum(axis=1) + ex.shap.base_values, raw, atol=1e-6)
+@pytest.mark.parametrize("task", ["binary", "regression"])
+def test_lightgbm_native_categorical_splits_are_read_by_the_exact_kernels(task):
+    """The search's LightGBM splits on category sets: rewritten as numeric chains, the exact
+    interventional kernel and the partial dependence kernel read them (shap's own paths do not)."""
+    from sklearn.inspection import partial_dependence as sk_pd
+
+    from modelworks.ensemble import BlendClassifier
+    from modelworks.explain import partial_dependence
+    from modelworks.explain._trees import checked
+
+    X, y = table(task=task)
+    X["c"] = X["c"].fillna("none")  # scikit-learn's brute force below sorts the levels
+    model = build_pipeline(X, "lightgbm", "tree", {"n_estimators": 40}, task, 0).fit(X, y)
+    Z = np.asarray(model[:-1].transform(X), dtype=float)
+    trees = checked(model[-1], Z, "predict_proba" if task == "binary" else "predict", rows=len(Z))
+    assert trees is not None and trees.categorical  # parity with LightGBM on every row
+    rows, bg = X.iloc[:6], X.iloc[::8]
+    ex = explain_model(model, rows, background=bg)
+    if task == "regression":
+        np.testing.assert_allclose(ex.values, shapley(model.predict, rows, bg)[..., 0], atol=1e-8)
+    else:
+        raw = model[-1].predict(model[:-1].transform(rows), raw_score=True)
+        np.testing.assert_allclose(ex.values.sum(axis=1) + ex.shap.base_values, raw, atol=1e-6)
+        blend = BlendClassifier.from_fitted(["lgbm", "cb"], [model, search_pipe(X, y, task)], [0.5, 0.5])
+        ex = explain_model(blend, rows, background=bg)
+        total = ex.values.sum(axis=1) + ex.shap.base_values
+        np.testing.assert_allclose(total, blend.predict_proba(rows)[:, 1], atol=1e-6)
+        ref = shapley(blend.predict_proba, rows, bg)[..., 1]
+        assert np.corrcoef(ex.values.ravel(), ref.ravel())[0, 1] > 0.95
+    res = partial_dependence(model, X, ["a", "c"], kind="both")
+    assert res["a"].method == "brute-tree"
+    ref = sk_pd(model, X, ["a"], method="brute", kind="both", custom_values={"a": res["a"].grid[0]})
+    np.testing.assert_allclose(res["a"].individual, ref["individual"], atol=1e-9)
+    ref = sk_pd(model, X, ["c"], method="brute", categorical_features=["c"])
+    np.testing.assert_allclose(res["c"].average, ref["average"], atol=1e-9)

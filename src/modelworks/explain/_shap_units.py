@@ -372,6 +372,13 @@ def explain_unit(unit: Unit, X: pd.DataFrame, bg: pd.DataFrame | None, columns: 
                                                              aggregation_matrix(unit.sources, columns))
         return Part(enc=values, base=base, orig=orig, enc_names=enc_names, explainer="tree",
                     evaluations=len(Z) * len(B), method=method, enc_data=Z)
+    categorical = _binary_categorical_trees(final, Z, method, interventional, explainer, n_classes, B)
+    if categorical is not None:
+        values, base = _binary_rescaled_tree_values(categorical, Z, B, chunk_progress)
+        orig = values if unit.sources is None else np.einsum("npk,pc->nck", values,
+                                                             aggregation_matrix(unit.sources, columns))
+        return Part(enc=values, base=base, orig=orig, enc_names=enc_names, explainer="tree",
+                    evaluations=len(Z) * len(B), method=method, enc_data=Z)
     name = _choose(final, fam, method, interventional, explainer, n_classes, Z.shape[1])
 
     exact_trees = None
@@ -440,6 +447,52 @@ def _multiclass_margin_trees(final, Z, method, interventional, explainer, n_clas
     if mine.shape != ref.shape or not np.allclose(mine, ref, rtol=0, atol=FLOAT32_TOL):
         return None
     return trees
+
+
+def _binary_categorical_trees(final, Z, method, interventional, explainer, n_classes, B):
+    """Parsed trees of a binary booster with LightGBM categorical splits, explained on probability.
+
+    shap's rescaled TreeSHAP (what other binary boosters' probabilities get) ignores categorical
+    splits; :func:`_binary_rescaled_tree_values` does the same rescaling on our exact values.
+    """
+    if not (interventional and B is not None and method == "predict_proba" and n_classes == 2
+            and explainer in ("auto", "tree") and is_margin_tree(final)):
+        return None
+    from modelworks.explain._trees import checked
+
+    trees = checked(final, Z, "predict_proba")
+    return trees if trees is not None and trees.categorical and trees.value.shape[2] == 1 else None
+
+
+def _binary_rescaled_tree_values(trees, Z, B, chunk_progress) -> tuple[np.ndarray, np.ndarray]:
+    """Probability-scale SHAP values of a binary booster, rescaled per background row as shap does.
+
+    Against each background row ``b`` the exact log-odds values (summing to ``m(x) - m(b)``) are
+    scaled by ``(p(x) - p(b)) / (m(x) - m(b))`` (the sigmoid's slope where they are equal), then
+    averaged: they sum to ``p(x)`` minus the background's mean probability. Approximate, like
+    shap's rescaled TreeSHAP, and labelled so.
+    """
+    from modelworks.explain._trees import interventional_shap, predict_raw
+
+    def sigmoid(m):
+        return 1.0 / (1.0 + np.exp(-m))
+
+    raw_b = predict_raw(trees, B)[:, 0]
+    vals = []
+    for lo, hi in chunk_progress(len(Z), _CHUNK["exact-tree"]):
+        raw_x = predict_raw(trees, Z[lo:hi])[:, 0]
+        total = np.zeros((hi - lo, Z.shape[1]))
+        for j in range(len(B)):
+            phi, _ = interventional_shap(trees, Z[lo:hi], B[j:j + 1])
+            step = raw_x - raw_b[j]
+            flat = np.abs(step) < 1e-12
+            ratio = np.where(flat, sigmoid(raw_x) * (1.0 - sigmoid(raw_x)),
+                             (sigmoid(raw_x) - sigmoid(raw_b[j])) / np.where(flat, 1.0, step))
+            total += phi[:, :, 0] * ratio[:, None]
+        vals.append(total / len(B))
+    values = np.concatenate(vals)[:, :, None]
+    p_base = float(sigmoid(raw_b).mean())
+    return np.concatenate([-values, values], axis=2), np.array([1.0 - p_base, p_base])
 
 
 def _margin(final, Z) -> np.ndarray | None:
