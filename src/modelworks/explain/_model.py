@@ -38,7 +38,7 @@ _MARGIN_TREES = {
     "CatBoostClassifier",
 }
 # CatBoost's symmetric trees (and its target statistics on categoricals) are read by CatBoost alone:
-# its own TreeSHAP explains them (modelworks.explain._shap_units._catboost_values)
+# its own TreeSHAP explains them (modelworks.explain._shap_boosters._catboost_values)
 _CATBOOST_CLASSES = {"CatBoostClassifier", "CatBoostRegressor"}
 
 
