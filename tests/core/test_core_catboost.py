@@ -237,14 +237,18 @@ def test_cost_model_reads_the_tables_distinct_values_and_classes():
     assert distinct_values(X) == pytest.approx((254 + 254 + 12) / 3)  # a, b continuous; c: 12 levels
 
 
-def test_catboost_is_explained_model_agnostically_so_run_gives_it_the_agnostic_time_rule():
-    """No exact (TreeSHAP) path for CatBoost yet: `run` treats it like any model-agnostic part."""
+def test_catboost_has_an_exact_explainer_so_run_explains_it_like_the_other_boosters():
+    """CatBoost's own TreeSHAP explains it (tests/explain/test_explain_catboost.py): `run` does not
+    give it the model-agnostic time rule, alone or in a blend."""
     pytest.importorskip("shap")
+    from modelworks.ensemble import BlendClassifier
     from modelworks.explain._exactness import agnostic_parts
 
     X, y = table(150)
     pipe = build_pipeline(X, "catboost", "tree", {"iterations": 10}, "binary", 0).fit(X, y)
-    assert agnostic_parts(pipe, X) == ["CatBoostClassifier"]
+    assert agnostic_parts(pipe, X) == []
+    lgbm = build_pipeline(X, "lightgbm", "tree", {"n_estimators": 10}, "binary", 0).fit(X, y)
+    assert agnostic_parts(BlendClassifier.from_fitted(["lgbm", "cb"], [lgbm, pipe], [0.5, 0.5]), X) == []
 
 
 def test_a_package_records_the_libraries_inside_a_blend_of_pipelines(tmp_path):

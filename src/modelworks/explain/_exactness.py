@@ -47,7 +47,7 @@ def agnostic_parts(model, X) -> list[str]:
 
 def _exact_part(final, method: str, n_classes: int) -> bool:
     """Whether ``method`` of one model has a tree or linear explainer against a background."""
-    from modelworks.explain._model import is_margin_tree
+    from modelworks.explain._model import is_catboost, is_margin_tree
     from modelworks.explain._shap import _tree_supports
     from modelworks.explain._trees import parse
 
@@ -58,5 +58,7 @@ def _exact_part(final, method: str, n_classes: int) -> bool:
         return False
     if _tree_supports(final, method, True, n_classes) is None:
         return True
-    # a multiclass booster's probabilities: exact per-class log-odds, rescaled (and labelled so)
-    return method == "predict_proba" and n_classes > 2 and is_margin_tree(final) and parse(final) is not None
+    # a multiclass booster's probabilities: exact per-class log-odds, rescaled (and labelled so);
+    # CatBoost's trees are read by CatBoost alone, and _tree_supports has answered for them
+    return (method == "predict_proba" and n_classes > 2 and is_margin_tree(final) and not is_catboost(final)
+            and parse(final) is not None)

@@ -22,20 +22,24 @@ import pandas as pd
 
 from modelworks.exceptions import ColumnError, ExplainError, NotFittedError
 
-# class name (anywhere in the MRO) -> family; sklearn, xgboost, lightgbm
+# class name (anywhere in the MRO) -> family; sklearn, xgboost, lightgbm, catboost
 _TREE_CLASSES = {
     "RandomForestClassifier", "RandomForestRegressor", "ExtraTreesClassifier", "ExtraTreesRegressor",
     "GradientBoostingClassifier", "GradientBoostingRegressor", "HistGradientBoostingClassifier",
     "HistGradientBoostingRegressor", "DecisionTreeClassifier", "DecisionTreeRegressor",
     "ExtraTreeClassifier", "ExtraTreeRegressor", "IsolationForest",
     "XGBClassifier", "XGBRegressor", "XGBRFClassifier", "XGBRFRegressor", "Booster",
-    "LGBMClassifier", "LGBMRegressor",
+    "LGBMClassifier", "LGBMRegressor", "CatBoostClassifier", "CatBoostRegressor",
 }
 _TREE_MODULES = ("xgboost.", "lightgbm.")
 # boosters whose raw (TreeSHAP) output is a margin (log-odds for classifiers), not a probability
 _MARGIN_TREES = {
     "GradientBoostingClassifier", "HistGradientBoostingClassifier", "XGBClassifier", "LGBMClassifier",
+    "CatBoostClassifier",
 }
+# CatBoost's symmetric trees (and its target statistics on categoricals) are read by CatBoost alone:
+# its own TreeSHAP explains them (modelworks.explain._shap_boosters._catboost_values)
+_CATBOOST_CLASSES = {"CatBoostClassifier", "CatBoostRegressor"}
 
 
 def _mro_names(est) -> set[str]:
@@ -60,8 +64,14 @@ def is_margin_tree(est) -> bool:
     return bool(_mro_names(est) & _MARGIN_TREES)
 
 
+def is_catboost(est) -> bool:
+    """A CatBoost model (modelworks' zoo subclass or catboost's own scikit-learn estimator)."""
+    return bool(_mro_names(est) & _CATBOOST_CLASSES) and any(
+        c.__module__.startswith("catboost") for c in type(est).__mro__)
+
+
 def is_classifier(est) -> bool:
-    return hasattr(est, "classes_")
+    return class_labels(est) is not None
 
 
 def ensemble_kind(model) -> str | None:
@@ -214,8 +224,9 @@ def aggregation_matrix(sources: dict[str, str], columns: list[str]) -> np.ndarra
 
 
 def class_labels(model) -> list | None:
+    # catboost's own regressor answers classes_ with an empty list (its base class serves both kinds)
     classes = getattr(model, "classes_", None)
-    return None if classes is None else list(classes)
+    return None if classes is None or len(classes) == 0 else list(classes)
 
 
 @contextlib.contextmanager

@@ -4,8 +4,8 @@ The algorithms are shap's (TreeSHAP, linear SHAP, exact and permutation Shapley 
 module only decides which applies and combines results:
 
 * a **single model** is explained on its natural output: trees by path-dependent TreeSHAP (the
-  boosters' own ``pred_contribs`` for xgboost/lightgbm), linear models by linear SHAP, anything
-  else model-agnostically with a sampled background;
+  boosters' own ``pred_contribs`` for xgboost/lightgbm, CatBoost's own ``ShapValues``), linear
+  models by linear SHAP, anything else model-agnostically with a sampled background;
 * a **blend** ``sum_i w_i f_i(x)`` by linearity: *interventional* Shapley values with one common
   background are linear in the model, so the blend's values are exactly ``sum_i w_i phi_i`` when
   every member is explained on the same (probability) scale against the same background rows;
@@ -14,9 +14,11 @@ module only decides which applies and combines results:
 
 Interventional values of tree models (blends, stacks, or a single model given a background) come
 from :mod:`modelworks.explain._trees`: exact, where shap's C++ interventional path drifts on deep
-trees (random forests, lightgbm). The one case without an exact fast algorithm is a boosted
-classifier's *probability* (a sigmoid of a sum of trees): shap's rescaled TreeSHAP is used and the
-explanation says these members are approximate.
+trees (random forests, lightgbm); CatBoost's from its own Independent Tree SHAP (exact on its
+margin; its symmetric trees and categorical target statistics are read by CatBoost alone). The
+one case without an exact fast algorithm is a boosted classifier's *probability* (a sigmoid of a
+sum of trees): shap's (or CatBoost's) rescaled TreeSHAP is used and the explanation says these
+members are approximate.
 
 Every model is explained on its own encoded features (the output of its preprocessing) and the
 one-hot parts are then summed back to the user's columns.

@@ -2,13 +2,13 @@
 
 Which algorithm applies (tree, linear, exact, permutation), the tree-specific paths (path-dependent
 TreeSHAP, the boosters' own contributions, the exact interventional kernels of
-:mod:`modelworks.explain._trees`, rescaled TreeSHAP for boosted probabilities), and the
-:class:`Computed` result a whole model's explanation is combined into.
+:mod:`modelworks.explain._trees`; CatBoost's own TreeSHAP and rescaled TreeSHAP for boosted
+probabilities in :mod:`modelworks.explain._shap_boosters`), and the :class:`Computed` result a
+whole model's explanation is combined into.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,18 +21,28 @@ from modelworks.explain._model import (
     Unit,
     aggregation_matrix,
     family_of,
+    is_catboost,
     is_classifier,
     is_margin_tree,
     quiet,
+)
+from modelworks.explain._shap_boosters import (
+    EXACT_TREE_CHUNK,
+    TREE_CHUNK,
+    _binary_categorical_trees,
+    _binary_rescaled_tree_values,
+    _catboost_problem,
+    _catboost_values,
+    _multiclass_margin_trees,
+    _rescaled_tree_values,
 )
 
 EXPLAINERS = ("auto", "tree", "linear", "exact", "permutation")
 DEFAULT_BACKGROUND = 100
 AGNOSTIC_BACKGROUND = 50  # model-agnostic cost is linear in it: keep it small for single models
 PERMUTATIONS = 5  # antithetic permutations per row (shap's default budget is ~10x more)
-FLOAT32_TOL = 1e-5  # boosters predict in float32: parity of probabilities to this
 EXACT_MAX_FEATURES = 10  # 2**10 coalitions x background rows per explained row: the exact limit
-_CHUNK = {"tree": 20_000, "exact-tree": 500, "linear": 50_000, "exact": 50, "permutation": 50}
+_CHUNK = {"tree": TREE_CHUNK, "exact-tree": EXACT_TREE_CHUNK, "linear": 50_000, "exact": 50, "permutation": 50}
 
 
 @dataclass
@@ -193,6 +203,8 @@ def _tree_supports(final, method: str, interventional: bool, n_classes: int) -> 
     """Why TreeSHAP cannot explain ``method`` of this tree model (None when it can)."""
     name = type(final).__name__
     multiclass = n_classes > 2
+    if is_catboost(final):  # CatBoost's own TreeSHAP: margins with or without a background
+        return _catboost_problem(final, method, interventional)
     if "HistGradientBoostingClassifier" in {c.__name__ for c in type(final).__mro__} and multiclass:
         from modelworks.explain._trees import parse
 
@@ -242,9 +254,25 @@ def explain_unit(unit: Unit, X: pd.DataFrame, bg: pd.DataFrame | None, columns: 
     def chunk_progress(total, size):
         return _chunks(total, size, progress_desc)
 
+    own = None
+    if explainer in ("auto", "tree") and is_catboost(final):  # CatBoost's own TreeSHAP reads its trees
+        own = _catboost_values(final, Z, B, method, interventional=interventional, chunk_progress=chunk_progress)
+    if own is not None:
+        values, base, evals = own
+        orig = values if unit.sources is None else np.einsum("npk,pc->nck", values,
+                                                             aggregation_matrix(unit.sources, columns))
+        return Part(enc=values, base=base, orig=orig, enc_names=enc_names, explainer="tree",
+                    evaluations=evals, method=method, enc_data=Z)
     rescaled = _multiclass_margin_trees(final, Z, method, interventional, explainer, n_classes, B)
     if rescaled is not None:
         values, base = _rescaled_tree_values(rescaled, Z, B, chunk_progress)
+        orig = values if unit.sources is None else np.einsum("npk,pc->nck", values,
+                                                             aggregation_matrix(unit.sources, columns))
+        return Part(enc=values, base=base, orig=orig, enc_names=enc_names, explainer="tree",
+                    evaluations=len(Z) * len(B), method=method, enc_data=Z)
+    categorical = _binary_categorical_trees(final, Z, method, interventional, explainer, n_classes, B)
+    if categorical is not None:
+        values, base = _binary_rescaled_tree_values(categorical, Z, B, chunk_progress)
         orig = values if unit.sources is None else np.einsum("npk,pc->nck", values,
                                                              aggregation_matrix(unit.sources, columns))
         return Part(enc=values, base=base, orig=orig, enc_names=enc_names, explainer="tree",
@@ -283,91 +311,6 @@ def explain_unit(unit: Unit, X: pd.DataFrame, bg: pd.DataFrame | None, columns: 
         orig = np.einsum("npk,pc->nck", values, M)
     return Part(enc=values, base=base, orig=orig, enc_names=enc_names, explainer=name, evaluations=evals,
                 method=method, enc_data=Z)
-
-
-def _multiclass_margin_trees(final, Z, method, interventional, explainer, n_classes, B):
-    """Parsed trees of a multiclass booster explained on probabilities against a background.
-
-    Softmax probabilities are not additive over trees, so no TreeSHAP algorithm gives their
-    exact values; the per-class log-odds have exact interventional values, which
-    :func:`_rescaled_tree_values` rescales (``None``: not such a model, or not parseable).
-    """
-    if not (interventional and B is not None and method == "predict_proba" and n_classes > 2
-            and explainer in ("auto", "tree") and is_margin_tree(final)):
-        return None
-    from modelworks.explain._trees import parse, predict_raw
-
-    trees = parse(final)
-    if trees is None:
-        return None
-    sample = Z[: min(64, len(Z))]
-    try:  # the trees' raw sums must be the booster's log-odds: softmax of them is predict_proba
-        with quiet():
-            ref = np.asarray(final.predict_proba(sample), dtype=float)
-            margin = _margin(final, sample)
-        raw = predict_raw(trees, sample)
-        if margin is not None and margin.shape == raw.shape:
-            # xgboost keeps one intercept per class where the parsed trees hold one for all
-            offset = (margin - raw).mean(axis=0)
-            if np.allclose(margin - raw, offset, rtol=0, atol=1e-4):
-                trees = dataclasses.replace(trees, base=np.asarray(trees.base, dtype=float) + offset)
-        mine = _softmax(predict_raw(trees, sample))
-    except Exception:  # noqa: BLE001 - a model the kernels do not reproduce: fall back
-        return None
-    if mine.shape != ref.shape or not np.allclose(mine, ref, rtol=0, atol=FLOAT32_TOL):
-        return None
-    return trees
-
-
-def _margin(final, Z) -> np.ndarray | None:
-    """The booster's per-class log-odds, by whichever name it offers."""
-    calls = (("predict", {"output_margin": True}), ("predict", {"raw_score": True}), ("decision_function", {}))
-    names = {c.__name__ for c in type(final).__mro__}
-    if "XGBClassifier" in names:
-        method, kwargs = calls[0]
-    elif "LGBMClassifier" in names:
-        method, kwargs = calls[1]
-    else:
-        method, kwargs = calls[2]
-    fn = getattr(final, method, None)
-    return None if fn is None else np.asarray(fn(Z, **kwargs), dtype=float)
-
-
-def _softmax(raw: np.ndarray) -> np.ndarray:
-    e = np.exp(raw - raw.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def _rescaled_tree_values(trees, Z, B, chunk_progress) -> tuple[np.ndarray, np.ndarray]:
-    """Probability-scale SHAP values of a multiclass booster from its exact log-odds values.
-
-    The exact interventional values of the per-class log-odds ``m`` (each row's sum to
-    ``m(x) - E_b m``) are carried to the probability scale through the softmax's Jacobian at the
-    midpoint ``(m(x) + E_b m) / 2`` (a class's probability moves with every class's log-odds),
-    and what that first-order step misses of ``p_k(x) - E_b p_k`` is shared out in proportion
-    to the features' shares. The values then sum exactly to ``p_k(x) - E_b p_k``, against the
-    same background expectation every other member of a blend uses. Approximate, like shap's
-    rescaling of binary boosters; the cost is TreeSHAP's, not a model-agnostic explainer's.
-    """
-    from modelworks.explain._trees import interventional_shap, predict_raw
-
-    link = _softmax
-    vals = []
-    for lo, hi in chunk_progress(len(Z), _CHUNK["exact-tree"]):
-        phi, _ = interventional_shap(trees, Z[lo:hi], B)
-        vals.append(phi)
-    phi = np.concatenate(vals)  # (n, M, K) on the log-odds scale
-    raw_b = predict_raw(trees, B)
-    m_base, p_base = raw_b.mean(axis=0), link(raw_b).mean(axis=0)
-    raw_x = predict_raw(trees, Z)
-    p_mid = link((raw_x + m_base) / 2)  # (n, K)
-    jac = p_mid[:, :, None] * (np.eye(p_mid.shape[1])[None] - p_mid[:, None, :])  # (n, K, K): dp_k/dm_l
-    values = np.einsum("nkl,njl->njk", jac, phi)
-    residual = (link(raw_x) - p_base) - values.sum(axis=1)  # (n, K)
-    weight = np.abs(values)
-    total = weight.sum(axis=1, keepdims=True)
-    share = np.where(total > 0, weight / np.where(total > 0, total, 1.0), 1.0 / values.shape[1])
-    return values + share * residual[:, None, :], p_base
 
 
 def exactness(part: Part, final) -> str:

@@ -46,6 +46,7 @@ class Trees:
     tree_output: str  # "raw_value" | "log_odds" | "probability"
     input_dtype: type
     max_depth: int
+    categorical: bool = False  # LightGBM categorical splits rewritten (shap's own paths ignore them)
 
 
 def parse(final) -> Trees | None:
@@ -58,10 +59,10 @@ def parse(final) -> Trees | None:
         return _parse_hgb(final)
     if te.trees is None or getattr(te, "threshold_types", None) is None:
         return None
-    if np.any(te.threshold_types == 1):  # categorical splits (lightgbm native categoricals)
-        return None
     limit = te.tree_limit if te.tree_limit is not None else te.values.shape[0]
     limit = min(int(limit), te.values.shape[0])
+    if np.any(te.threshold_types[:limit] == 1):  # categorical splits (lightgbm native categoricals)
+        return _lgbm_categorical(final, te, limit)
     return Trees(
         left=np.ascontiguousarray(te.children_left[:limit], dtype=np.int32),
         right=np.ascontiguousarray(te.children_right[:limit], dtype=np.int32),
@@ -74,6 +75,101 @@ def parse(final) -> Trees | None:
         input_dtype=te.input_dtype,
         max_depth=int(te.max_depth),
     )
+
+
+def _lgbm_categorical(final, te, limit: int) -> Trees | None:
+    """LightGBM's trees with each categorical split rewritten as a chain of numeric splits.
+
+    LightGBM sends an integer code in the split's category set left and any other code (and a
+    negative or missing one) right. On integer codes that is a run of threshold splits at
+    half-integers around each run of consecutive codes in the set; the chain's first node takes
+    the split's place and its exits point at the split's two children (shared, not copied), so
+    the kernels walk the same leaves. ``None`` for anything else (another library, missing codes
+    sent left); the callers' parity check compares the result with the model's predictions.
+    """
+    try:
+        dump = final.booster_.dump_model()
+    except Exception:  # noqa: BLE001 - not a LightGBM model
+        return None
+    sets: dict[tuple[int, int], list[int]] = {}
+    for t, info in enumerate(dump["tree_info"][:limit]):
+        stack = [info["tree_structure"]]
+        while stack:
+            node = stack.pop()
+            if "split_index" not in node:
+                continue
+            if node.get("decision_type") == "==":
+                sets[(t, node["split_index"])] = sorted({int(c) for c in str(node["threshold"]).split("||")})
+            stack += [node["left_child"], node["right_child"]]
+    trees = []
+    for t in range(limit):
+        arrays = [list(a[t]) for a in (te.children_left, te.children_right, te.children_default,
+                                       te.features, te.thresholds)]
+        values = [np.asarray(v, dtype=np.float64) for v in te.values[t]]
+        for node in np.flatnonzero(te.threshold_types[t] == 1):
+            cats = sets.get((t, int(node)))
+            inside, outside = arrays[0][node], arrays[1][node]
+            if cats is None or arrays[2][node] != outside:
+                return None
+            chain = _category_chain(cats)  # (threshold, exit when x <= threshold: True = inside)
+            ids = [int(node)] + [len(arrays[0]) + i for i in range(len(chain) - 1)]
+            for i, (thr, goes_in) in enumerate(chain):
+                nxt = ids[i + 1] if i + 1 < len(ids) else outside
+                row = [inside if goes_in else outside, nxt, nxt, arrays[3][node], thr]
+                if i == 0:
+                    for a, v in zip(arrays, row):
+                        a[node] = v
+                else:
+                    for a, v in zip(arrays, row):
+                        a.append(v)
+                    values.append(np.zeros_like(values[0]))
+        trees.append((arrays, values))
+    width = max(len(a[0]) for a, _ in trees)
+
+    def stacked(i, fill, dtype):
+        return np.ascontiguousarray([a[i] + [fill] * (width - len(a[i])) for a, _ in trees], dtype=dtype)
+
+    value = np.zeros((limit, width, te.values.shape[2]))
+    for t, (_, vals) in enumerate(trees):
+        value[t, : len(vals)] = vals
+    left, right = stacked(0, -1, np.int32), stacked(1, -1, np.int32)
+    return Trees(left=left, right=right, default=stacked(2, -1, np.int32), feature=stacked(3, 0, np.int32),
+                 threshold=stacked(4, 0.0, np.float64), value=value,
+                 base=np.asarray(te.base_offset, dtype=np.float64).reshape(-1), tree_output=str(te.tree_output),
+                 input_dtype=te.input_dtype, max_depth=max(_depth(lt, rt) for lt, rt in zip(left, right)),
+                 categorical=True)
+
+
+def _category_chain(cats: list[int]) -> list[tuple[float, bool]]:
+    """Threshold splits that send the integers in ``cats`` one way and every other value the other.
+
+    Each entry is ``(threshold, inside)``: ``x <= threshold`` exits (into the set when ``inside``),
+    else the next entry decides; past the last one, ``x`` is outside the set.
+    """
+    runs: list[list[int]] = []
+    for c in cats:
+        if runs and c == runs[-1][1] + 1:
+            runs[-1][1] = c
+        else:
+            runs.append([c, c])
+    chain = []
+    for lo, hi in runs:
+        chain += [(lo - 0.5, False), (hi + 0.5, True)]
+    return chain
+
+
+def _depth(left: np.ndarray, right: np.ndarray) -> int:
+    """Longest root-to-leaf path of one tree stored as child arrays (shared nodes allowed)."""
+    memo: dict[int, int] = {}
+
+    def down(node: int) -> int:
+        if left[node] < 0:
+            return 0
+        if node not in memo:
+            memo[node] = 1 + max(down(int(left[node])), down(int(right[node])))
+        return memo[node]
+
+    return down(0)
 
 
 def _parse_hgb(final) -> Trees | None:
