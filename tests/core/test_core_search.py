@@ -223,12 +223,17 @@ def test_the_scored_final_model_is_the_members_fold_models_averaged_without_a_fi
     assert all(m not in by_name[n].fold_models for n, m in zip(names, refit.estimators_))
 
 
-def test_big_tables_screen_candidates_on_a_subsample_first(monkeypatch):
+def _screening_table(monkeypatch):
+    """1,200 rows with the size thresholds shrunk so that the plan is a holdout with a 300-row rung."""
     monkeypatch.setattr(_plan, "FEW_FOLDS_MAX_ROWS", 300)
     monkeypatch.setattr(_plan, "RUNG_MIN_ROWS", 500)
     monkeypatch.setattr(_plan, "RUNG_ROWS", 300)
     X, y = table(1200)
-    plan = plan_validation(y, "binary")
+    return X, y, plan_validation(y, "binary")
+
+
+def test_big_tables_screen_candidates_on_a_subsample_first(monkeypatch):
+    X, y, plan = _screening_table(monkeypatch)
     assert plan.kind == "holdout" and plan.rung_rows == 300
     configs = portfolio("binary", ["hgb", "logreg", "knn", "lightgbm"])[:4]
     res = run_search(X, y, "binary", configs=configs, plan=plan, deadline=None, tune=False)
@@ -345,11 +350,7 @@ def test_the_refit_reserve_counts_no_more_members_than_candidates():
 
 
 def test_when_no_full_size_fit_fits_the_screened_candidates_are_the_candidates(monkeypatch):
-    monkeypatch.setattr(_plan, "FEW_FOLDS_MAX_ROWS", 300)
-    monkeypatch.setattr(_plan, "RUNG_MIN_ROWS", 500)
-    monkeypatch.setattr(_plan, "RUNG_ROWS", 300)
-    X, y = table(1200)
-    plan = plan_validation(y, "binary")
+    X, y, plan = _screening_table(monkeypatch)
     configs = portfolio("binary", ["hgb", "logreg", "knn", "lightgbm"])[:4]
     # the deadline has passed: the first screening fit runs (forced), nothing on all the rows does
     res = run_search(X, y, "binary", configs=configs, plan=plan, deadline=time.monotonic() - 1, tune=False)

@@ -254,29 +254,22 @@ def explain_unit(unit: Unit, X: pd.DataFrame, bg: pd.DataFrame | None, columns: 
     def chunk_progress(total, size):
         return _chunks(total, size, progress_desc)
 
-    own = None
+    def tree_part(values, base, evaluations):
+        orig = values if unit.sources is None else np.einsum("npk,pc->nck", values,
+                                                             aggregation_matrix(unit.sources, columns))
+        return Part(enc=values, base=base, orig=orig, enc_names=enc_names, explainer="tree",
+                    evaluations=evaluations, method=method, enc_data=Z)
+
     if explainer in ("auto", "tree") and is_catboost(final):  # CatBoost's own TreeSHAP reads its trees
         own = _catboost_values(final, Z, B, method, interventional=interventional, chunk_progress=chunk_progress)
-    if own is not None:
-        values, base, evals = own
-        orig = values if unit.sources is None else np.einsum("npk,pc->nck", values,
-                                                             aggregation_matrix(unit.sources, columns))
-        return Part(enc=values, base=base, orig=orig, enc_names=enc_names, explainer="tree",
-                    evaluations=evals, method=method, enc_data=Z)
+        if own is not None:
+            return tree_part(*own)
     rescaled = _multiclass_margin_trees(final, Z, method, interventional, explainer, n_classes, B)
     if rescaled is not None:
-        values, base = _rescaled_tree_values(rescaled, Z, B, chunk_progress)
-        orig = values if unit.sources is None else np.einsum("npk,pc->nck", values,
-                                                             aggregation_matrix(unit.sources, columns))
-        return Part(enc=values, base=base, orig=orig, enc_names=enc_names, explainer="tree",
-                    evaluations=len(Z) * len(B), method=method, enc_data=Z)
+        return tree_part(*_rescaled_tree_values(rescaled, Z, B, chunk_progress), len(Z) * len(B))
     categorical = _binary_categorical_trees(final, Z, method, interventional, explainer, n_classes, B)
     if categorical is not None:
-        values, base = _binary_rescaled_tree_values(categorical, Z, B, chunk_progress)
-        orig = values if unit.sources is None else np.einsum("npk,pc->nck", values,
-                                                             aggregation_matrix(unit.sources, columns))
-        return Part(enc=values, base=base, orig=orig, enc_names=enc_names, explainer="tree",
-                    evaluations=len(Z) * len(B), method=method, enc_data=Z)
+        return tree_part(*_binary_rescaled_tree_values(categorical, Z, B, chunk_progress), len(Z) * len(B))
     name = _choose(final, fam, method, interventional, explainer, n_classes, Z.shape[1])
 
     exact_trees = None
