@@ -280,7 +280,7 @@ def test_a_fit_past_its_allowance_is_stopped_and_teaches_the_cost_model(monkeypa
 def test_stopping_a_fit_keeps_a_timer_that_was_already_armed():
     import signal
 
-    from modelworks.search._deadline import stop_fit_at
+    from modelworks.search._deadline import FitStopped, stop_fit_at
 
     fired = []
     old = signal.signal(signal.SIGALRM, lambda *a: fired.append(1))
@@ -295,6 +295,14 @@ def test_stopping_a_fit_keeps_a_timer_that_was_already_armed():
         with stop_fit_at("hgb", time.monotonic() + 0.01) as records:
             time.sleep(1)  # interrupted by our timer
         assert any(r.stopped for r in records) and not fired
+        with stop_fit_at("hgb", time.monotonic() + 0.01) as records:
+            try:
+                time.sleep(1)
+            except FitStopped:  # compiled code may re-raise the interruption as its own error
+                raise ValueError("not a valid PEP 3118 buffer format string") from None
+        assert any(r.stopped for r in records)
+        with pytest.raises(ValueError, match="the fit's own"), stop_fit_at("hgb", time.monotonic() + 100):
+            raise ValueError("the fit's own error")  # the timer has not fired: it propagates
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)

@@ -9,6 +9,8 @@ eat the time of every candidate after it. :func:`stop_fit_at` stops it at a wall
   :class:`FitStopped` between two Python steps of the fit (the boosters, bagged trees and neural
   nets all loop in Python, one round, tree or epoch at a time), and the search discards the
   candidate. A single long call into compiled code (a kernel SVM) ends before it is stopped.
+  Compiled code may turn the interruption into an error of its own: once the timer has fired,
+  any exception out of the fit counts as the stop.
 
 The timer is used only in the main thread of a platform that has ``SIGALRM``; elsewhere a fit
 runs to its end, as before. A timer already armed (pytest-timeout's, a user's) is kept: when it
@@ -56,8 +58,12 @@ def _alarm(deadline: float):
     signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3))
     try:
         yield [timer]
-    except FitStopped:
-        timer.stopped = True
+    except Exception:
+        # Our handler raised FitStopped; compiled code it interrupted may surface it as an error of
+        # its own (Cython re-raises while parsing a buffer format as ValueError). Once the timer has
+        # fired the fit is discarded whatever the exception says.
+        if not timer.stopped:
+            raise
     finally:
         armed = False
         signal.setitimer(signal.ITIMER_REAL, 0)
