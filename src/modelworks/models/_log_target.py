@@ -4,14 +4,25 @@ Used by the search for positive, right-skewed targets when cross-validation says
 is better. ``expm1`` of a prediction of ``log1p(y)`` is a conditional *geometric* mean, below
 the conditional mean that squared-error metrics reward; ``smearing`` (Duan's 1983 smearing
 estimator: the mean of ``(1 + y) / (1 + prediction)`` over out-of-fold predictions, set by the
-search when it cross-validates better) rescales ``1 + prediction`` back to the mean. A small class of our own (rather than scikit-learn's ``TransformedTargetRegressor``,
-whose fitted state holds ``functools.partial`` objects) so packages stay on the skops allow-list.
+search when it cross-validates better) rescales ``1 + prediction`` back to the mean. A small class of our own (rather than
+scikit-learn's ``TransformedTargetRegressor``, whose fitted state holds ``functools.partial``
+objects) so packages stay on the skops allow-list.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, clone
+
+
+def smearing_factor(y, predicted) -> float:
+    """Duan's smearing factor: the mean of ``(1 + y) / (1 + predicted)`` (``predicted``: back-transformed)."""
+    return float(np.mean((1.0 + np.asarray(y, dtype=float)) / (1.0 + np.asarray(predicted, dtype=float))))
+
+
+def smear(predicted, factor: float):
+    """Back-transformed predictions rescaled by a smearing ``factor``: ``(1 + predicted) * factor - 1``."""
+    return (1.0 + predicted) * factor - 1.0
 
 
 class LogTargetRegressor(RegressorMixin, BaseEstimator):
@@ -45,5 +56,5 @@ class LogTargetRegressor(RegressorMixin, BaseEstimator):
 
     def predict(self, X):
         smearing = getattr(self, "smearing", 1.0)  # packages saved before it existed
-        prediction = self.regressor_.predict(X)
-        return np.expm1(prediction) if smearing == 1.0 else np.exp(prediction) * smearing - 1.0
+        predicted = np.expm1(self.regressor_.predict(X))
+        return predicted if smearing == 1.0 else smear(predicted, smearing)

@@ -145,7 +145,7 @@ class Searcher:
         best = self.best() if self.plan.kind == "kfold" else None
         if best is not None:  # refitting the final model (or a few ensemble members) on all rows
             # an ensemble has at most as many members as there are candidates
-            members = min(REFIT_MEMBERS, len([e for e in self.entries if e.stage != "screen"]))
+            members = min(REFIT_MEMBERS, len(self.candidates()))
             reserve = best.seconds_for(self.refit_rows) * SAFETY * members
         return self.deadline - time.monotonic() - reserve
 
@@ -165,7 +165,7 @@ class Searcher:
         need = self.estimate(learner, params, rows=rows)
         left = self.left()
         share = TIER_SHARE.get(tier, 1.0)
-        if tier == 1 and len([e for e in self.entries if e.stage != "screen"]) < FREE_CANDIDATES:
+        if tier == 1 and len(self.candidates()) < FREE_CANDIDATES:
             share = 1.0
         if not force and need > share * left:
             self.skipped[name] = (f"time budget: needs ~{need:.1f} s, {max(left, 0):.1f} s left"
@@ -257,11 +257,12 @@ class Searcher:
         turns the back-transformed geometric mean into the mean. It needs no fit; the candidate's
         pipeline and fold models get it as ``LogTargetRegressor(smearing=...)``.
         """
-        rows = self.plan.rows
-        factor = float(np.mean((1.0 + self.y_arr[rows].astype(float)) / (1.0 + oof[rows])))
+        from modelworks.models._log_target import smear, smearing_factor
+
+        factor = smearing_factor(self.y_arr[self.plan.rows], oof[self.plan.rows])
         if not np.isfinite(factor) or factor <= 0:
             return oof, frame
-        smeared = (1.0 + oof) * factor - 1.0
+        smeared = smear(oof, factor)
         smeared_frame = _score_groups(self.task, self.y_arr, smeared, self.classes, self.plan.groups)
         sign = 1.0 if self.higher else -1.0
         if sign * (np.nanmean(smeared_frame[self.metric]) - np.nanmean(frame[self.metric])) <= 0:
@@ -269,6 +270,10 @@ class Searcher:
         for model in [pipe, *models]:
             model.set_params(model__smearing=factor)
         return smeared, smeared_frame
+
+    def candidates(self) -> list[Entry]:
+        """The evaluated candidates, screening fits on a row subsample aside."""
+        return [e for e in self.entries if e.stage != "screen"]
 
     def best(self, learners=None, stage=None) -> Entry | None:
         sign = 1.0 if self.higher else -1.0
@@ -326,7 +331,7 @@ def run_search(X, y, task: str, *, configs, plan: ValidationPlan, deadline: floa
     screened_first = any(e.stage == "screen" for e in s.entries)
     for cfg in configs:
         # after a screening rung its candidates stand in when no full-size fit fits: none is forced
-        force = not screened_first and len([e for e in s.entries if e.stage != "screen"]) < min_candidates
+        force = not screened_first and len(s.candidates()) < min_candidates
         tree = cfg.prep == "tree" or cfg.learner in TREE_PREP
         if tree and try_log and log_info is None:
             raw = s.evaluate(_label(cfg.name, False), cfg.learner, cfg.params, cfg.prep, tier=cfg.tier, force=force)
@@ -345,7 +350,7 @@ def run_search(X, y, task: str, *, configs, plan: ValidationPlan, deadline: floa
         s.evaluate(_label(cfg.name, use_log and tree), cfg.learner, cfg.params, cfg.prep,
                    log_target=use_log and tree, tier=cfg.tier, force=force)
 
-    if screened_first and not any(e.stage != "screen" for e in s.entries):
+    if screened_first and not s.candidates():
         _promote_screened(s, plan.rung_rows)
     trials = 0
     if tune:
